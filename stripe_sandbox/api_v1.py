@@ -1,0 +1,240 @@
+"""Stripe's v1 Connect endpoints: accounts, the platform account, account and login links.
+
+Reference: https://docs.stripe.com/api/accounts, https://docs.stripe.com/api/account_links,
+https://docs.stripe.com/api/accounts/login_link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from stripe_sandbox import accounts
+from stripe_sandbox.errors import StripeError, no_such_account
+from stripe_sandbox.ids import platform_account_id
+from stripe_sandbox.params import ANY, SCALAR, MapOf, check_params, choice, require, url
+from stripe_sandbox.pipeline import api_request_info, request_params, sandbox_state
+
+bp = Blueprint("api_v1", __name__, url_prefix="/v1")
+
+BUSINESS_PROFILE = {
+    field: SCALAR for field in (*accounts.BUSINESS_PROFILE_FIELDS, "estimated_worker_count")
+} | {"support_address": ANY, "annual_revenue": ANY, "monthly_estimated_revenue": ANY}
+CONTROLLER = {
+    "fees": {"payer": SCALAR},
+    "losses": {"payments": SCALAR},
+    "requirement_collection": SCALAR,
+    "stripe_dashboard": {"type": SCALAR},
+}
+CAPABILITIES = MapOf({"requested": SCALAR})
+METADATA = MapOf(SCALAR)
+EXPAND = ANY
+CREATE_ACCOUNT = {
+    "type": SCALAR,
+    "country": SCALAR,
+    "email": SCALAR,
+    "business_type": SCALAR,
+    "business_profile": BUSINESS_PROFILE,
+    "capabilities": CAPABILITIES,
+    "controller": CONTROLLER,
+    "default_currency": SCALAR,
+    "metadata": METADATA,
+    "settings": ANY,
+    "tos_acceptance": ANY,
+    "expand": EXPAND,
+}
+UPDATE_ACCOUNT = {
+    key: CREATE_ACCOUNT[key]
+    for key in (
+        "email",
+        "business_type",
+        "business_profile",
+        "capabilities",
+        "default_currency",
+        "metadata",
+        "settings",
+        "tos_acceptance",
+        "expand",
+    )
+}
+CREATE_ACCOUNT_LINK = {
+    "account": SCALAR,
+    "type": SCALAR,
+    "refresh_url": SCALAR,
+    "return_url": SCALAR,
+    "collect": SCALAR,
+    "collection_options": {"fields": SCALAR, "future_requirements": SCALAR},
+    "expand": EXPAND,
+}
+LINK_TYPES = ("account_onboarding", "account_update")
+ACCOUNT_TYPES = ("custom", "express", "standard")
+
+
+def public_url() -> str:
+    """Where hosted pages live: `--public-url`, else the host this request came in on."""
+    return sandbox_state().config.public_url or request.host_url.rstrip("/")
+
+
+@bp.post("/accounts")
+def create_account() -> ResponseReturnValue:
+    """Create a connected account owned by the calling platform."""
+    params = request_params()
+    check_params(params, CREATE_ACCOUNT)
+    if params.get("type"):
+        choice(params["type"], "type", ACCOUNT_TYPES)
+        if params.get("controller"):
+            raise StripeError(
+                400,
+                "You cannot specify both `type` and `controller`; use controller properties "
+                "instead of account types.",
+                param="type",
+            )
+    country = params.get("country")
+    if country is not None and (len(country) != 2 or not country.isalpha()):
+        raise StripeError(
+            400,
+            f"Country '{country}' is unknown. Try using a 2-character alphanumeric country "
+            "code instead, such as 'US', 'EG', or 'GB'.",
+            param="country",
+        )
+    account = sandbox_state().create_account(g.api_key, params, api_request_info())
+    g.account_id = account["id"]
+    return jsonify(account)
+
+
+@bp.get("/accounts/<account_id>")
+def retrieve_account(account_id: str) -> ResponseReturnValue:
+    """Retrieve a connected account the platform owns."""
+    return jsonify(sandbox_state().owned_account(g.api_key, account_id).data)
+
+
+@bp.post("/accounts/<account_id>")
+def update_account(account_id: str) -> ResponseReturnValue:
+    """Update a connected account's metadata, profile or requested capabilities."""
+    params = request_params()
+    check_params(params, UPDATE_ACCOUNT)
+    state = sandbox_state()
+    return jsonify(state.update_account(g.api_key, account_id, params, api_request_info()))
+
+
+@bp.get("/account")
+def retrieve_own_account() -> ResponseReturnValue:
+    """The account the key belongs to (or the `Stripe-Account` it acts for)."""
+    acting_for = request.headers.get("Stripe-Account")
+    if acting_for:
+        return jsonify(sandbox_state().owned_account(g.api_key, acting_for).data)
+    return jsonify(platform_account(g.api_key))
+
+
+def platform_account(api_key: str) -> dict[str, Any]:
+    """A fully enabled platform account whose id is derived from the key."""
+    account_id = platform_account_id(api_key)
+    created = 1_600_000_000 + int(hashlib.sha256(account_id.encode()).hexdigest()[:6], 16)
+    return {
+        "id": account_id,
+        "object": "account",
+        "business_profile": {"name": "Sandbox platform", "url": None, "mcc": None},
+        "capabilities": {"card_payments": "active", "transfers": "active"},
+        "charges_enabled": True,
+        "controller": {"type": "account"},
+        "country": "US",
+        "created": created,
+        "default_currency": "usd",
+        "details_submitted": True,
+        "email": None,
+        "livemode": False,
+        "metadata": {},
+        "payouts_enabled": True,
+        "requirements": accounts.empty_requirements(),
+        "settings": {"dashboard": {"display_name": "Sandbox platform", "timezone": "Etc/UTC"}},
+        "type": "standard",
+    }
+
+
+@bp.post("/account_links")
+def create_account_link() -> ResponseReturnValue:
+    """Mint a single-use hosted-onboarding link."""
+    params = request_params()
+    check_params(params, CREATE_ACCOUNT_LINK)
+    require(params, "account", "type", "refresh_url", "return_url")
+    g.account_id = params["account"]
+    link_type = choice(params["type"], "type", LINK_TYPES)
+    refresh_url = url(params["refresh_url"], "refresh_url")
+    return_url = url(params["return_url"], "return_url")
+    options = params.get("collection_options") or {}
+    if options.get("fields"):
+        choice(options["fields"], "collection_options[fields]", ("currently_due", "eventually_due"))
+    if options.get("future_requirements"):
+        choice(
+            options["future_requirements"],
+            "collection_options[future_requirements]",
+            ("include", "omit"),
+        )
+    state = sandbox_state()
+    stored = state.find_owned(g.api_key, params["account"])
+    if stored is None:
+        raise no_such_account(params["account"])
+    check_link_type(stored.data, link_type, "type")
+    link = state.mint_link(
+        "account_link",
+        stored,
+        type=link_type,
+        refresh_url=refresh_url,
+        return_url=return_url,
+        collection_options=options,
+    )
+    return jsonify(
+        {
+            "object": "account_link",
+            "created": link.created,
+            "expires_at": link.expires_at,
+            "url": f"{public_url()}/setup/{link.token}",
+        }
+    )
+
+
+def check_link_type(account: dict[str, Any], link_type: str, param: str) -> None:
+    """Refuse `account_update` links where Stripe, not the platform, collects requirements.
+
+    https://docs.stripe.com/api/account_links/create#create_account_link-type
+    """
+    if link_type == "account_update" and not accounts.platform_collects_requirements(account):
+        raise StripeError(
+            400,
+            "You cannot create `account_update` type Account Links for accounts that have "
+            "access to a Stripe-hosted Dashboard or where Stripe collects requirements. "
+            "Use `account_onboarding` instead.",
+            param=param,
+        )
+
+
+@bp.post("/accounts/<account_id>/login_links")
+def create_login_link(account_id: str) -> ResponseReturnValue:
+    """Mint a single-use Express Dashboard login link."""
+    check_params(request_params(), {"expand": EXPAND})
+    state = sandbox_state()
+    stored = state.owned_account(g.api_key, account_id)
+    if stored.data["controller"]["stripe_dashboard"]["type"] != "express":
+        raise StripeError(
+            400,
+            "You can only create login links for accounts that use the Express Dashboard "
+            "and are connected to your platform.",
+            param="account",
+        )
+    if not stored.data["details_submitted"]:
+        raise StripeError(
+            400,
+            "Cannot create a login link for an account that has not completed onboarding.",
+            param="account",
+        )
+    link = state.mint_link("login_link", stored, type="express_dashboard")
+    return jsonify(
+        {
+            "object": "login_link",
+            "created": link.created,
+            "url": f"{public_url()}/express/{account_id}/{link.token}",
+        }
+    )

@@ -1,0 +1,319 @@
+"""Everything the sandbox remembers, behind one lock: accounts, links, idempotency results,
+the request log, faults and revoked keys. Optionally persists accounts to a JSON file."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stripe_sandbox import accounts
+from stripe_sandbox.errors import account_invalid
+from stripe_sandbox.ids import new_account_id, platform_account_id, random_token
+from stripe_sandbox.webhooks import WebhookDispatcher, build_event, changed_attributes
+
+API_VERSION = "2026-10-28.endive"  # what stripe-python 16.1.0 pins
+FAULT_KINDS = ("500", "429", "slow", "drop")
+
+
+@dataclass
+class SandboxConfig:
+    """Start-up settings (the CLI flags)."""
+
+    link_lifetime: int = 300  # v1 example in https://docs.stripe.com/api/account_links/object
+    v2_link_lifetime: int = 600  # v2 example: 10 minutes
+    public_url: str | None = None  # None: the host the API request came in on
+    state_file: Path | None = None
+    api_version: str = API_VERSION
+
+
+@dataclass
+class StoredAccount:
+    """A connected account, the platform that owns it, and the sandbox state it is in."""
+
+    platform: str
+    state: str
+    data: dict[str, Any]
+
+
+@dataclass
+class Link:
+    """An account link (v1 or v2) or an Express login link, keyed by its URL token."""
+
+    token: str
+    kind: str  # account_link | v2_account_link | login_link
+    account: str
+    platform: str
+    type: str
+    created: int
+    expires_at: int
+    refresh_url: str | None = None
+    return_url: str | None = None
+    collection_options: dict[str, Any] = field(default_factory=dict)
+    consumed_at: float | None = None
+
+
+@dataclass
+class PageSession:
+    """The onboarding form a link opened; its nonce lets the form POST after the GET used
+    the link up."""
+
+    nonce: str
+    token: str
+    used: bool = False
+
+
+@dataclass
+class IdempotentResult:
+    """The first response to an idempotency key, replayed for the same request."""
+
+    fingerprint: str
+    status: int | None = None  # None while the first request is still running
+    body: bytes = b""
+    content_type: str = "application/json"
+
+
+@dataclass
+class Fault:
+    """A failure to inject into the next `remaining` API requests under `path`."""
+
+    path: str
+    kind: str
+    remaining: int
+    seconds: float = 0.0
+
+
+class SandboxState:
+    """All mutable sandbox state; every method is safe to call from any thread."""
+
+    def __init__(self, config: SandboxConfig | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self.lock = threading.RLock()
+        self.webhooks = WebhookDispatcher()
+        self._clear()
+        self._load()
+
+    def _clear(self) -> None:
+        self.accounts: dict[str, StoredAccount] = {}
+        self.links: dict[str, Link] = {}
+        self.pages: dict[str, PageSession] = {}
+        self.idempotency: dict[tuple[str, str], IdempotentResult] = {}
+        self.request_log: list[dict[str, Any]] = []
+        self.faults: list[Fault] = []
+        self.latency = 0.0
+        self.revoked_keys: set[str] = set()
+
+    def reset(self) -> None:
+        """Forget everything tests may have changed (CLI-registered webhooks stay)."""
+        with self.lock:
+            self._clear()
+            self.webhooks.reset()
+            self._save()
+
+    # Persistence ---------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        path = self.config.state_file
+        if path is None or not path.exists():
+            return
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        self.accounts = {
+            account_id: StoredAccount(**stored)
+            for account_id, stored in saved.get("accounts", {}).items()
+        }
+
+    def _save(self) -> None:
+        path = self.config.state_file
+        if path is None:
+            return
+        data = {"accounts": {key: asdict(value) for key, value in self.accounts.items()}}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write-then-rename so a crash never leaves half a file behind.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2)
+        os.replace(tmp, path)
+
+    # Accounts ------------------------------------------------------------------------------
+
+    def create_account(
+        self, api_key: str, params: dict[str, Any], request: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        """Create a connected account owned by the key's platform."""
+        with self.lock:
+            account_id = new_account_id()
+            now = int(time.time())
+            data = accounts.new_account(account_id, params, now)
+            # Like Stripe's test-mode magic values, `metadata[sandbox_state]` lets a demo or a
+            # test start an account in a given state without driving the hosted page.
+            state = (params.get("metadata") or {}).get("sandbox_state") or "new"
+            if state not in accounts.STATES:
+                state = "new"
+            if state != "new":
+                data = accounts.apply_state(data, state, now)
+            platform = platform_account_id(api_key)
+            self.accounts[account_id] = StoredAccount(platform=platform, state=state, data=data)
+            self._save()
+            self._emit(platform, {}, data, request, created=True)
+            return data
+
+    def owned_account(self, api_key: str, account_id: str) -> StoredAccount:
+        """The account if the key's platform owns it, else Stripe's 403 `account_invalid`."""
+        with self.lock:
+            stored = self.accounts.get(account_id)
+            if stored is None or stored.platform != platform_account_id(api_key):
+                raise account_invalid(api_key, account_id)
+            return stored
+
+    def find_owned(self, api_key: str, account_id: str) -> StoredAccount | None:
+        """The account if the key's platform owns it, else None."""
+        with self.lock:
+            stored = self.accounts.get(account_id)
+            if stored is None or stored.platform != platform_account_id(api_key):
+                return None
+            return stored
+
+    def update_account(
+        self, api_key: str, account_id: str, params: dict[str, Any], request: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Apply update params to an owned account and announce the change."""
+        with self.lock:
+            stored = self.owned_account(api_key, account_id)
+            before, stored.data = stored.data, accounts.update_account(stored.data, params)
+            self._save()
+            self._emit(stored.platform, before, stored.data, request)
+            return stored.data
+
+    def set_account_state(
+        self, account_id: str, state: str, request: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Move an account into `state` (hosted outcome or test control) and announce it."""
+        with self.lock:
+            stored = self.accounts[account_id]
+            before = stored.data
+            stored.data = accounts.apply_state(before, state, int(time.time()))
+            stored.state = state
+            self._save()
+            self._emit(stored.platform, before, stored.data, request)
+            return stored.data
+
+    def _emit(
+        self,
+        platform: str,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        request: dict[str, Any] | None,
+        created: bool = False,
+    ) -> None:
+        version = self.config.api_version
+        previous = changed_attributes(before, after) if before else {}
+        if not created and not previous:
+            return  # Stripe sends no account.updated when nothing changed
+        event = build_event("account.updated", after, previous, after["id"], version, request)
+        self.webhooks.publish(event, platform)
+        old_caps = before.get("capabilities", {}) if before else {}
+        for name, status in after["capabilities"].items():
+            if old_caps.get(name) != status and (before or status != "inactive"):
+                capability = accounts.capability_object(after, name)
+                prior = {"status": old_caps.get(name)} if name in old_caps else {}
+                event = build_event(
+                    "capability.updated", capability, prior, after["id"], version, request
+                )
+                self.webhooks.publish(event, platform)
+
+    # Links ---------------------------------------------------------------------------------
+
+    def mint_link(self, kind: str, account: StoredAccount, **fields: Any) -> Link:
+        """Store a new single-use link for `account`."""
+        now = int(time.time())
+        lifetime = (
+            self.config.v2_link_lifetime if kind == "v2_account_link" else self.config.link_lifetime
+        )
+        link = Link(
+            token=random_token(32),
+            kind=kind,
+            account=account.data["id"],
+            platform=account.platform,
+            created=now,
+            expires_at=now + lifetime,
+            **fields,
+        )
+        with self.lock:
+            self.links[link.token] = link
+        return link
+
+    def consume_link(self, token: str) -> tuple[Link | None, bool]:
+        """Use a link up; returns (link, usable). Unusable if unknown, used or expired."""
+        with self.lock:
+            link = self.links.get(token)
+            if link is None:
+                return None, False
+            usable = link.consumed_at is None and time.time() < link.expires_at
+            link.consumed_at = link.consumed_at or time.time()
+            return link, usable
+
+    def expire_link(self, token: str) -> bool:
+        """Make a link's `expires_at` lie in the past; True when the token was known."""
+        with self.lock:
+            link = self.links.get(token)
+            if link is None:
+                return False
+            link.expires_at = int(time.time()) - 1
+            return True
+
+    def open_page(self, link: Link) -> PageSession:
+        """Start the onboarding form for a just-consumed link."""
+        with self.lock:
+            page = PageSession(nonce=random_token(32), token=link.token)
+            self.pages[page.nonce] = page
+            return page
+
+    def close_page(self, nonce: str) -> tuple[Link | None, bool]:
+        """Finish an onboarding form; returns (its link, whether this is the first submit)."""
+        with self.lock:
+            page = self.pages.get(nonce)
+            if page is None:
+                return None, False
+            first, page.used = not page.used, True
+            return self.links.get(page.token), first
+
+    # Faults, latency, keys, log ------------------------------------------------------------
+
+    def add_fault(self, path: str, kind: str, count: int = 1, seconds: float = 0.0) -> Fault:
+        """Fail the next `count` API requests whose path starts with `path`."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"fault kind must be one of {FAULT_KINDS}")
+        fault = Fault(path=path, kind=kind, remaining=count, seconds=seconds)
+        with self.lock:
+            self.faults.append(fault)
+        return fault
+
+    def take_fault(self, path: str) -> Fault | None:
+        """Claim one use of the first fault matching `path`, if any."""
+        with self.lock:
+            for fault in self.faults:
+                if path.startswith(fault.path) and fault.remaining > 0:
+                    fault.remaining -= 1
+                    if fault.remaining == 0:
+                        self.faults.remove(fault)
+                    return fault
+            return None
+
+    def log_request(self, entry: dict[str, Any]) -> None:
+        """Record one API request for `/_sandbox/requests`."""
+        with self.lock:
+            self.request_log.append(entry)
+
+    def requests(self, path_prefix: str | None = None) -> list[dict[str, Any]]:
+        """Logged API requests, optionally only those under a path prefix."""
+        with self.lock:
+            return [
+                entry
+                for entry in self.request_log
+                if path_prefix is None or entry["path"].startswith(path_prefix)
+            ]

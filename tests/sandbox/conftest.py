@@ -1,0 +1,130 @@
+"""Fixtures for the sandbox's own tests.
+
+`sandbox`, `sandbox_server` and `webhook_receiver` come from `stripe_sandbox.pytest_plugin`
+(loaded by tests/conftest.py); `browser`, `page` and `screenshot` from tests/browser.py.
+"""
+
+from __future__ import annotations
+
+import http.client
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+import stripe
+
+from stripe_sandbox.testing import DEFAULT_TEST_KEY, SandboxServer
+
+OTHER_PLATFORM_KEY = "sk_test_other_platform_0002"
+REFRESH_URL = "https://platform.example/connect/refresh"
+RETURN_URL = "https://platform.example/connect/return"
+
+
+@dataclass
+class Reply:
+    """A raw HTTP answer: status, headers (lower-cased names) and body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def location(self) -> str | None:
+        """The redirect target, if any."""
+        return self.headers.get("location")
+
+
+def fetch(
+    url: str,
+    method: str = "GET",
+    form: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Reply:
+    """One real HTTP request that does not follow redirects."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    try:
+        body = urlencode(form).encode() if form is not None else None
+        sent = dict(headers or {})
+        if body is not None:
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        connection.request(method, path, body=body, headers=sent)
+        response = connection.getresponse()
+        reply = Reply(
+            response.status,
+            {name.lower(): value for name, value in response.getheaders()},
+            response.read(),
+        )
+    finally:
+        connection.close()
+    return reply
+
+
+@pytest.fixture
+def make_client(sandbox: SandboxServer) -> Iterator[Callable[..., stripe.StripeClient]]:
+    """Build real StripeClients against the sandbox; their HTTP sessions close afterwards."""
+    clients: list[stripe.StripeClient] = []
+
+    def make(api_key: str = DEFAULT_TEST_KEY, **options: Any) -> stripe.StripeClient:
+        client = sandbox.stripe_client(api_key, **options)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client._requestor._client.close()
+
+
+@pytest.fixture
+def client(make_client: Callable[..., stripe.StripeClient]) -> stripe.StripeClient:
+    """A StripeClient for the default test platform (2 network retries, 5 s timeout)."""
+    return make_client()
+
+
+@pytest.fixture
+def express_account(client: stripe.StripeClient) -> stripe.Account:
+    """A fresh Express account asking for card payments and transfers."""
+    return client.v1.accounts.create(
+        params={
+            "type": "express",
+            "country": "US",
+            "email": "owner@resource.example",
+            "capabilities": {
+                "card_payments": {"requested": True},
+                "transfers": {"requested": True},
+            },
+        }
+    )
+
+
+@pytest.fixture
+def custom_account(client: stripe.StripeClient) -> stripe.Account:
+    """A fresh account whose requirements the platform collects (no Stripe dashboard)."""
+    return client.v1.accounts.create(
+        params={
+            "country": "GB",
+            "controller": {
+                "fees": {"payer": "application"},
+                "losses": {"payments": "application"},
+                "requirement_collection": "application",
+                "stripe_dashboard": {"type": "none"},
+            },
+        }
+    )
+
+
+@pytest.fixture
+def onboarding_link(client: stripe.StripeClient, express_account: stripe.Account) -> str:
+    """The URL of a fresh v1 onboarding link for `express_account`."""
+    link = client.v1.account_links.create(
+        params={
+            "account": express_account.id,
+            "type": "account_onboarding",
+            "refresh_url": REFRESH_URL,
+            "return_url": RETURN_URL,
+        }
+    )
+    return link.url
