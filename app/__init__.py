@@ -1,0 +1,90 @@
+"""connect-onboarding: onboard a platform's payments resources onto Stripe Connect."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints, errors, CLI. Wiring only."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    from app.config import load_config
+
+    load_config(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_security(app)
+    register_errors(app)
+    register_template_helpers(app)
+    register_cli(app)
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the unbound extension objects to this app."""
+    from app.extensions import csrf, db, limiter, login_manager, migrate
+    from app.security import sessions
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(__file__).parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    sessions.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount every blueprint; each view module holds one `bp`."""
+    from app.views import BLUEPRINTS
+
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+
+
+def register_security(app: Flask) -> None:
+    """Security headers (CSP and friends) on every response."""
+    from app.security import headers
+
+    headers.init_app(app)
+
+
+def register_errors(app: Flask) -> None:
+    """Error pages for browsers, JSON for API clients."""
+    from app import errors
+
+    errors.init_app(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    """Filters and globals the templates use."""
+    from app import presentation
+
+    presentation.init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    """`flask users|workspaces|demo|…` commands."""
+    from app import cli
+
+    cli.init_app(app)

@@ -1,0 +1,85 @@
+"""Payments accounts: seed 000's `payments` object plus what its onboarding status needs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, UTCDateTime, new_id, utcnow
+from app.models.servers import Server
+
+MODES = ("test", "live")
+ONBOARDING_STATUSES = ("not_started", "pending", "complete")
+STATUS_REASONS = ("needs_info", "under_review", "paused", "disconnected", "none")
+
+# The account-creation claim. `claimed` means one request owns creating the Stripe account right
+# now (or crashed doing so — the deterministic idempotency key makes its retry harmless).
+CLAIM_NONE, CLAIM_CLAIMED, CLAIM_CREATED = "none", "claimed", "created"
+
+
+def empty_requirements() -> dict[str, Any]:
+    """The requirements shape we keep, mirroring Stripe's `account.requirements`."""
+    return {
+        "currently_due": [],
+        "past_due": [],
+        "eventually_due": [],
+        "pending_verification": [],
+        "errors": [],
+    }
+
+
+class PaymentsAccount(Base):
+    """The Stripe side of a payments resource (seed 000 `payments`)."""
+
+    __tablename__ = "payments_accounts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("pay"))
+    server_id: Mapped[str] = mapped_column(
+        ForeignKey("servers.id", ondelete="CASCADE"), unique=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20), default="payments")
+    # Lifecycle of the resource as a whole: `active`, or `disconnected` after deauthorization.
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    provider: Mapped[str] = mapped_column(String(20), default="stripe")
+    mode: Mapped[str] = mapped_column(String(4), default="test")
+    # Unique: one Stripe account belongs to one resource, enforced by the database.
+    stripe_account_id: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    onboarding_status: Mapped[str] = mapped_column(String(16), default="not_started")
+    status_reason: Mapped[str] = mapped_column(String(16), default="none")
+    charges_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    payouts_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    details_submitted: Mapped[bool] = mapped_column(Boolean, default=False)
+    currency: Mapped[str] = mapped_column(String(3), default="usd")
+    country: Mapped[str] = mapped_column(String(2), default="US")
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    product_description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    total_earned_cents: Mapped[int] = mapped_column(Integer, default=0)
+    total_payment_count: Mapped[int] = mapped_column(Integer, default=0)
+    requirements: Mapped[dict[str, Any]] = mapped_column(JSON, default=empty_requirements)
+    disabled_reason: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    current_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # What the account's controller says: decides Update details vs Open Stripe dashboard.
+    dashboard_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    requirement_collection: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The workspace connection the account was created under (NULL: the app-level key).
+    connection_id: Mapped[str | None] = mapped_column(
+        ForeignKey("stripe_connections.id", ondelete="RESTRICT"), nullable=True, index=True
+    )
+    account_claim: Mapped[str] = mapped_column(String(10), default=CLAIM_NONE)
+    # Bumped when an account is lost (deauthorized), so the next creation gets a fresh
+    # idempotency key instead of Stripe replaying the old account.
+    account_generation: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # `created` of the newest Stripe event applied: older deliveries never overwrite newer state.
+    last_event_created: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    server: Mapped[Server] = relationship(back_populates="payments")
+    connection: Mapped[StripeConnection | None] = relationship()  # noqa: F821

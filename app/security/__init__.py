@@ -1,0 +1,1 @@
+"""Security building blocks: passwords, permissions, safe redirects, crypto, tokens."""

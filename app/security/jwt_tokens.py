@@ -1,0 +1,48 @@
+"""JWTs for the /web/v1 API: HS256 with `JWT_SECRET`, `exp`, `iat` and `sub` required.
+
+Only HS256 is accepted — never `none`, never an algorithm named by the token itself — so a
+token can't talk its way past verification (https://pyjwt.readthedocs.io/en/stable/algorithms.html).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import jwt
+from flask import current_app
+
+from app.extensions import db
+from app.models import User, utcnow
+
+ALGORITHM = "HS256"
+
+
+class JwtRejected(Exception):
+    """The token is missing, malformed, expired, wrongly signed, or names no active user."""
+
+
+def mint_jwt(user_id: str, ttl_seconds: int | None = None) -> str:
+    """A signed token for `user_id`, valid for `ttl_seconds` (JWT_TTL_SECONDS by default)."""
+    ttl = ttl_seconds if ttl_seconds is not None else current_app.config["JWT_TTL_SECONDS"]
+    now = utcnow()
+    claims = {"sub": user_id, "iat": now, "exp": now + timedelta(seconds=ttl)}
+    return jwt.encode(claims, current_app.config["JWT_SECRET"], algorithm=ALGORITHM)
+
+
+def user_from_jwt(token: str) -> User:
+    """The active user the token speaks for, or JwtRejected (the reason is for logs only)."""
+    try:
+        claims = jwt.decode(
+            token,
+            current_app.config["JWT_SECRET"],
+            algorithms=[ALGORITHM],
+            options={"require": ["exp", "iat", "sub"]},
+            leeway=5,
+        )
+    except jwt.PyJWTError as error:
+        raise JwtRejected(type(error).__name__) from None
+    subject = claims.get("sub")
+    user = db.session.get(User, subject) if isinstance(subject, str) else None
+    if user is None or not user.active:
+        raise JwtRejected("unknown or inactive user")
+    return user

@@ -1,0 +1,71 @@
+"""Server-side login sessions behind Flask-Login.
+
+Flask's cookie sessions are stateless: a copied cookie keeps working after sign-out. Each sign-in
+therefore opens a `LoginSession` row and the cookie carries only its random id; signing out (or
+deactivating the user) deletes the rows, and every cookie naming them stops working at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask import Flask, current_app
+from flask_login import login_user, logout_user
+from sqlalchemy import delete
+
+from app.extensions import db, login_manager
+from app.models import LoginSession, User, utcnow
+
+
+def init_app(app: Flask) -> None:
+    """Configure Flask-Login for server-side sessions."""
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    # Flask-Login's "strong" protection would sign users out when their IP changes on mobile;
+    # revocable server-side sessions give the protection we want without that.
+    login_manager.session_protection = "basic"
+    app.config.setdefault(
+        "REMEMBER_COOKIE_DURATION", timedelta(days=app.config["REMEMBER_COOKIE_DURATION_DAYS"])
+    )
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """Resolve a cookie's session id to its user; unknown, expired or inactive → signed out."""
+    found = db.session.get(LoginSession, session_id)
+    if found is None or found.expires_at <= utcnow() or not found.user.active:
+        return None
+    user = found.user
+    user.login_session_id = found.id
+    return user
+
+
+def start_session(user: User, *, remember: bool) -> None:
+    """Open a server-side session for `user` and sign the browser in with it."""
+    lifetime = (
+        current_app.config["REMEMBER_COOKIE_DURATION"]
+        if remember
+        else timedelta(hours=current_app.config["LOGIN_SESSION_HOURS"])
+    )
+    row = LoginSession(
+        id=secrets.token_urlsafe(32), user_id=user.id, expires_at=utcnow() + lifetime
+    )
+    db.session.add(row)
+    db.session.commit()
+    user.login_session_id = row.id
+    login_user(user, remember=remember, duration=lifetime)
+
+
+def end_session(user: User) -> None:
+    """Delete this browser's server-side session and clear its cookies."""
+    if user.login_session_id:
+        db.session.execute(delete(LoginSession).where(LoginSession.id == user.login_session_id))
+        db.session.commit()
+    logout_user()
+
+
+def end_all_sessions(user_id: str) -> None:
+    """Sign a user out everywhere (deactivation, password change). Caller commits."""
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))
