@@ -1,0 +1,220 @@
+"""How things read to people: status words, requirement names, money and dates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, current_app, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from app.reference import STRIPE_COUNTRIES, ZERO_DECIMAL_CURRENCIES
+from app.security.permissions import MANAGE, workspace_ids_with
+
+# (label, badge style, what the person should do next)
+STATUS_COPY: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("not_started", "none"): (
+        "Not started",
+        "neutral",
+        "Connect with Stripe to create the account and start onboarding.",
+    ),
+    ("pending", "needs_info"): (
+        "Needs information",
+        "warning",
+        "Stripe needs more information before this resource can take payments. "
+        "Continue onboarding to provide it.",
+    ),
+    ("pending", "under_review"): (
+        "Under review",
+        "info",
+        "Stripe is verifying the details you sent. Nothing to do now — we'll update the "
+        "status as soon as Stripe finishes.",
+    ),
+    ("pending", "paused"): (
+        "Paused by Stripe",
+        "danger",
+        "Stripe has paused this account. Contact Stripe support from the account's dashboard "
+        "to find out why.",
+    ),
+    ("not_started", "disconnected"): (
+        "Disconnected",
+        "danger",
+        "The Stripe account removed this platform's access. Connect with Stripe again to "
+        "create a new account.",
+    ),
+    ("complete", "none"): (
+        "Complete",
+        "success",
+        "Onboarding is complete: this resource can take payments and receive payouts.",
+    ),
+}
+
+# Stripe's requirement ids in words (docs.stripe.com/connect/required-verification-information).
+REQUIREMENT_WORDS: dict[str, str] = {
+    "business_type": "Type of business",
+    "business_profile.url": "Business website",
+    "business_profile.mcc": "Industry (merchant category)",
+    "business_profile.product_description": "Description of what you sell",
+    "business_profile.support_phone": "Customer support phone number",
+    "external_account": "Bank account for payouts",
+    "tos_acceptance.date": "Acceptance of Stripe's terms of service",
+    "tos_acceptance.ip": "Acceptance of Stripe's terms of service",
+    "individual.first_name": "Legal first name",
+    "individual.last_name": "Legal last name",
+    "individual.dob.day": "Date of birth",
+    "individual.dob.month": "Date of birth",
+    "individual.dob.year": "Date of birth",
+    "individual.email": "Email address",
+    "individual.phone": "Phone number",
+    "individual.address.line1": "Home address",
+    "individual.address.city": "Home address",
+    "individual.address.postal_code": "Home address",
+    "individual.address.state": "Home address",
+    "individual.ssn_last_4": "Last 4 digits of the Social Security number",
+    "individual.id_number": "Government ID number",
+    "individual.verification.document": "Photo of an identity document",
+    "individual.verification.additional_document": "Proof of address document",
+    "company.name": "Company legal name",
+    "company.tax_id": "Company tax ID",
+    "company.address.line1": "Company address",
+    "company.address.city": "Company address",
+    "company.address.postal_code": "Company address",
+    "company.verification.document": "Company registration document",
+    "representative.first_name": "Representative's name",
+    "representative.last_name": "Representative's name",
+    "representative.dob.day": "Representative's date of birth",
+    "representative.dob.month": "Representative's date of birth",
+    "representative.dob.year": "Representative's date of birth",
+    "representative.email": "Representative's email address",
+    "representative.phone": "Representative's phone number",
+    "representative.id_number": "Representative's government ID number",
+    "representative.verification.document": "Photo of the representative's identity document",
+}
+
+
+ACTIVITY_WORDS: dict[str, str] = {
+    "resource.created": "Resource created",
+    "onboarding.account_created": "Stripe account created",
+    "onboarding.link_minted": "Sent to Stripe onboarding",
+    "onboarding.returned": "Came back from Stripe",
+    "onboarding.refreshed": "Onboarding link renewed",
+    "onboarding.refresh_loop_stopped": "Too many link renewals; stopped",
+    "onboarding.status_checked": "Status checked with Stripe",
+    "onboarding.status_changed": "Status changed",
+    "onboarding.dashboard_opened": "Opened the Stripe dashboard",
+    "onboarding.stripe_failed": "Stripe request failed",
+    "webhook.applied": "Updated by Stripe",
+    "webhook.deauthorized": "Stripe account disconnected",
+    "notification.retried": "Partner notification queued again",
+    "api_token.created": "API token created",
+    "api_token.revoked": "API token revoked",
+    "connection.created": "Stripe connection added",
+    "connection.updated": "Stripe connection edited",
+    "connection.deactivated": "Stripe connection deactivated",
+    "connection.reactivated": "Stripe connection reactivated",
+    "connection.made_default": "Stripe connection made the default",
+    "connection.notification_secret_rolled": "Notification signing secret replaced",
+    "connection.secret_unreadable": "Stored secret could not be decrypted",
+    "connection.deleted": "Stripe connection deleted",
+}
+
+
+def activity_words(action: str) -> str:
+    """An audit action in words."""
+    return ACTIVITY_WORDS.get(action) or action.replace(".", ": ").replace("_", " ").capitalize()
+
+
+def status_copy(status: str, reason: str) -> tuple[str, str, str]:
+    """(label, badge style, next step) for a status and reason."""
+    return STATUS_COPY.get((status, reason)) or STATUS_COPY.get(
+        (status, "none"), (status.replace("_", " ").capitalize(), "neutral", "")
+    )
+
+
+def requirement_words(codes: list[str] | None) -> list[str]:
+    """Requirement ids as distinct phrases a person understands, in Stripe's order."""
+    seen: list[str] = []
+    for code in codes or []:
+        words = REQUIREMENT_WORDS.get(code)
+        if words is None:
+            tail = code.split(".")[-1] if not code.startswith("person_") else code
+            words = tail.replace("_", " ").capitalize()
+            if code.startswith("person_"):
+                words = "Details of a company representative"
+        if words not in seen:
+            seen.append(words)
+    return seen
+
+
+def money(cents: int | None, currency: str | None) -> str:
+    """`1234, "usd"` → `12.34 USD`; zero-decimal currencies keep whole units."""
+    currency = (currency or "usd").lower()
+    amount = cents or 0
+    if currency in ZERO_DECIMAL_CURRENCIES:
+        return f"{amount:,} {currency.upper()}"
+    return f"{amount / 100:,.2f} {currency.upper()}"
+
+
+def datetime_label(value: datetime | None) -> str:
+    """A timestamp as `22 Nov 2026, 14:05 UTC`."""
+    if value is None:
+        return "—"
+    return value.strftime("%-d %b %Y, %H:%M UTC")
+
+
+# Navigation entries after "Payments": (endpoint, label). Blueprints that are not registered
+# are skipped, so the menu only ever links to pages that exist.
+# The permission an entry needs (None: every signed-in user), so nobody is shown a link that
+# would only answer 403.
+NAV_ENDPOINTS = (
+    ("connections.index", "Stripe connections", MANAGE),
+    ("settings.tokens", "API tokens", None),
+    ("docs.page", "API docs", None),
+)
+
+
+def nav_items() -> list[dict[str, object]]:
+    """Main navigation for the signed-in user."""
+    items = []
+    for endpoint, label, permission in NAV_ENDPOINTS:
+        if permission and not workspace_ids_with(current_user.id, permission):
+            continue
+        if endpoint in current_app.view_functions:
+            items.append(
+                {
+                    "url": url_for(endpoint),
+                    "label": label,
+                    "current": (request.endpoint or "").split(".")[0] == endpoint.split(".")[0],
+                }
+            )
+    return items
+
+
+def stripe_backend_label() -> str:
+    """Footer note saying which Stripe the app talks to — the sandbox is never a surprise."""
+    if current_app.config.get("STRIPE_API_BASE"):
+        return "Stripe: offline sandbox (no real accounts)"
+    return "Stripe API"
+
+
+def short_datetime_label(value: datetime | None) -> str:
+    """A compact timestamp for tables: `22 Nov, 14:05` this year, `22 Nov 2025` before."""
+    if value is None:
+        return "—"
+    if value.year == datetime.now(value.tzinfo).year:
+        return value.strftime("%-d %b, %H:%M")
+    return value.strftime("%-d %b %Y")
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and globals."""
+    app.add_template_filter(money, "money")
+    app.add_template_filter(datetime_label, "when")
+    app.add_template_filter(short_datetime_label, "when_short")
+    app.add_template_filter(requirement_words, "requirement_words")
+    app.add_template_filter(activity_words, "activity_words")
+    app.add_template_global(status_copy, "status_copy")
+    app.add_template_global(STRIPE_COUNTRIES, "countries")
+    app.add_template_global(generate_csrf, "csrf_token")
+    app.add_template_global(nav_items, "nav_items")
+    app.add_template_global(stripe_backend_label, "stripe_backend_label")

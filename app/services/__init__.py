@@ -1,0 +1,1 @@
+"""Business rules. Services never read `flask.request`; they own their transactions."""

@@ -1,0 +1,169 @@
+"""Creating a resource's Stripe account exactly once, whatever the concurrency or crashes.
+
+A conditional UPDATE claims the creation (one winner, also on PostgreSQL under concurrency),
+the winner creates the account with a deterministic idempotency key, and everyone else waits for
+its commit. A claim left behind by a request that died between Stripe's answer and our commit
+goes stale and is taken over; the retry sends the same key and params, so Stripe replays the
+same account instead of making a second one.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import and_, or_, update
+
+from app.extensions import db
+from app.models import PaymentsAccount, Server, utcnow
+from app.models.payments import CLAIM_CLAIMED, CLAIM_CREATED, CLAIM_NONE
+from app.services import audit
+from app.services.account_sync import apply_account
+from app.services.onboarding_plan import account_params, idempotency_key_for
+from app.services.stripe_credentials import options_for
+from app.services.stripe_failures import run_guarded
+from app.stripe_gateway import StripeCredentials, StripeGateway
+
+# A claim older than this is a winner that died between Stripe's answer and our commit. It is
+# well above one create call's worst case (timeout × 3 attempts with the SDK's retries).
+DEFAULT_CLAIM_STALE_SECONDS = 60.0
+DEFAULT_CLAIM_WAIT_SECONDS = 10.0
+CLAIM_POLL_SECONDS = 0.1
+
+
+class AccountCreationBusy(Exception):
+    """Another request is creating this resource's account and did not finish in time."""
+
+
+def _config_seconds(name: str, default: float) -> float:
+    return float(current_app.config.get(name, default))
+
+
+def claim_creation(payments_id: str, inputs: dict[str, str]) -> bool:
+    """Try to own the account's creation; True for exactly one request at a time.
+
+    A conditional UPDATE, not read-then-write: on PostgreSQL a concurrent UPDATE waits for the
+    row lock and then re-checks the WHERE against the committed row, so only one wins. A stale
+    claim (its owner crashed) is taken over *without* changing the stored inputs, so the retry
+    sends Stripe identical params under the same idempotency key and gets the same account.
+    """
+    now = utcnow()
+    fresh = db.session.execute(
+        update(PaymentsAccount)
+        .where(
+            PaymentsAccount.id == payments_id,
+            PaymentsAccount.stripe_account_id.is_(None),
+            PaymentsAccount.account_claim == CLAIM_NONE,
+        )
+        .values(account_claim=CLAIM_CLAIMED, claimed_at=now, **inputs)
+        .execution_options(synchronize_session=False)
+    )
+    won = fresh.rowcount == 1
+    if not won:
+        stale_before = now - timedelta(
+            seconds=_config_seconds("ACCOUNT_CLAIM_STALE_SECONDS", DEFAULT_CLAIM_STALE_SECONDS)
+        )
+        takeover = db.session.execute(
+            update(PaymentsAccount)
+            .where(
+                PaymentsAccount.id == payments_id,
+                PaymentsAccount.stripe_account_id.is_(None),
+                or_(
+                    and_(
+                        PaymentsAccount.account_claim == CLAIM_CLAIMED,
+                        PaymentsAccount.claimed_at < stale_before,
+                    ),
+                    # `created` without an id cannot last; treat it like a stale claim.
+                    PaymentsAccount.account_claim == CLAIM_CREATED,
+                ),
+            )
+            .values(account_claim=CLAIM_CLAIMED, claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        won = takeover.rowcount == 1
+    db.session.commit()
+    return won
+
+
+def release_claim(payments: PaymentsAccount) -> None:
+    """After a failed create, let the next click try again at once (same key, same params)."""
+    if payments.stripe_account_id is None and payments.account_claim == CLAIM_CLAIMED:
+        payments.account_claim = CLAIM_NONE
+        payments.claimed_at = None
+
+
+def _create_account(
+    server: Server,
+    credentials: StripeCredentials,
+    *,
+    user_id: str | None,
+    actor_label: str | None,
+) -> None:
+    """Create the Stripe account we hold the claim for, store it, and commit."""
+    payments = server.payments
+    db.session.refresh(payments)  # the stored inputs, exactly as a retry would read them
+    options = options_for(credentials)
+    account = StripeGateway(credentials).create_account(
+        account_params(server, payments, options.get("dashboard", "express")),
+        idempotency_key=idempotency_key_for(payments),
+    )
+    payments.stripe_account_id = account["id"]
+    payments.connection_id = credentials.connection_id
+    payments.account_claim = CLAIM_CREATED
+    apply_account(
+        payments, account, source="connect", actor_user_id=user_id, actor_label=actor_label
+    )
+    audit.record(
+        "onboarding.account_created",
+        subject_type="server",
+        subject_id=server.id,
+        workspace_id=server.workspace_id,
+        actor_user_id=user_id,
+        actor_label=actor_label,
+        details={
+            "stripe_account_id": account["id"],
+            "connection_id": credentials.connection_id,
+            "generation": payments.account_generation,
+        },
+    )
+    db.session.commit()
+
+
+def ensure_account(
+    server: Server,
+    credentials: StripeCredentials,
+    inputs: dict[str, str],
+    *,
+    user_id: str | None,
+    actor_label: str | None,
+) -> bool:
+    """Make sure the resource has a Stripe account; True when this request created it.
+
+    Losers of the claim wait for the winner's commit (polling the row) and continue with its
+    account; if the winner gave up, the next round claims again.
+    """
+    payments = server.payments
+    deadline = time.monotonic() + _config_seconds(
+        "ACCOUNT_CLAIM_WAIT_SECONDS", DEFAULT_CLAIM_WAIT_SECONDS
+    )
+    while True:
+        if claim_creation(payments.id, inputs):
+            run_guarded(
+                server.id,
+                "account_create",
+                user_id,
+                credentials,
+                lambda: _create_account(
+                    server, credentials, user_id=user_id, actor_label=actor_label
+                ),
+                cleanup=release_claim,
+            )
+            return True
+        db.session.refresh(payments)
+        if payments.stripe_account_id is not None:
+            return False
+        if time.monotonic() >= deadline:
+            raise AccountCreationBusy(server.id)
+        db.session.rollback()  # end the read so the next poll sees the winner's commit
+        time.sleep(CLAIM_POLL_SECONDS)

@@ -1,0 +1,36 @@
+"""Recording audit events. The caller's transaction commits them with the change they describe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.extensions import db
+from app.models import AuditEvent
+
+# Keys that must never reach the audit trail, whoever passes them.
+_FORBIDDEN_DETAIL_KEYS = {"url", "api_key", "apiKey", "webhook_secret", "webhookSecret", "secret"}
+
+
+def record(
+    action: str,
+    *,
+    subject_type: str,
+    subject_id: str,
+    workspace_id: str | None,
+    actor_user_id: str | None = None,
+    actor_label: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add an audit event to the current transaction (no commit)."""
+    clean = {k: v for k, v in (details or {}).items() if k not in _FORBIDDEN_DETAIL_KEYS}
+    event = AuditEvent(
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        workspace_id=workspace_id,
+        actor_user_id=actor_user_id,
+        actor_label=actor_label,
+        details=clean,
+    )
+    db.session.add(event)
+    return event

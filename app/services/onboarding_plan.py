@@ -1,0 +1,221 @@
+"""Pure rules of onboarding: what to create, which link to mint, which buttons to offer.
+
+No database and no Stripe here, so the dashboard can ask these questions for every row without
+a single extra query or API call, and the tables in tests/unit cover every case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.models import PaymentsAccount, Server, StripeConnection
+from app.models.connections import STATUS_ACTIVE
+
+# Next actions the API reports (seed 000 callers branch on them).
+ONBOARDING, UPDATE, DASHBOARD, NONE = "onboarding", "update", "dashboard", "none"
+LINK_ONBOARDING, LINK_UPDATE = "account_onboarding", "account_update"
+
+# `controller` for new accounts per the connection's `dashboard` option
+# (docs.stripe.com/connect/migrate-to-controller-properties).
+CONTROLLERS: dict[str, dict[str, Any]] = {
+    "express": {
+        "stripe_dashboard": {"type": "express"},
+        "fees": {"payer": "application"},
+        "losses": {"payments": "application"},
+    },
+    "full": {"stripe_dashboard": {"type": "full"}},
+    "none": {
+        "requirement_collection": "application",
+        "stripe_dashboard": {"type": "none"},
+        "fees": {"payer": "application"},
+        "losses": {"payments": "application"},
+    },
+}
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What Connect does now: `action` for the API, and the link type to mint (or None)."""
+
+    action: str
+    link_type: str | None
+
+
+def idempotency_key_for(payments: PaymentsAccount) -> str:
+    """The one idempotency key for creating this resource's account in this generation.
+
+    Deterministic, so a second click, another process, or a retry after a crash between
+    Stripe's answer and our commit gets Stripe's first answer replayed: one account, never two.
+    The generation changes only when the account was lost (deauthorized) and a new one is due.
+    """
+    return f"co-account-{payments.id}-g{payments.account_generation}"
+
+
+# Stripe's metadata limits (docs.stripe.com/api/metadata): 50 keys, 40-char keys, 500-char
+# values; three keys are ours.
+METADATA_MAX_KEYS, METADATA_KEY_MAX, METADATA_VALUE_MAX = 47, 40, 500
+
+
+def forwarded_metadata(server_metadata: dict[str, Any] | None) -> dict[str, str]:
+    """The server's string metadata that fits Stripe's limits, copied onto its account.
+
+    It lets a platform tag accounts (and the sandbox honour `sandbox_state` for the demo).
+    """
+    forwarded: dict[str, str] = {}
+    for key, value in sorted((server_metadata or {}).items()):
+        if len(forwarded) == METADATA_MAX_KEYS:
+            break
+        if (
+            isinstance(value, str)
+            and len(key) <= METADATA_KEY_MAX
+            and len(value) <= METADATA_VALUE_MAX
+        ):
+            forwarded[key] = value
+    return forwarded
+
+
+def account_params(server: Server, payments: PaymentsAccount, dashboard: str) -> dict[str, Any]:
+    """`POST /v1/accounts` params, built only from what is stored on the row (retry-identical)."""
+    params: dict[str, Any] = {
+        "country": payments.country,
+        "controller": CONTROLLERS.get(dashboard, CONTROLLERS["express"]),
+        "capabilities": {
+            "card_payments": {"requested": True},
+            "transfers": {"requested": True},
+        },
+        "metadata": {
+            **forwarded_metadata(server.metadata_),
+            "server_id": server.id,
+            "payments_id": payments.id,
+            "workspace_id": server.workspace_id,
+        },
+    }
+    if payments.email:
+        params["email"] = payments.email
+    if payments.product_description:
+        params["business_profile"] = {"product_description": payments.product_description}
+    return params
+
+
+def _needs_onboarding(payments: PaymentsAccount) -> bool:
+    # A submitted account with something due goes back through `account_onboarding`, which
+    # collects just what is missing; a finished one never does.
+    return (
+        payments.stripe_account_id is None
+        or not payments.details_submitted
+        or (payments.onboarding_status != "complete" and payments.status_reason == "needs_info")
+    )
+
+
+def plan_next_step(payments: PaymentsAccount, link_kind: str = "auto") -> NextStep:
+    """The link Connect mints for this resource, from stored state only (no Stripe call).
+
+    `account_update` links exist only where the platform collects requirements; Express
+    accounts edit their details in the Stripe dashboard (docs.stripe.com/api/account_links).
+    """
+    platform_collects = payments.requirement_collection == "application"
+    if _needs_onboarding(payments):
+        return NextStep(ONBOARDING, LINK_ONBOARDING)
+    if link_kind == "update" and platform_collects:
+        return NextStep(UPDATE, LINK_UPDATE)
+    if payments.dashboard_type == "express":
+        return NextStep(DASHBOARD, None)
+    if platform_collects:
+        return NextStep(UPDATE, None)
+    return NextStep(NONE, None)
+
+
+def refresh_step(payments: PaymentsAccount) -> NextStep:
+    """The link a refresh re-mints: onboarding while due, else an update link if possible."""
+    step = plan_next_step(payments, "update")
+    return step if step.link_type else NextStep(step.action, None)
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether Connect can work for a resource now, decided without decrypting any key."""
+
+    ok: bool
+    reason: str = ""
+    connection: StripeConnection | None = None
+    uses_app_key: bool = False
+
+
+def onboarding_availability(
+    payments: PaymentsAccount,
+    connections: Iterable[StripeConnection],
+    app_key_mode: str | None,
+) -> Availability:
+    """Mirror of `choose_credentials` over already-loaded rows (see stripe_credentials.py)."""
+    connections = list(connections)
+    if payments.connection_id is not None:
+        found = next((c for c in connections if c.id == payments.connection_id), None)
+        if found is not None:
+            return _from_connection(found)
+    if payments.stripe_account_id is not None:
+        if app_key_mode is None:
+            return Availability(
+                False,
+                "The app-level Stripe key this account was created with is no longer configured.",
+            )
+        return Availability(True, uses_app_key=True)
+    candidates = sorted(
+        (c for c in connections if c.mode == payments.mode and c.status == STATUS_ACTIVE),
+        key=lambda c: (c.is_default, c.created_at),
+        reverse=True,
+    )
+    if candidates:
+        return _from_connection(candidates[0])
+    if app_key_mode == payments.mode:
+        return Availability(True, uses_app_key=True)
+    return Availability(
+        False,
+        f"No Stripe connection for {payments.mode} mode yet. A workspace admin must add one "
+        "before this resource can be connected.",
+    )
+
+
+def _from_connection(connection: StripeConnection) -> Availability:
+    if connection.status != STATUS_ACTIVE:
+        return Availability(
+            False,
+            f"The Stripe connection “{connection.name}” is deactivated. "
+            "A workspace admin must reactivate it.",
+            connection,
+        )
+    return Availability(True, "", connection)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One button: `endpoint` is an onboarding route taking `server_id`; POSTed with `hidden`."""
+
+    kind: str
+    label: str
+    endpoint: str
+    style: str = "primary"
+    hidden: dict[str, str] = field(default_factory=dict)
+
+
+def resource_actions(payments: PaymentsAccount) -> list[Action]:
+    """The onboarding buttons for a resource's state (availability is applied by the caller)."""
+    if payments.stripe_account_id is None:
+        return [Action("connect", "Connect with Stripe", "onboarding.connect")]
+    if _needs_onboarding(payments):
+        return [Action("continue", "Continue onboarding", "onboarding.connect")]
+    actions = []
+    if payments.dashboard_type == "express":
+        actions.append(Action("dashboard", "Open Stripe dashboard", "onboarding.dashboard"))
+    if payments.requirement_collection == "application":
+        actions.append(
+            Action(
+                "update",
+                "Update details",
+                "onboarding.connect",
+                style="secondary" if actions else "primary",
+                hidden={"link_kind": "update"},
+            )
+        )
+    return actions

@@ -1,0 +1,126 @@
+"""Payments resources: finding them for a user, listing, and creating them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import contains_eager
+
+from app.extensions import db
+from app.models import Membership, PaymentsAccount, Server, Workspace
+from app.services import audit
+
+STATUS_FILTERS = ("not_started", "pending", "complete")
+
+
+class ResourceNotFound(Exception):
+    """No such payments resource, or not one of the user's workspaces (no existence leak)."""
+
+
+@dataclass(frozen=True)
+class ResourcePage:
+    """One page of the dashboard list."""
+
+    items: list[Server]
+    page: int
+    pages: int
+    total: int
+
+
+def _visible_to(user_id: str) -> Select:
+    """Payments resources in the user's workspaces, with account and workspace loaded."""
+    return (
+        select(Server)
+        .join(Server.payments)
+        .join(Server.workspace)
+        .join(Membership, Membership.workspace_id == Server.workspace_id)
+        .where(Membership.user_id == user_id, Server.kind == "payments")
+        .options(contains_eager(Server.payments), contains_eager(Server.workspace))
+    )
+
+
+def list_resources(
+    user_id: str,
+    *,
+    workspace_id: str | None = None,
+    status: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> ResourcePage:
+    """A page of the user's payments resources, newest first, in two queries whatever the size."""
+    query = _visible_to(user_id)
+    if workspace_id:
+        query = query.where(Server.workspace_id == workspace_id)
+    if status in STATUS_FILTERS:
+        query = query.where(PaymentsAccount.onboarding_status == status)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, ceil(total / per_page))
+    page = min(max(1, page), pages)
+    items = db.session.scalars(
+        query.order_by(Server.created_at.desc(), Server.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return ResourcePage(items=list(items), page=page, pages=pages, total=total)
+
+
+def get_resource(user_id: str, server_id: str) -> Server:
+    """The user's payments resource `server_id`, or ResourceNotFound."""
+    found = db.session.scalars(_visible_to(user_id).where(Server.id == server_id)).first()
+    if found is None:
+        raise ResourceNotFound(server_id)
+    return found
+
+
+def user_workspaces(user_id: str) -> list[Workspace]:
+    """The workspaces the user belongs to, by name."""
+    return list(
+        db.session.scalars(
+            select(Workspace)
+            .join(Membership)
+            .where(Membership.user_id == user_id)
+            .order_by(Workspace.name)
+        )
+    )
+
+
+def create_payments_resource(
+    *,
+    workspace_id: str,
+    user_id: str | None,
+    name: str,
+    description: str,
+    mode: str,
+    currency: str,
+    country: str,
+    actor_label: str | None = None,
+) -> Server:
+    """Create a payments server and its (not yet onboarded) payments account, and commit."""
+    server = Server(
+        workspace_id=workspace_id,
+        user_id=user_id,
+        name=name,
+        description=description,
+        kind="payments",
+        status="draft",
+        auth_mode="private",
+        metadata_={},
+    )
+    server.payments = PaymentsAccount(
+        name=name, mode=mode, currency=currency.lower(), country=country.upper()
+    )
+    db.session.add(server)
+    db.session.flush()
+    audit.record(
+        "resource.created",
+        subject_type="server",
+        subject_id=server.id,
+        workspace_id=workspace_id,
+        actor_user_id=user_id,
+        actor_label=actor_label,
+        details={"name": name, "mode": mode},
+    )
+    db.session.commit()
+    return server

@@ -1,0 +1,130 @@
+"""`flask stripe doctor`: is every key, webhook secret and endpoint in working order?
+
+Each check is one line an operator can act on. Nothing printed here contains a secret: keys and
+secrets appear only in their masked form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import StripeConnection, WebhookEvent
+from app.security.crypto import SecretUnreadable, decrypt_secret, mask_secret
+from app.serializers import isoformat
+from app.stripe_gateway import StripeCredentials, StripeGateway, StripeGatewayError, mode_of_key
+
+OK, FAIL, INFO = "OK", "FAIL", "--"
+
+
+@dataclass
+class Section:
+    """The checks for one key: the app-level one or a workspace connection."""
+
+    title: str
+    lines: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, verdict: str, text: str) -> None:
+        self.lines.append((verdict, text))
+
+    @property
+    def failed(self) -> bool:
+        return any(verdict == FAIL for verdict, _ in self.lines)
+
+
+def _check_platform(
+    section: Section, api_key: str, mode: str, expected_account: str | None
+) -> None:
+    try:
+        account = StripeGateway(
+            StripeCredentials(api_key=api_key, mode=mode)
+        ).retrieve_platform_account()
+    except StripeGatewayError as error:
+        section.add(FAIL, f"Stripe did not accept the key: {error}")
+        return
+    if expected_account and account.get("id") != expected_account:
+        section.add(
+            FAIL,
+            f"the key belongs to {account.get('id')}, not the stored {expected_account}",
+        )
+    else:
+        section.add(OK, f"Stripe answers for platform account {account.get('id')}")
+
+
+def _check_webhook_secret(section: Section, secret: str | None) -> None:
+    if not secret:
+        section.add(FAIL, "no webhook signing secret: Stripe's events cannot be verified")
+    elif not secret.startswith("whsec_"):
+        section.add(FAIL, "the webhook signing secret does not look like whsec_…")
+    else:
+        section.add(OK, f"webhook signing secret {mask_secret(secret)}")
+
+
+def _last_webhook(section: Section, when: datetime | None) -> None:
+    section.add(INFO, f"last webhook received: {isoformat(when) if when else 'never'}")
+
+
+def check_app_level() -> Section:
+    """The app-level key from configuration (STRIPE_SECRET_KEY / STRIPE_WEBHOOK_SECRET)."""
+    section = Section("App-level key (STRIPE_SECRET_KEY)")
+    key = current_app.config.get("STRIPE_SECRET_KEY")
+    if not key:
+        section.add(INFO, "not configured (resources use their workspace's connections)")
+        return section
+    mode = mode_of_key(key)
+    if mode is None:
+        section.add(FAIL, "STRIPE_SECRET_KEY is not a Stripe secret key (sk_…/rk_…)")
+        return section
+    section.add(OK, f"key {mask_secret(key)} ({mode} mode)")
+    _check_platform(section, key, mode, None)
+    _check_webhook_secret(section, current_app.config.get("STRIPE_WEBHOOK_SECRET"))
+    last = db.session.scalar(
+        select(func.max(WebhookEvent.received_at)).where(WebhookEvent.connection_id.is_(None))
+    )
+    _last_webhook(section, last)
+    return section
+
+
+def check_connection(connection: StripeConnection) -> Section:
+    """One workspace connection: its key, platform account, secrets and webhook traffic."""
+    section = Section(
+        f"Connection {connection.name!r} ({connection.id}, workspace {connection.workspace_id}, "
+        f"{connection.mode} mode, {connection.status.lower()})"
+    )
+    try:
+        api_key = decrypt_secret(connection.api_key_ciphertext)
+    except SecretUnreadable:
+        section.add(FAIL, "the stored API key does not decrypt with ENCRYPTION_KEYS")
+    else:
+        section.add(OK, f"API key decrypts ({mask_secret(api_key)})")
+        if mode_of_key(api_key) != connection.mode:
+            section.add(FAIL, f"the key is not a {connection.mode}-mode key")
+        _check_platform(section, api_key, connection.mode, connection.stripe_account_id)
+    try:
+        webhook_secret = decrypt_secret(connection.webhook_secret_ciphertext)
+    except SecretUnreadable:
+        section.add(FAIL, "the stored webhook signing secret does not decrypt")
+    else:
+        _check_webhook_secret(section, webhook_secret)
+    if connection.notification_secret_ciphertext:
+        try:
+            decrypt_secret(connection.notification_secret_ciphertext)
+            section.add(OK, "partner notification signing secret decrypts")
+        except SecretUnreadable:
+            section.add(FAIL, "the partner notification signing secret does not decrypt")
+    else:
+        section.add(FAIL, "no partner notification signing secret: notifications can't be signed")
+    _last_webhook(section, connection.last_webhook_at)
+    return section
+
+
+def run_checks() -> list[Section]:
+    """Every check, app-level first, then each connection by workspace and name."""
+    connections = db.session.scalars(
+        select(StripeConnection).order_by(StripeConnection.workspace_id, StripeConnection.name)
+    ).all()
+    return [check_app_level(), *(check_connection(c) for c in connections)]

@@ -1,0 +1,300 @@
+"""Receiving Stripe's Connect webhooks: verify, de-duplicate, apply in order, or roll back.
+
+Stripe delivers at least once, out of order, and retries failures for three days
+(https://docs.stripe.com/webhooks#best-practices). So:
+
+- the event id is inserted into `webhook_events` in the SAME transaction as the change it causes;
+  a duplicate (even a concurrent one) hits the primary key and is acknowledged without applying;
+- `account.updated` / `capability.updated` only tell us *that* the account changed: we re-fetch
+  the account and store what Stripe says now, so an old event can never write old state. An event
+  strictly older than the newest one applied is acknowledged without even asking Stripe;
+- the resource row is locked while we fetch and apply, so two events for one account (Stripe
+  sends `account.updated` and `capability.updated` together) apply one after the other and the
+  status change — and its partner notification — is recorded once;
+- anything that fails rolls the whole transaction back and answers 500, so Stripe's retry
+  applies the event later.
+
+Only verified events that target an account of this endpoint are recorded: the same event id
+reaches every endpoint of the platform (a live Connect endpoint also receives test events), and
+recording it where it was ignored would make the endpoint that owns the account skip it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import PaymentsAccount, StripeConnection, WebhookEvent, utcnow
+from app.models.payments import CLAIM_NONE, empty_requirements
+from app.security.crypto import SecretUnreadable, decrypt_secret
+from app.services import audit
+from app.services.account_sync import apply_account, record_status_change
+from app.services.status import OnboardingState
+from app.services.stripe_credentials import app_level_credentials, credentials_from_connection
+from app.stripe_gateway import (
+    StripeAccountNotFound,
+    StripeCredentials,
+    StripeGateway,
+    WebhookSignatureInvalid,
+    mode_of_key,
+    verify_webhook,
+)
+
+log = logging.getLogger(__name__)
+
+ACCOUNT_CHANGED = ("account.updated", "capability.updated")
+DEAUTHORIZED = "account.application.deauthorized"
+HANDLED_TYPES = (*ACCOUNT_CHANGED, DEAUTHORIZED)
+
+# What "something changed" means for the `webhook.applied` audit entry.
+_TRACKED_FIELDS = (
+    "status",
+    "onboarding_status",
+    "status_reason",
+    "details_submitted",
+    "charges_enabled",
+    "payouts_enabled",
+    "requirements",
+    "disabled_reason",
+    "current_deadline",
+    "dashboard_type",
+    "requirement_collection",
+)
+
+
+class WebhookRejected(Exception):
+    """Unknown endpoint, missing secret or a signature that does not verify: 400, no detail."""
+
+
+class WebhookNotApplied(Exception):
+    """Applying a verified event failed and was rolled back: 500, so Stripe retries."""
+
+
+@dataclass(frozen=True)
+class WebhookOutcome:
+    """What happened to a verified event: applied | unchanged | duplicate | stale | ignored."""
+
+    result: str
+    event_id: str
+    event_type: str
+
+
+@dataclass(frozen=True)
+class _Endpoint:
+    """The secret and mode of one webhook URL, and its connection (None: the app-level key)."""
+
+    secret: str | None
+    mode: str | None
+    connection: StripeConnection | None
+
+    @property
+    def label(self) -> str:
+        return self.connection.id if self.connection else "app-level"
+
+
+def _endpoint(connection_id: str | None) -> _Endpoint:
+    if connection_id is None:
+        config = current_app.config
+        return _Endpoint(
+            config.get("STRIPE_WEBHOOK_SECRET"),
+            mode_of_key(config.get("STRIPE_SECRET_KEY") or ""),
+            None,
+        )
+    connection = db.session.get(StripeConnection, connection_id)
+    if connection is None:
+        raise WebhookRejected("unknown connection")
+    try:
+        secret = decrypt_secret(connection.webhook_secret_ciphertext)
+    except SecretUnreadable:
+        log.error(
+            "webhook for connection %s: stored signing secret does not decrypt", connection.id
+        )
+        raise WebhookRejected("secret unreadable") from None
+    return _Endpoint(secret, connection.mode, connection)
+
+
+def receive_stripe_event(
+    connection_id: str | None, payload: bytes, signature: str | None
+) -> WebhookOutcome:
+    """Verify a webhook body against its endpoint's secret and apply the event it carries."""
+    endpoint = _endpoint(connection_id)
+    if not endpoint.secret:
+        log.warning("webhook on %s refused: no signing secret configured", endpoint.label)
+        raise WebhookRejected("no secret")
+    try:
+        event = verify_webhook(payload, signature, endpoint.secret)
+    except WebhookSignatureInvalid as error:
+        log.info("webhook on %s refused: signature did not verify (%s)", endpoint.label, error)
+        raise WebhookRejected("signature") from None
+    try:
+        return _apply_event(endpoint, event)
+    except Exception:
+        db.session.rollback()
+        log.exception(
+            "webhook %s (%s) on %s not applied; Stripe will retry",
+            event.get("id"),
+            event.get("type"),
+            endpoint.label,
+        )
+        raise WebhookNotApplied(str(event.get("id"))) from None
+
+
+def _touch(endpoint: _Endpoint) -> None:
+    """Remember that this connection's webhooks arrive (the setup check shows it)."""
+    if endpoint.connection is not None:
+        endpoint.connection.last_webhook_at = utcnow()
+
+
+def _ignore(endpoint: _Endpoint, event: dict[str, Any], why: str) -> WebhookOutcome:
+    _touch(endpoint)
+    db.session.commit()
+    log.info(
+        "webhook %s (%s) on %s acknowledged, ignored: %s",
+        event["id"],
+        event["type"],
+        endpoint.label,
+        why,
+    )
+    return WebhookOutcome("ignored", event["id"], event["type"])
+
+
+def _owned_account(endpoint: _Endpoint, account_id: str | None) -> PaymentsAccount | None:
+    """The resource holding `account_id`, only if it onboards under this endpoint's key."""
+    if not account_id:
+        return None
+    owner = (
+        PaymentsAccount.connection_id == endpoint.connection.id
+        if endpoint.connection is not None
+        else PaymentsAccount.connection_id.is_(None)
+    )
+    return db.session.scalars(
+        select(PaymentsAccount).where(PaymentsAccount.stripe_account_id == account_id, owner)
+    ).first()
+
+
+def _credentials(endpoint: _Endpoint) -> StripeCredentials:
+    if endpoint.connection is not None:
+        return credentials_from_connection(endpoint.connection)
+    credentials = app_level_credentials()
+    if credentials is None:
+        raise RuntimeError("the app-level Stripe key is not configured")
+    return credentials
+
+
+def _snapshot(payments: PaymentsAccount) -> tuple:
+    return tuple(getattr(payments, name) for name in _TRACKED_FIELDS)
+
+
+def _apply_event(endpoint: _Endpoint, event: dict[str, Any]) -> WebhookOutcome:
+    event_id, event_type = event["id"], event["type"]
+    if event_type not in HANDLED_TYPES:
+        return _ignore(endpoint, event, "event type not handled")
+    if bool(event.get("livemode")) != (endpoint.mode == "live"):
+        log.warning(
+            "webhook %s on %s: livemode=%s does not match the endpoint's %s mode",
+            event_id,
+            endpoint.label,
+            event.get("livemode"),
+            endpoint.mode,
+        )
+        return _ignore(endpoint, event, "livemode mismatch")
+    account_id = event.get("account")
+    found = _owned_account(endpoint, account_id)
+    if found is None:
+        return _ignore(endpoint, event, "no resource of this endpoint holds the account")
+
+    db.session.add(
+        WebhookEvent(
+            id=event_id,
+            connection_id=endpoint.connection.id if endpoint.connection else None,
+            type=event_type,
+            account_id=account_id,
+        )
+    )
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        log.info("webhook %s on %s: duplicate delivery acknowledged", event_id, endpoint.label)
+        return WebhookOutcome("duplicate", event_id, event_type)
+
+    # Lock the resource (PostgreSQL) for the fetch-and-apply; SQLite already holds its write
+    # lock since the insert above.
+    payments = db.session.scalars(
+        select(PaymentsAccount)
+        .where(PaymentsAccount.id == found.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    if payments.stripe_account_id != account_id:
+        return _finish(endpoint, event, "ignored")
+    before = _snapshot(payments)
+    if event_type == DEAUTHORIZED:
+        _deauthorize(payments, account_id, event_id)
+    else:
+        created = int(event.get("created") or 0)
+        if payments.last_event_created is not None and created < payments.last_event_created:
+            # We already fetched the account after a newer event; this one has nothing new.
+            return _finish(endpoint, event, "stale")
+        gateway = StripeGateway(_credentials(endpoint))
+        try:
+            account = gateway.retrieve_account(account_id)
+        except StripeAccountNotFound:
+            # The key can no longer see the account; a retry would not help. Deauthorization,
+            # if that is what happened, arrives as its own event.
+            return _finish(endpoint, event, "ignored")
+        apply_account(payments, account, source="webhook", actor_label="stripe")
+        payments.last_event_created = max(created, payments.last_event_created or 0)
+    if _snapshot(payments) == before:
+        return _finish(endpoint, event, "unchanged")
+    audit.record(
+        "webhook.applied",
+        subject_type="server",
+        subject_id=payments.server_id,
+        workspace_id=payments.server.workspace_id,
+        actor_label="stripe",
+        details={"event": event_id, "type": event_type},
+    )
+    return _finish(endpoint, event, "applied")
+
+
+def _finish(endpoint: _Endpoint, event: dict[str, Any], result: str) -> WebhookOutcome:
+    _touch(endpoint)
+    db.session.commit()
+    log.info("webhook %s (%s) on %s: %s", event["id"], event["type"], endpoint.label, result)
+    return WebhookOutcome(result, event["id"], event["type"])
+
+
+def _deauthorize(payments: PaymentsAccount, account_id: str, event_id: str) -> None:
+    """The account removed our platform's access: forget it, say so, allow a fresh account."""
+    before = OnboardingState(payments.onboarding_status, payments.status_reason)
+    payments.status = "disconnected"
+    payments.onboarding_status, payments.status_reason = "not_started", "disconnected"
+    payments.stripe_account_id = None
+    payments.account_claim = CLAIM_NONE
+    # A new generation gives the next account creation a new idempotency key; the old one
+    # would make Stripe replay the account we just lost.
+    payments.account_generation = (payments.account_generation or 0) + 1
+    payments.charges_enabled = payments.payouts_enabled = payments.details_submitted = False
+    payments.requirements = empty_requirements()
+    payments.disabled_reason = None
+    payments.current_deadline = None
+    payments.last_event_created = None
+    payments.last_synced_at = utcnow()
+    payments.server.status = "draft"
+    after = OnboardingState("not_started", "disconnected")
+    audit.record(
+        "webhook.deauthorized",
+        subject_type="server",
+        subject_id=payments.server_id,
+        workspace_id=payments.server.workspace_id,
+        actor_label="stripe",
+        details={"account": account_id, "event": event_id},
+    )
+    record_status_change(payments, before, after, source="webhook", actor_label="stripe")

@@ -1,0 +1,258 @@
+"""The one place that talks to Stripe (and the only module that imports `stripe`).
+
+Every call goes through a `stripe.StripeClient` built for one API key — never the global
+`stripe.api_key`, which would leak one workspace's key into another's request under threads.
+Clients are cached per key, pinned to the SDK's API version, retry network failures and 5xx
+twice (the SDK reuses one idempotency key across its own retries), and time out after a few
+seconds instead of the SDK's default 80 s, because a person is waiting on the page.
+
+Stripe's exceptions are translated here into four of ours, so views and services never see
+the SDK. Messages of ours never contain keys or link URLs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from hashlib import sha256
+from typing import Any
+
+import stripe
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+PINNED_API_VERSION = stripe.api_version
+
+
+class StripeGatewayError(Exception):
+    """Base of the errors the gateway raises; `request_id` is Stripe's, for support."""
+
+    def __init__(self, message: str, *, request_id: str | None = None) -> None:
+        super().__init__(message)
+        self.request_id = request_id
+
+
+class StripeUnavailable(StripeGatewayError):
+    """Stripe could not be reached, timed out, rate-limited us or failed (5xx)."""
+
+
+class StripeKeyRejected(StripeGatewayError):
+    """Stripe rejected the API key (revoked, wrong, or lacking permissions)."""
+
+
+class StripeAccountNotFound(StripeGatewayError):
+    """The connected account does not exist or is not reachable with this key."""
+
+
+class StripeRequestRejected(StripeGatewayError):
+    """Stripe refused a request we built: a bug on our side, logged with Stripe's request id."""
+
+
+class WebhookSignatureInvalid(StripeGatewayError):
+    """A webhook's signature, timestamp or body did not verify: answer 400, apply nothing."""
+
+
+@dataclass(frozen=True)
+class StripeCredentials:
+    """Which key to use and how: a workspace connection's, or the app-level one."""
+
+    api_key: str = field(repr=False)
+    mode: str
+    connection_id: str | None = None
+    platform_account_id: str | None = None
+    # Per-connection onboarding settings (from its config JSON), falling back to app config.
+    options: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class AccountLink:
+    """A freshly minted, single-use onboarding URL. Never store or log `url`."""
+
+    url: str = field(repr=False)
+    expires_at: datetime
+
+
+def mode_of_key(api_key: str) -> str | None:
+    """`test` or `live` from a key's prefix (sk_/rk_), None when it is not a Stripe key."""
+    for prefix in ("sk_", "rk_"):
+        for mode in ("test", "live"):
+            if api_key.startswith(f"{prefix}{mode}_"):
+                return mode
+    return None
+
+
+_clients: dict[tuple[str, str | None, float, int], stripe.StripeClient] = {}
+_clients_lock = threading.Lock()
+
+
+def _client_for(api_key: str) -> stripe.StripeClient:
+    """One cached StripeClient per key and settings (clients are thread-safe)."""
+    config = current_app.config
+    api_base = config.get("STRIPE_API_BASE")
+    timeout = float(config["STRIPE_TIMEOUT_SECONDS"])
+    retries = int(config["STRIPE_MAX_NETWORK_RETRIES"])
+    cache_key = (sha256(api_key.encode()).hexdigest(), api_base, timeout, retries)
+    with _clients_lock:
+        client = _clients.get(cache_key)
+        if client is None:
+            base_addresses = {"api": api_base, "connect": api_base} if api_base else None
+            client = stripe.StripeClient(
+                api_key,
+                stripe_version=PINNED_API_VERSION,
+                base_addresses=base_addresses,
+                max_network_retries=retries,
+                http_client=stripe.RequestsClient(timeout=(min(3.0, timeout), timeout)),
+            )
+            _clients[cache_key] = client
+        return client
+
+
+def _translate(error: stripe.StripeError, action: str) -> StripeGatewayError:
+    """Map an SDK error to ours; log what support needs (never the key or a URL)."""
+    request_id = getattr(error, "request_id", None)
+    status = getattr(error, "http_status", None)
+    # The SDK sets `.code` only on some error classes (not PermissionError, which carries
+    # Stripe's 403 `account_invalid`); the parsed error body always has it.
+    code = getattr(error, "code", None) or getattr(getattr(error, "error", None), "code", None)
+    if isinstance(error, (stripe.APIConnectionError, stripe.RateLimitError)) or (
+        isinstance(error, stripe.APIError) and (status is None or status >= 500)
+    ):
+        log.warning(
+            "stripe unavailable during %s (status=%s request_id=%s)", action, status, request_id
+        )
+        return StripeUnavailable("Stripe is unavailable", request_id=request_id)
+    if isinstance(error, stripe.AuthenticationError):
+        log.warning("stripe rejected the key during %s (request_id=%s)", action, request_id)
+        return StripeKeyRejected("Stripe rejected the API key", request_id=request_id)
+    if code in ("resource_missing", "account_invalid") or status == 404:
+        log.info("stripe account not found during %s (request_id=%s)", action, request_id)
+        return StripeAccountNotFound("Stripe account not found", request_id=request_id)
+    if isinstance(error, stripe.PermissionError):
+        log.warning("stripe refused permission during %s (request_id=%s)", action, request_id)
+        return StripeKeyRejected("Stripe refused this key's permissions", request_id=request_id)
+    log.error(
+        "stripe rejected our %s request (status=%s code=%s request_id=%s)",
+        action,
+        status,
+        code,
+        request_id,
+    )
+    return StripeRequestRejected("Stripe rejected the request", request_id=request_id)
+
+
+WEBHOOK_TOLERANCE_SECONDS = 300
+
+
+def verify_webhook(payload: bytes, sig_header: str | None, secret: str) -> dict[str, Any]:
+    """The event in a webhook body, after checking Stripe's signature over the RAW bytes.
+
+    Rejects timestamps older than 300 s (replays). While a secret is rolled Stripe signs with
+    both and sends two `v1=` entries; the SDK accepts the body if any of them matches.
+    https://docs.stripe.com/webhooks#verify-official-libraries
+    """
+    try:
+        event = stripe.Webhook.construct_event(
+            payload, sig_header, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
+        )
+    except (stripe.SignatureVerificationError, ValueError) as error:
+        # ValueError covers a body that is not UTF-8 JSON; never echo the header or body.
+        raise WebhookSignatureInvalid(type(error).__name__) from None
+    return _as_dict(event)
+
+
+def _as_dict(obj: Any) -> dict[str, Any]:
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
+
+
+def _timestamp(value: Any) -> datetime:
+    """v1 answers epoch seconds, v2 RFC 3339 strings."""
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
+
+
+class StripeGateway:
+    """Stripe operations for one set of credentials."""
+
+    def __init__(self, credentials: StripeCredentials) -> None:
+        self.credentials = credentials
+        self._client = _client_for(credentials.api_key)
+
+    def create_account(self, params: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
+        """POST /v1/accounts with a caller-chosen idempotency key (race- and crash-safe)."""
+        try:
+            account = self._client.v1.accounts.create(
+                params=params, options={"idempotency_key": idempotency_key}
+            )
+        except stripe.StripeError as error:
+            raise _translate(error, "account create") from None
+        return _as_dict(account)
+
+    def retrieve_account(self, account_id: str) -> dict[str, Any]:
+        """GET /v1/accounts/{id}: the account's current flags and requirements."""
+        try:
+            return _as_dict(self._client.v1.accounts.retrieve(account_id))
+        except stripe.StripeError as error:
+            raise _translate(error, "account retrieve") from None
+
+    def retrieve_platform_account(self) -> dict[str, Any]:
+        """GET /v1/account: the key's own platform account (verifies a connection's key)."""
+        try:
+            return _as_dict(self._client.v1.accounts.retrieve_current())
+        except stripe.StripeError as error:
+            raise _translate(error, "platform account retrieve") from None
+
+    def create_account_link(
+        self,
+        *,
+        account_id: str,
+        link_type: str,
+        refresh_url: str,
+        return_url: str,
+        collection_fields: str,
+        future_requirements: str,
+        api: str = "v1",
+    ) -> AccountLink:
+        """Mint a single-use Account Link (v1 default, v2 `/v2/core/account_links`)."""
+        collection = {"fields": collection_fields, "future_requirements": future_requirements}
+        try:
+            if api == "v2":
+                # On API versions 2026-09-30.endive and later `configurations` is gone from
+                # use_case (sending it fails); the account's configuration decides instead.
+                link = self._client.v2.core.account_links.create(
+                    params={
+                        "account": account_id,
+                        "use_case": {
+                            "type": link_type,
+                            link_type: {
+                                "refresh_url": refresh_url,
+                                "return_url": return_url,
+                                "collection_options": collection,
+                            },
+                        },
+                    }
+                )
+            else:
+                link = self._client.v1.account_links.create(
+                    params={
+                        "account": account_id,
+                        "type": link_type,
+                        "refresh_url": refresh_url,
+                        "return_url": return_url,
+                        "collection_options": collection,
+                    }
+                )
+        except stripe.StripeError as error:
+            raise _translate(error, f"account link ({api}) create") from None
+        return AccountLink(url=link.url, expires_at=_timestamp(link.expires_at))
+
+    def create_login_link(self, account_id: str) -> str:
+        """A single-use Express dashboard login URL. Never store or log it."""
+        try:
+            link = self._client.v1.accounts.login_links.create(account_id)
+        except stripe.StripeError as error:
+            raise _translate(error, "login link create") from None
+        return link.url

@@ -1,0 +1,34 @@
+"""Absolute URLs of our own routes, for links that leave the site (Stripe's redirects back).
+
+Behind a proxy the request's host may be an internal name, and links minted outside a request
+(a worker, the CLI) have no request at all; `PUBLIC_BASE_URL` says where the world reaches us.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, has_request_context, url_for
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """The absolute URL of `endpoint`, on `PUBLIC_BASE_URL` when configured."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if not base:
+        if not has_request_context() and not current_app.config.get("SERVER_NAME"):
+            raise RuntimeError("Set PUBLIC_BASE_URL to build links outside a request.")
+        return url_for(endpoint, _external=True, **values)
+    parts = urlsplit(base.rstrip("/"))
+    adapter = current_app.url_map.bind(
+        parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "https"
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def onboarding_urls(server_id: str) -> tuple[str, str]:
+    """(refresh_url, return_url) for a resource's Account Links: the resource is in the path."""
+    return (
+        external_url("onboarding.refresh", server_id=server_id),
+        external_url("onboarding.return_", server_id=server_id),
+    )
