@@ -1,0 +1,18 @@
+"""Operator commands, one module per command group, registered on the app's `flask` CLI."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register every command group."""
+    from app.cli.notifications import notifications_cli
+    from app.cli.secrets import secrets_cli
+    from app.cli.stripe import stripe_cli
+    from app.cli.tokens import tokens_cli
+    from app.cli.users import demo_cli, users_cli, workspaces_cli
+
+    for group in (users_cli, workspaces_cli, demo_cli, tokens_cli, notifications_cli, stripe_cli):
+        app.cli.add_command(group)
+    app.cli.add_command(secrets_cli)

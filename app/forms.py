@@ -1,0 +1,66 @@
+"""Flask-WTF forms. Every form carries a CSRF token; validation messages are for people."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.reference import CURRENCIES, STRIPE_COUNTRIES
+
+
+class LoginForm(FlaskForm):
+    """Email and password sign-in."""
+
+    email = EmailField(
+        "Email",
+        validators=[DataRequired("Enter your email."), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter your password."), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    remember = BooleanField("Keep me signed in for 30 days")
+
+
+class PaymentsResourceForm(FlaskForm):
+    """A new payments resource in one of the workspaces the user manages."""
+
+    workspace_id = SelectField("Workspace", validators=[DataRequired("Choose a workspace.")])
+    name = StringField(
+        "Name",
+        validators=[
+            DataRequired("Give the resource a name."),
+            Length(max=120, message="Keep the name under 120 characters."),
+        ],
+    )
+    description = TextAreaField(
+        "Description",
+        validators=[Optional(), Length(max=1000, message="Keep it under 1000 characters.")],
+    )
+    mode = SelectField(
+        "Mode",
+        choices=[
+            SelectChoice("test", "Test — no real money moves"),
+            SelectChoice("live", "Live"),
+        ],
+        default="test",
+    )
+    currency = SelectField(
+        "Default currency",
+        choices=[
+            SelectChoice(code, f"{code.upper()} — {name}") for code, name in CURRENCIES.items()
+        ],
+        default="usd",
+    )
+    country = SelectField(
+        "Country of the business",
+        choices=[
+            SelectChoice(code, name)
+            for code, name in sorted(STRIPE_COUNTRIES.items(), key=lambda item: item[1])
+        ],
+        default="US",
+    )

@@ -1,0 +1,286 @@
+"""Admin pages for a workspace's Stripe connections (only `workspace:manage`).
+
+Non-members get 404 and members without the permission 403 (`require_workspace_permission`);
+a connection id from another workspace is a 404 too. Secrets are typed in, never shown: the
+pages show masked forms only, and the one secret we hand out — the notification signing
+secret — appears once, on the page right after it was made.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from app.forms_connections import ConnectionEditForm, ConnectionForm
+from app.security.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
+from app.security.permissions import MANAGE, require_workspace_permission
+from app.services import connections
+from app.services.connection_rules import ConnectionInvalid
+
+bp = Blueprint("connections", __name__)
+
+# The session holds the fresh notification secret *encrypted* between the POST and the page
+# that shows it (the session is a signed, not encrypted, cookie), and only until that page.
+_REVEAL_KEY = "connection_secret_reveal"
+
+
+def _workspace(workspace_id: str):
+    require_workspace_permission(workspace_id, MANAGE)
+    return connections.get_workspace(workspace_id)
+
+
+def _connection(workspace_id: str, connection_id: str):
+    _workspace(workspace_id)
+    try:
+        return connections.get_connection(workspace_id, connection_id)
+    except connections.ConnectionNotFound:
+        abort(404)
+
+
+def _to_detail(workspace_id: str, connection_id: str) -> Response:
+    return redirect(
+        url_for("connections.detail", workspace_id=workspace_id, connection_id=connection_id),
+        code=303,
+    )
+
+
+def _reveal_once(connection_id: str, secret: str) -> None:
+    session[_REVEAL_KEY] = {"connection_id": connection_id, "secret": encrypt_secret(secret)}
+
+
+def _take_revealed(connection_id: str) -> str | None:
+    stored = session.get(_REVEAL_KEY)
+    if not stored or stored.get("connection_id") != connection_id:
+        return None
+    session.pop(_REVEAL_KEY)
+    try:
+        return decrypt_secret(stored["secret"])
+    except SecretUnreadable:
+        return None
+
+
+def _show_errors(form, invalid: ConnectionInvalid) -> None:
+    """Put the service's messages on the form's fields (or the form, for the rest)."""
+    for name, message in invalid.errors.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [message]
+        else:
+            flash(message, "error")
+
+
+@bp.get("/connections")
+@login_required
+def index():
+    """The user's manageable workspaces and their connections (one workspace: straight there)."""
+    manageable = connections.manageable_workspaces(current_user.id)
+    if not manageable:
+        abort(403)
+    if len(manageable) == 1:
+        return redirect(
+            url_for("connections.workspace_list", workspace_id=manageable[0].workspace.id)
+        )
+    return render_template("connections/index.html", manageable=manageable)
+
+
+@bp.get("/workspaces/<workspace_id>/connections")
+@login_required
+def workspace_list(workspace_id: str):
+    """One workspace's connections, with masked keys and what needs attention."""
+    workspace = _workspace(workspace_id)
+    items = connections.list_connections(workspace_id)
+    attention = {c.id: connections.attention_for(c) for c in items}
+    return render_template(
+        "connections/list.html", workspace=workspace, items=items, attention=attention
+    )
+
+
+@bp.route("/workspaces/<workspace_id>/connections/new", methods=["GET", "POST"])
+@login_required
+def create(workspace_id: str):
+    """Add a connection; verified with Stripe unless the admin chooses otherwise."""
+    workspace = _workspace(workspace_id)
+    form = ConnectionForm()
+    offer_unverified = False
+    if form.validate_on_submit():
+        try:
+            connection, secret = connections.create_connection(
+                workspace_id,
+                actor_user_id=current_user.id,
+                name=form.name.data,
+                description=form.description.data,
+                stripe_account_id=form.stripe_account_id.data,
+                api_key=form.api_key.data,
+                webhook_secret=form.webhook_secret.data,
+                partner_endpoint=form.partner_endpoint.data,
+                config_json=form.config_json.data,
+                verify=form.verify_requested(),
+            )
+        except ConnectionInvalid as invalid:
+            _show_errors(form, invalid)
+            offer_unverified = invalid.stripe_unreachable
+        else:
+            _reveal_once(connection.id, secret)
+            flash(f"Added “{connection.name}”.", "success")
+            return _to_detail(workspace_id, connection.id)
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "connections/form.html",
+        form=form,
+        workspace=workspace,
+        connection=None,
+        offer_unverified=offer_unverified,
+    ), status
+
+
+@bp.get("/workspaces/<workspace_id>/connections/<connection_id>")
+@login_required
+def detail(workspace_id: str, connection_id: str):
+    """Everything about one connection (masked), its actions, webhooks and deliveries."""
+    connection = _connection(workspace_id, connection_id)
+    return render_template(
+        "connections/detail.html",
+        workspace=connection.workspace,
+        connection=connection,
+        attention=connections.attention_for(connection),
+        in_use=connections.connections_in_use(connection.id),
+        revealed_secret=_take_revealed(connection.id),
+    )
+
+
+@bp.route("/workspaces/<workspace_id>/connections/<connection_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(workspace_id: str, connection_id: str):
+    """Edit a connection; secrets change only when new ones are typed."""
+    connection = _connection(workspace_id, connection_id)
+    form = ConnectionEditForm(obj=connection)
+    offer_unverified = False
+    if form.validate_on_submit():
+        try:
+            connections.update_connection(
+                workspace_id,
+                connection_id,
+                actor_user_id=current_user.id,
+                name=form.name.data,
+                description=form.description.data,
+                partner_endpoint=form.partner_endpoint.data,
+                config_json=form.config_json.data,
+                api_key=form.api_key.data,
+                webhook_secret=form.webhook_secret.data,
+                verify=form.verify_requested(),
+            )
+        except ConnectionInvalid as invalid:
+            _show_errors(form, invalid)
+            offer_unverified = invalid.stripe_unreachable
+        else:
+            flash("Saved your changes.", "success")
+            return _to_detail(workspace_id, connection_id)
+    status = 400 if form.is_submitted() else 200
+    return render_template(
+        "connections/form.html",
+        form=form,
+        workspace=connection.workspace,
+        connection=connection,
+        attention=connections.attention_for(connection),
+        offer_unverified=offer_unverified,
+    ), status
+
+
+def _set_status(workspace_id: str, connection_id: str, *, active: bool):
+    _workspace(workspace_id)
+    try:
+        connection = connections.set_status(
+            workspace_id, connection_id, actor_user_id=current_user.id, active=active
+        )
+    except connections.ConnectionNotFound:
+        abort(404)
+    flash(f"{'Reactivated' if active else 'Deactivated'} “{connection.name}”.", "success")
+    return _to_detail(workspace_id, connection_id)
+
+
+@bp.post("/workspaces/<workspace_id>/connections/<connection_id>/deactivate")
+@login_required
+def deactivate(workspace_id: str, connection_id: str):
+    """Stop new onboarding under this connection (accounts it created keep it)."""
+    return _set_status(workspace_id, connection_id, active=False)
+
+
+@bp.post("/workspaces/<workspace_id>/connections/<connection_id>/reactivate")
+@login_required
+def reactivate(workspace_id: str, connection_id: str):
+    """Use this connection again."""
+    return _set_status(workspace_id, connection_id, active=True)
+
+
+@bp.post("/workspaces/<workspace_id>/connections/<connection_id>/make-default")
+@login_required
+def make_default(workspace_id: str, connection_id: str):
+    """New resources of this connection's mode onboard under it from now on."""
+    _workspace(workspace_id)
+    try:
+        connection = connections.make_default(
+            workspace_id, connection_id, actor_user_id=current_user.id
+        )
+    except connections.ConnectionNotFound:
+        abort(404)
+    except ConnectionInvalid as invalid:
+        flash(" ".join(invalid.errors.values()), "error")
+        return _to_detail(workspace_id, connection_id)
+    flash(f"“{connection.name}” is now the default for {connection.mode} mode.", "success")
+    return _to_detail(workspace_id, connection_id)
+
+
+@bp.post("/workspaces/<workspace_id>/connections/<connection_id>/notification-secret")
+@login_required
+def roll_notification_secret(workspace_id: str, connection_id: str):
+    """Replace the notification signing secret and show the new one once."""
+    _workspace(workspace_id)
+    try:
+        secret = connections.roll_notification_secret(
+            workspace_id, connection_id, actor_user_id=current_user.id
+        )
+    except connections.ConnectionNotFound:
+        abort(404)
+    _reveal_once(connection_id, secret)
+    flash("Made a new notification signing secret; the old one no longer works.", "success")
+    return _to_detail(workspace_id, connection_id)
+
+
+@bp.get("/workspaces/<workspace_id>/connections/<connection_id>/delete")
+@login_required
+def confirm_delete(workspace_id: str, connection_id: str):
+    """Ask before deleting; say up front when the connection can't be deleted."""
+    connection = _connection(workspace_id, connection_id)
+    return render_template(
+        "connections/delete.html",
+        workspace=connection.workspace,
+        connection=connection,
+        in_use=connections.connections_in_use(connection.id),
+    )
+
+
+@bp.post("/workspaces/<workspace_id>/connections/<connection_id>/delete")
+@login_required
+def delete(workspace_id: str, connection_id: str):
+    """Delete the connection, or come back to it with the reason it can't be deleted."""
+    _workspace(workspace_id)
+    try:
+        name = connections.delete_connection(
+            workspace_id, connection_id, actor_user_id=current_user.id
+        )
+    except connections.ConnectionNotFound:
+        abort(404)
+    except connections.ConnectionInUse as refused:
+        flash(str(refused), "error")
+        return _to_detail(workspace_id, connection_id)
+    flash(f"Deleted “{name}”.", "success")
+    return redirect(url_for("connections.workspace_list", workspace_id=workspace_id), code=303)

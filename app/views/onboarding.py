@@ -1,0 +1,303 @@
+"""Connect with Stripe, Stripe's return and refresh redirects, Check status, the dashboard link.
+
+Return and refresh are GETs that Stripe's redirect lands on: they need a signed-in user (sign-in
+then back via `next`) and take the resource only from the path — never from the session, which
+may have ended or belong to another tab.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.errors import render_error
+from app.extensions import db, limiter
+from app.models import Server, StripeConnection
+from app.presentation import status_copy
+from app.security.permissions import MANAGE, ONBOARD, workspace_ids_with
+from app.services import onboarding, resources
+from app.services.onboarding_plan import Action, Availability, onboarding_availability
+from app.services.onboarding_plan import resource_actions as plan_actions
+from app.stripe_gateway import (
+    StripeAccountNotFound,
+    StripeGatewayError,
+    StripeKeyRejected,
+    StripeUnavailable,
+    mode_of_key,
+)
+
+bp = Blueprint("onboarding", __name__)
+
+NEXT_ACTION_MESSAGES = {
+    "dashboard": "Onboarding is complete. Open the Stripe dashboard to change the details.",
+    "update": "Onboarding is complete. Use Update details to change what Stripe holds.",
+    "none": "Onboarding is complete; there is nothing to do in Stripe right now.",
+}
+
+
+def _check_status_limit() -> str:
+    return current_app.config["CHECK_STATUS_RATE_LIMIT"]
+
+
+def _per_user_and_resource() -> str:
+    """Rate-limit key: one person checking one resource (others are not slowed down)."""
+    user = getattr(current_user, "id", None) or get_remote_address()
+    return f"check-status:{user}:{(request.view_args or {}).get('server_id')}"
+
+
+def _detail(server_id: str) -> Response:
+    return redirect(url_for("payments.detail", server_id=server_id), code=303)
+
+
+@bp.post("/payments/<server_id>/connect")
+@login_required
+def connect(server_id: str):
+    """Connect with Stripe / Continue onboarding / Update details: 303 to a fresh link."""
+    link_kind = "update" if request.form.get("link_kind") == "update" else "auto"
+    result = onboarding.connect_or_continue(server_id, user_id=current_user.id, link_kind=link_kind)
+    if result.link is None:
+        flash(NEXT_ACTION_MESSAGES[result.next_action], "info")
+        return _detail(server_id)
+    return redirect(result.link.url, code=303)
+
+
+@bp.get("/payments/<server_id>/onboarding/return")
+@login_required
+def return_(server_id: str):
+    """Where Stripe sends people back: re-read the account and say truthfully where it stands."""
+    change = onboarding.sync_status(server_id, user_id=current_user.id, source="return")
+    server = resources.get_resource(current_user.id, server_id)
+    return render_template("onboarding/return.html", server=server, change=change)
+
+
+@bp.get("/payments/<server_id>/onboarding/refresh")
+@login_required
+def refresh(server_id: str):
+    """Stripe's refresh_url (link expired or used): mint a new one and go straight back."""
+    try:
+        link = onboarding.refresh_link(server_id, user_id=current_user.id)
+    except onboarding.NothingToRefresh:
+        flash("Onboarding is already complete; there is no link to renew.", "info")
+        return _detail(server_id)
+    return redirect(link.url, code=303)
+
+
+@bp.post("/payments/<server_id>/check-status")
+@login_required
+@limiter.limit(_check_status_limit, key_func=_per_user_and_resource)
+def check_status(server_id: str):
+    """Re-sync one resource with Stripe on demand."""
+    change = onboarding.sync_status(server_id, user_id=current_user.id, source="check")
+    server = resources.get_resource(current_user.id, server_id)
+    label = status_copy(server.payments.onboarding_status, server.payments.status_reason)[0]
+    if change is None:
+        flash(f"Checked with Stripe: still “{label}”.", "info")
+    else:
+        flash(f"Checked with Stripe: the status is now “{label}”.", "success")
+    return _detail(server_id)
+
+
+@bp.post("/payments/<server_id>/dashboard")
+@login_required
+def dashboard(server_id: str):
+    """Open the account's Express dashboard through a single-use login link."""
+    return redirect(onboarding.dashboard_link(server_id, user_id=current_user.id), code=303)
+
+
+# What the templates ask ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResourceOnboarding:
+    """Buttons and notes for one resource, as the signed-in user may use them."""
+
+    actions: list[Action]
+    availability: Availability
+    can_onboard: bool
+    manage_url: str | None
+
+
+def _connections(workspace_id: str) -> list[StripeConnection]:
+    """The workspace's connections, loaded once per request (the dashboard has many rows)."""
+    cache: dict[str, list[StripeConnection]] = g.setdefault("_onboarding_connections", {})
+    if workspace_id not in cache:
+        cache[workspace_id] = list(
+            db.session.scalars(
+                select(StripeConnection).where(StripeConnection.workspace_id == workspace_id)
+            )
+        )
+    return cache[workspace_id]
+
+
+def _workspaces_with(permission: str) -> set[str]:
+    cache: dict[str, set[str]] = g.setdefault("_onboarding_permissions", {})
+    if permission not in cache:
+        cache[permission] = set(workspace_ids_with(current_user.id, permission))
+    return cache[permission]
+
+
+@bp.app_template_global("resource_onboarding")
+def resource_onboarding(server: Server) -> ResourceOnboarding:
+    """What the onboarding partials show for `server`; no Stripe call, no key decrypted."""
+    payments = server.payments
+    availability = onboarding_availability(
+        payments,
+        _connections(server.workspace_id),
+        mode_of_key(current_app.config.get("STRIPE_SECRET_KEY") or ""),
+    )
+    manage_url = None
+    if server.workspace_id in _workspaces_with(MANAGE):
+        # Issue #5's pages, when present: the workspace's own list, else the overview.
+        for endpoint in ("connections.workspace_list", "connections.index"):
+            if endpoint in current_app.view_functions:
+                manage_url = url_for(endpoint, workspace_id=server.workspace_id)
+                break
+    return ResourceOnboarding(
+        actions=plan_actions(payments),
+        availability=availability,
+        can_onboard=server.workspace_id in _workspaces_with(ONBOARD),
+        manage_url=manage_url,
+    )
+
+
+# Errors: each says what happened and what to do; none shows a key, URL or traceback ----------
+
+
+def _problem(
+    status: int,
+    title: str,
+    message: str,
+    *,
+    retry: str | None = None,
+    request_id: str | None = None,
+) -> Response:
+    server_id = (request.view_args or {}).get("server_id")
+    html = render_template(
+        "onboarding/problem.html",
+        status=status,
+        title=title,
+        message=message,
+        retry=retry,
+        server_id=server_id,
+        request_id=request_id,
+    )
+    return Response(html, status=status, mimetype="text/html")
+
+
+def _retry_for_endpoint() -> str:
+    """Which button retries: Check status after a return or check, else Connect again."""
+    endpoint = request.endpoint or ""
+    if endpoint in ("onboarding.return_", "onboarding.check_status"):
+        return "check"
+    if endpoint == "onboarding.dashboard":
+        return "dashboard"
+    return "connect"
+
+
+@bp.errorhandler(resources.ResourceNotFound)
+@bp.errorhandler(onboarding.NotAPaymentsResource)
+def not_found(error: Exception) -> Response:
+    """Unknown, foreign or non-payments resources: one 404 (no existence leak)."""
+    return render_error(404)
+
+
+@bp.errorhandler(onboarding.OnboardingForbidden)
+def forbidden(error: Exception) -> Response:
+    """A member whose role cannot onboard."""
+    return render_error(
+        403, "Your role in this workspace can view this resource but not onboard it."
+    )
+
+
+@bp.errorhandler(onboarding.OnboardingBlocked)
+def blocked(error: onboarding.OnboardingBlocked) -> Response:
+    """No usable Stripe key: say why and who can fix it."""
+    return _problem(409, "This resource can't be connected yet", error.reason)
+
+
+@bp.errorhandler(onboarding.AccountCreationBusy)
+def busy(error: Exception) -> Response:
+    """Another click is still creating the account."""
+    return _problem(
+        409,
+        "The Stripe account is still being created",
+        "Another request for this resource is creating its Stripe account. "
+        "Wait a few seconds, then try again.",
+        retry="connect",
+    )
+
+
+@bp.errorhandler(onboarding.RefreshLoop)
+def refresh_loop(error: Exception) -> Response:
+    """The guard tripped: stop bouncing between us and Stripe."""
+    response = _problem(
+        429,
+        "The onboarding link keeps expiring",
+        "Stripe sent you back for a new link several times in a short while, so we stopped "
+        "to avoid an endless loop. This can happen when a link is opened in more than one "
+        "tab or by a browser extension. Start again from one tab.",
+        retry="connect",
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+@bp.errorhandler(onboarding.DashboardUnavailable)
+def no_dashboard(error: Exception) -> Response:
+    """Login links exist only for finished Express-dashboard accounts."""
+    return _problem(
+        409,
+        "There is no Stripe dashboard for this account yet",
+        "The Stripe dashboard opens once onboarding is finished, and only for accounts "
+        "with an Express dashboard.",
+    )
+
+
+@bp.errorhandler(StripeGatewayError)
+def stripe_failed(error: StripeGatewayError) -> Response:
+    """Stripe failed: a clear page, nothing changed, and a way to try again."""
+    if isinstance(error, StripeUnavailable):
+        return _problem(
+            503,
+            "Stripe is unavailable, try again",
+            "We couldn't reach Stripe just now. Nothing was changed. Try again in a moment.",
+            retry=_retry_for_endpoint(),
+            request_id=error.request_id,
+        )
+    if isinstance(error, StripeKeyRejected):
+        return _problem(
+            502,
+            "This connection's key was rejected — an admin must update it",
+            "Stripe refused the API key this resource onboards with. A workspace admin must "
+            "enter a valid key for the Stripe connection; then try again.",
+            request_id=error.request_id,
+        )
+    if isinstance(error, StripeAccountNotFound):
+        return _problem(
+            502,
+            "Stripe doesn't recognise this resource's account",
+            "The connected account was not found with this key: it may have been removed or "
+            "belong to another Stripe platform. Contact support with the reference below.",
+            request_id=error.request_id,
+        )
+    return _problem(
+        500,
+        "Stripe could not complete the request",
+        "Something went wrong on our side while talking to Stripe. It has been logged.",
+        retry=_retry_for_endpoint(),
+        request_id=error.request_id,
+    )

@@ -1,0 +1,92 @@
+"""The dashboard of payments resources, their detail pages, and creating one."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from app.extensions import db
+from app.forms import PaymentsResourceForm
+from app.models import AuditEvent
+from app.security.permissions import MANAGE, workspace_ids_with
+from app.services import resources
+
+bp = Blueprint("payments", __name__)
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    """Every payments resource in the user's workspaces, filterable and paginated."""
+    workspaces = resources.user_workspaces(current_user.id)
+    workspace_filter = request.args.get("workspace") or None
+    if workspace_filter and workspace_filter not in {w.id for w in workspaces}:
+        workspace_filter = None
+    status_filter = request.args.get("status") or None
+    if status_filter not in resources.STATUS_FILTERS:
+        status_filter = None
+    page = resources.list_resources(
+        current_user.id,
+        workspace_id=workspace_filter,
+        status=status_filter,
+        page=request.args.get("page", 1, type=int) or 1,
+        per_page=current_app.config["DASHBOARD_PAGE_SIZE"],
+    )
+    return render_template(
+        "payments/dashboard.html",
+        page=page,
+        workspaces=workspaces,
+        workspace_filter=workspace_filter,
+        status_filter=status_filter,
+        can_create=bool(workspace_ids_with(current_user.id, MANAGE)),
+    )
+
+
+@bp.get("/payments/<server_id>")
+@login_required
+def detail(server_id: str):
+    """Everything about one payments resource, its requirements and its activity."""
+    try:
+        server = resources.get_resource(current_user.id, server_id)
+    except resources.ResourceNotFound:
+        abort(404)
+    activity = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.subject_id.in_([server.id, server.payments.id]))
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(50)
+    ).all()
+    return render_template("payments/detail.html", server=server, activity=activity)
+
+
+@bp.route("/payments/new", methods=["GET", "POST"])
+@login_required
+def create():
+    """Create a payments resource in a workspace the user manages."""
+    manageable = [
+        w
+        for w in resources.user_workspaces(current_user.id)
+        if w.id in set(workspace_ids_with(current_user.id, MANAGE))
+    ]
+    if not manageable:
+        abort(403)
+    form = PaymentsResourceForm()
+    form.workspace_id.choices = [SelectChoice(w.id, w.name) for w in manageable]
+    if request.method == "GET" and request.args.get("workspace"):
+        form.workspace_id.data = request.args["workspace"]
+    if form.validate_on_submit():
+        server = resources.create_payments_resource(
+            workspace_id=form.workspace_id.data,
+            user_id=current_user.id,
+            name=form.name.data.strip(),
+            description=(form.description.data or "").strip(),
+            mode=form.mode.data,
+            currency=form.currency.data,
+            country=form.country.data,
+        )
+        flash(f"Created “{server.name}”. Connect it with Stripe when you're ready.", "success")
+        return redirect(url_for("payments.detail", server_id=server.id), code=303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("payments/new.html", form=form), status

@@ -1,0 +1,79 @@
+"""Personal settings: the API tokens a signed-in user creates and revokes."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from app.security.api_tokens import stash_for_display, take_stashed_for_display
+from app.services import api_tokens
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+class ApiTokenForm(FlaskForm):
+    """A name for a new API token."""
+
+    name = StringField(
+        "Token name",
+        validators=[
+            DataRequired("Give the token a name, e.g. “CI deploys”."),
+            Length(
+                max=api_tokens.NAME_MAX_LENGTH,
+                message=f"Keep the name under {api_tokens.NAME_MAX_LENGTH} characters.",
+            ),
+        ],
+        render_kw={"maxlength": api_tokens.NAME_MAX_LENGTH, "autocomplete": "off"},
+    )
+
+
+def _render_tokens(form: ApiTokenForm, status: int = 200):
+    new_token = take_stashed_for_display()
+    return (
+        render_template(
+            "settings/tokens.html",
+            form=form,
+            tokens=api_tokens.list_tokens(current_user.id),
+            new_token_id=new_token[0] if new_token else None,
+            new_token_secret=new_token[1] if new_token else None,
+        ),
+        status,
+    )
+
+
+@bp.get("/tokens")
+@login_required
+def tokens():
+    """The user's API tokens, the form for a new one, and a just-created token, once."""
+    return _render_tokens(ApiTokenForm())
+
+
+@bp.post("/tokens")
+@login_required
+def create_token():
+    """Create a named token, then show it once on the tokens page."""
+    form = ApiTokenForm()
+    if form.validate_on_submit():
+        try:
+            created = api_tokens.create_token(current_user.id, form.name.data, actor_label="web")
+        except api_tokens.TokenError as error:
+            form.name.errors = [str(error)]
+        else:
+            stash_for_display(created.token.id, created.secret)
+            return redirect(url_for("settings.tokens"), code=303)
+    return _render_tokens(form, status=400)
+
+
+@bp.post("/tokens/<token_id>/revoke")
+@login_required
+def revoke_token(token_id: str):
+    """Revoke one of the user's tokens; programs using it get 401 from now on."""
+    try:
+        token = api_tokens.revoke_token(token_id, user_id=current_user.id, actor_label="web")
+    except api_tokens.TokenNotFound:
+        abort(404)
+    flash(f"Revoked “{token.name}”. Programs using it can no longer call the API.", "success")
+    return redirect(url_for("settings.tokens"), code=303)

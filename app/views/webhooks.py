@@ -1,0 +1,49 @@
+"""Stripe's webhook endpoints: the only CSRF-exempt routes — Stripe's signature replaces CSRF.
+
+Answers carry no detail: a caller whose signature fails learns only "400".
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from app.errors import json_error, register_api_family
+from app.extensions import csrf
+from app.services import webhooks
+
+bp = Blueprint("webhooks", __name__)
+
+
+@bp.record_once
+def _register_error_family(_state) -> None:
+    # 404/405/413 under /webhooks/ answer JSON, never our HTML error page.
+    register_api_family("/webhooks/", json_error)
+
+
+@bp.post("/webhooks/stripe")
+@csrf.exempt
+def stripe_app_level() -> tuple[Response, int]:
+    """Connect events for accounts created with the app-level key (`STRIPE_WEBHOOK_SECRET`)."""
+    return _receive(None)
+
+
+@bp.post("/webhooks/stripe/<connection_id>")
+@csrf.exempt
+def stripe_connection(connection_id: str) -> tuple[Response, int]:
+    """Connect events for accounts of one workspace connection, signed with its secret."""
+    return _receive(connection_id)
+
+
+def _receive(connection_id: str | None) -> tuple[Response, int]:
+    # Werkzeug answers 413 before reading more than this; the raw bytes are what Stripe signed.
+    request.max_content_length = current_app.config["MAX_WEBHOOK_BYTES"]
+    payload = request.get_data(cache=False)
+    try:
+        outcome = webhooks.receive_stripe_event(
+            connection_id, payload, request.headers.get("Stripe-Signature")
+        )
+    except webhooks.WebhookRejected:
+        return json_error(400, "bad_request", "The request could not be understood."), 400
+    except webhooks.WebhookNotApplied:
+        return json_error(500, "server_error", "Not applied; retry later."), 500
+    return jsonify(received=True, result=outcome.result), 200
