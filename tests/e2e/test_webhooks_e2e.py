@@ -1,0 +1,117 @@
+"""A status change on the sandbox reaches the dashboard by webhook, and the partner once."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+
+import pytest
+
+from tests.integration.webhooks.conftest import (  # noqa: F401 — `connect` is a fixture
+    CONNECTION_SECRET,
+    connect,  # noqa: F811 — the imported fixture
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def partner_verifies(body: bytes, header: str, secret: str) -> bool:
+    """What a partner's receiver does (README): HMAC-SHA256 over "<t>.<body>"."""
+    parts = dict(item.split("=", 1) for item in header.split(","))
+    signed = f"{parts['t']}.".encode() + body
+    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, parts["v1"]) and abs(time.time() - int(parts["t"])) < 300
+
+
+def test_completing_onboarding_on_stripe_updates_the_dashboard_and_the_partner(
+    page,
+    live_server,
+    sandbox,
+    connect,  # noqa: F811 — the imported fixture
+    runner,
+    webhook_receiver,
+    screenshot,
+    factory,  # noqa: F811
+):
+    res = connect()
+    sandbox.add_webhook_endpoint(
+        live_server.url + res.webhook_path, secret=CONNECTION_SECRET, platform_key=res.api_key
+    )
+    page.goto(f"{live_server.url}/auth/login")
+    page.get_by_label("Email").fill(res.owner.email)
+    page.get_by_label("Password").fill(factory.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Payments resources").wait_for()
+
+    # The person finishes on Stripe's side and never comes back through our return URL.
+    started = time.monotonic()
+    sandbox.force_account_state(res.account_id, "complete")
+    sandbox.wait_for_deliveries(2, timeout=5)
+    page.reload()
+    page.locator("[data-status='complete']").first.wait_for(timeout=5000)
+    assert time.monotonic() - started < 5
+    assert page.locator("[data-status='complete']").count() == 1
+    screenshot("dashboard-complete-by-webhook")
+
+    result = runner.invoke(args=["notifications", "work", "--once"])
+    assert result.exit_code == 0, result.output
+    [received] = webhook_receiver.accepted()
+    assert partner_verifies(
+        received["body"], received["headers"]["X-Connect-Signature"], res.notification_secret
+    )
+    payload = json.loads(received["body"])
+    assert payload["change"]["to"] == {"onboardingStatus": "complete", "reason": "none"}
+    assert received["headers"]["X-Connect-Event-Id"] == payload["id"]
+    # A second worker pass sends nothing more: exactly one notification.
+    runner.invoke(args=["notifications", "work", "--once"])
+    assert len(webhook_receiver.received) == 1
+
+
+def test_the_connection_page_shows_webhook_setup_and_deliveries(
+    page,
+    live_server,
+    sandbox,
+    connect,  # noqa: F811 — the imported fixture
+    webhook_receiver,
+    screenshot,
+    factory,
+    app,  # noqa: F811
+):
+    from app.extensions import db
+    from app.models import Notification
+    from app.services import notifications
+
+    res = connect()
+    sandbox.add_webhook_endpoint(
+        live_server.url + res.webhook_path, secret=CONNECTION_SECRET, platform_key=res.api_key
+    )
+    sandbox.force_account_state(res.account_id, "complete")
+    sandbox.wait_for_deliveries(2, timeout=5)
+    sandbox.force_account_state(res.account_id, "past_due")
+    sandbox.wait_for_deliveries(4, timeout=5)
+    webhook_receiver.fail_next(100)
+    with app.app_context():
+        notifications.deliver_due()
+        first = db.session.scalars(
+            db.select(Notification).order_by(Notification.created_at)
+        ).first()
+        first.status, first.attempts = "failed", 8
+        db.session.commit()
+        db.session.remove()
+
+    page.goto(f"{live_server.url}/auth/login")
+    page.get_by_label("Email").fill(res.owner.email)
+    page.get_by_label("Password").fill(factory.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(f"{live_server.url}/workspaces/{res.workspace.id}/connections/{res.connection_id}")
+    page.get_by_role("heading", name="Stripe webhooks").wait_for()
+    assert page.get_by_text(f"/webhooks/stripe/{res.connection_id}").is_visible()
+    assert page.get_by_text("Events are arriving").is_visible()
+    screenshot("connection-webhooks-and-deliveries")
+    deliveries = page.locator("section.deliveries")
+    webhook_receiver.fail_next(0)
+    deliveries.get_by_role("button", name="Retry").click()
+    page.get_by_text("queued again").wait_for()
+    screenshot("connection-after-retry")

@@ -1,0 +1,91 @@
+"""One Stripe account per resource, whatever the clicks, tabs, processes or crashes."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from app.extensions import db
+from app.models import PaymentsAccount, Server, utcnow
+from app.services.onboarding_plan import account_params, idempotency_key_for
+from tests.conftest import PLATFORM_KEY, AuthActions, is_postgres
+
+
+def press_connect_together(app, owned, clicks: int) -> list:
+    """`clicks` signed-in browsers press Connect at the same moment; their responses."""
+    page = f"/payments/{owned.server.id}"
+    browsers = []
+    for _ in range(clicks):
+        client = app.test_client()
+        actions = AuthActions(client)
+        actions.login(owned.owner.email)
+        browsers.append((client, actions.csrf(page)))
+    start = threading.Barrier(clicks)
+    responses: list = [None] * clicks
+
+    def click(index: int) -> None:
+        client, token = browsers[index]
+        start.wait()
+        responses[index] = client.post(f"{page}/connect", data={"csrf_token": token})
+
+    threads = [threading.Thread(target=click, args=(i,)) for i in range(clicks)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return responses
+
+
+def assert_one_account_and_links_to_it(responses, sandbox, stored, server_id) -> None:
+    account_id = stored(server_id).stripe_account_id
+    assert [r.status_code for r in responses] == [303] * len(responses)
+    assert all("/setup/" in r.headers["Location"] for r in responses)
+    assert [a["account"]["id"] for a in sandbox.accounts()] == [account_id]
+    creates = [r for r in sandbox.requests("/v1/accounts") if r["path"] == "/v1/accounts"]
+    assert len([r for r in creates if not r["replayed"]]) == 1
+    links = sandbox.requests("/v1/account_links")
+    assert len(links) == len(responses)
+    assert {link["account"] for link in links} == {account_id}
+
+
+@pytest.mark.postgres
+def test_ten_concurrent_connects_on_postgresql_create_exactly_one_account(
+    app, owned, sandbox, stored
+):
+    assert is_postgres(app)
+    responses = press_connect_together(app, owned, 10)
+    assert_one_account_and_links_to_it(responses, sandbox, stored, owned.server.id)
+
+
+def test_a_double_click_creates_one_account(app, owned, sandbox, stored):
+    responses = press_connect_together(app, owned, 3)
+    assert_one_account_and_links_to_it(responses, sandbox, stored, owned.server.id)
+
+
+def test_a_crash_between_stripes_answer_and_our_commit_does_not_create_a_second_account(
+    app, auth, owned, sandbox, stored
+):
+    # The crashed request: it claimed, stored its inputs, and Stripe created the account —
+    # then the process died before our commit. Its claim is now stale.
+    with app.app_context():
+        payments = db.session.get(PaymentsAccount, stored(owned.server.id).id)
+        payments.account_claim = "claimed"
+        payments.claimed_at = utcnow() - timedelta(minutes=5)
+        payments.email = "shop@example.com"
+        db.session.commit()
+        server = db.session.get(Server, owned.server.id)
+        params = account_params(server, payments, "express")
+        key = idempotency_key_for(payments)
+    stripe_client = sandbox.stripe_client(PLATFORM_KEY)
+    created = stripe_client.v1.accounts.create(params=params, options={"idempotency_key": key})
+
+    auth.login(owned.owner.email)
+    response = auth.post(f"/payments/{owned.server.id}/connect", page="/")
+
+    assert response.status_code == 303
+    assert stored(owned.server.id).stripe_account_id == created.id
+    assert [a["account"]["id"] for a in sandbox.accounts()] == [created.id]
+    retried = [r for r in sandbox.requests("/v1/accounts") if r["path"] == "/v1/accounts"][-1]
+    assert retried["replayed"] is True

@@ -1,0 +1,161 @@
+"""Stripe failing: a clear page, status unchanged, an audit entry, and a retry that works."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from app.extensions import db
+from app.models import PaymentsAccount, StripeConnection
+from tests.conftest import PLATFORM_KEY
+from tests.integration.onboarding.test_connect import connect
+
+
+@pytest.fixture
+def short_timeout(app):
+    """A Stripe timeout short enough for `slow` faults to time out quickly."""
+    before = app.config["STRIPE_TIMEOUT_SECONDS"]
+    app.config["STRIPE_TIMEOUT_SECONDS"] = 0.5
+    yield
+    app.config["STRIPE_TIMEOUT_SECONDS"] = before
+
+
+# Three of each: the SDK's two network retries must all fail too. (`slow` is tested on reads:
+# the sandbox runs a slowed create but, unlike Stripe, keeps no idempotent result for it.)
+FAULTS = ["500", "429", "drop"]
+
+
+@pytest.mark.parametrize("kind", FAULTS)
+def test_unavailable_stripe_on_first_connect_shows_503_and_a_retry_creates_one_account(
+    auth, signed_in, sandbox, stored, audit_actions, caplog, kind
+):
+    server_id = signed_in.server.id
+    sandbox.inject_fault("/v1/accounts", kind, count=3)
+
+    with caplog.at_level(logging.DEBUG):
+        response = connect(auth, server_id)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "Stripe is unavailable, try again" in html
+    assert f'action="/payments/{server_id}/connect"' in html
+    assert "Traceback" not in html and PLATFORM_KEY not in html
+    assert PLATFORM_KEY not in caplog.text
+    payments = stored(server_id)
+    assert payments.stripe_account_id is None
+    assert (payments.onboarding_status, payments.account_claim) == ("not_started", "none")
+    action, details = audit_actions(server_id)[-1]
+    assert (action, details["error"], details["operation"]) == (
+        "onboarding.stripe_failed",
+        "unavailable",
+        "account_create",
+    )
+
+    sandbox.clear_faults()
+    retry = connect(auth, server_id)
+    assert retry.status_code == 303
+    assert len(sandbox.accounts()) == 1
+    assert stored(server_id).stripe_account_id == sandbox.accounts()[0]["account"]["id"]
+
+
+def test_a_failing_link_keeps_the_created_account_and_the_retry_only_mints(
+    auth, signed_in, sandbox, stored
+):
+    server_id = signed_in.server.id
+    sandbox.inject_fault("/v1/account_links", "500", count=3)
+    assert connect(auth, server_id).status_code == 503
+    account_id = stored(server_id).stripe_account_id
+    assert account_id is not None  # the create was committed before the link failed
+
+    sandbox.clear_faults()
+    sandbox.clear_requests()
+    assert connect(auth, server_id).status_code == 303
+    assert [r["path"] for r in sandbox.requests()] == ["/v1/account_links"]
+    assert stored(server_id).stripe_account_id == account_id
+
+
+@pytest.mark.parametrize(("kind", "seconds"), [("500", None), ("slow", 1.0)])
+def test_unavailable_stripe_on_return_leaves_the_status_as_it_was(
+    client, auth, signed_in, sandbox, stored, audit_actions, short_timeout, kind, seconds
+):
+    server_id = signed_in.server.id
+    connect(auth, server_id)
+    before = stored(server_id)
+    sandbox.force_account_state(before.stripe_account_id, "complete")
+    sandbox.inject_fault("/v1/accounts/", kind, count=3, seconds=seconds)
+
+    response = client.get(f"/payments/{server_id}/onboarding/return")
+
+    assert response.status_code == 503
+    assert f'action="/payments/{server_id}/check-status"' in response.get_data(as_text=True)
+    after = stored(server_id)
+    assert (after.onboarding_status, after.status_reason) == (
+        before.onboarding_status,
+        before.status_reason,
+    )
+    assert audit_actions(server_id)[-1][1]["operation"] == "sync_return"
+    sandbox.clear_faults()
+    assert "is ready to take payments" in client.get(
+        f"/payments/{server_id}/onboarding/return"
+    ).get_data(as_text=True)
+
+
+def test_a_revoked_connection_key_flags_the_connection_and_says_an_admin_must_act(
+    app, client, auth, signed_in, sandbox, stored, add_connection, audit_actions, caplog
+):
+    key = "sk_test_soonRevokedConnectionKey0000000001"
+    connection_id = add_connection(signed_in.workspace.id, key)
+    sandbox.revoke_key(key)
+
+    with caplog.at_level(logging.DEBUG):
+        response = connect(auth, signed_in.server.id)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 502
+    assert "key was rejected — an admin must update it" in html
+    assert key not in html and key not in caplog.text
+    with app.app_context():
+        connection = db.session.get(StripeConnection, connection_id)
+        assert connection.attention_reason
+    assert stored(signed_in.server.id).stripe_account_id is None
+    details = audit_actions(signed_in.server.id)[-1][1]
+    assert details["error"] == "key_rejected" and details["request_id"].startswith("req_")
+    assert "Needs attention" in client.get(f"/payments/{signed_in.server.id}").get_data(
+        as_text=True
+    )
+
+
+def test_an_account_stripe_does_not_know_gets_a_clear_page_and_nothing_changes(
+    app, client, auth, signed_in, sandbox, stored
+):
+    server_id = signed_in.server.id
+    connect(auth, server_id)
+    with app.app_context():
+        payments = db.session.get(PaymentsAccount, stored(server_id).id)
+        payments.stripe_account_id = "acct_1UnknownToStripe00"
+        db.session.commit()
+
+    response = client.get(f"/payments/{server_id}/onboarding/return")
+
+    assert response.status_code == 502
+    assert "recognise this resource" in response.get_data(as_text=True)
+    assert stored(server_id).onboarding_status == "pending"
+
+
+def test_a_stuck_claim_of_another_request_answers_409_without_calling_stripe(
+    app, auth, signed_in, sandbox, stored
+):
+    with app.app_context():
+        payments = db.session.get(PaymentsAccount, stored(signed_in.server.id).id)
+        payments.account_claim = "claimed"
+        payments.claimed_at = db.func.now()
+        db.session.commit()
+    app.config["ACCOUNT_CLAIM_WAIT_SECONDS"] = 0.3
+    try:
+        response = connect(auth, signed_in.server.id)
+    finally:
+        app.config.pop("ACCOUNT_CLAIM_WAIT_SECONDS")
+    assert response.status_code == 409
+    assert "still being created" in response.get_data(as_text=True)
+    assert sandbox.requests() == []

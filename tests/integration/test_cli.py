@@ -1,0 +1,131 @@
+"""The operator commands."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Membership, PaymentsAccount, Server, User, Workspace
+from app.services.users import find_user_by_email
+from tests.factories import Factory
+
+
+def test_users_create_prompts_for_a_missing_password(app, runner):
+    result = runner.invoke(
+        args=["users", "create", "ops@example.com"], input="s3cret-pass-1\ns3cret-pass-1\n"
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert find_user_by_email("ops@example.com") is not None
+
+
+def test_users_create_refuses_a_duplicate_email(app, runner, factory):
+    factory.user("ops@example.com")
+    result = runner.invoke(
+        args=["users", "create", "OPS@example.com", "--password", "another-pass-1"]
+    )
+    assert result.exit_code == 1
+    assert "already exists" in result.output
+
+
+def test_users_create_refuses_a_short_password(app, runner):
+    result = runner.invoke(args=["users", "create", "ops@example.com", "--password", "short"])
+    assert result.exit_code == 1
+    assert "at least 10 characters" in result.output
+
+
+def test_workspaces_create_needs_an_existing_owner(app, runner):
+    result = runner.invoke(args=["workspaces", "create", "Acme", "--owner", "ghost@example.com"])
+    assert result.exit_code == 1
+    assert "No user with the email ghost@example.com" in result.output
+
+
+def test_workspaces_create_and_add_member(app, runner, factory):
+    factory.user("owner@example.com")
+    factory.user("dev@example.com")
+    assert (
+        runner.invoke(
+            args=["workspaces", "create", "Acme", "--owner", "owner@example.com"]
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(
+        args=["workspaces", "add-member", "Acme", "dev@example.com", "--role", "developer"]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        roles = dict(
+            db.session.execute(select(User.email, Membership.role).join(Membership.user)).all()
+        )
+    assert roles == {"owner@example.com": "owner", "dev@example.com": "developer"}
+
+
+def test_add_member_rejects_a_bad_role_and_unknown_names(app, runner, factory):
+    factory.workspace(factory.user("owner@example.com"), "Acme")
+    bad_role = runner.invoke(
+        args=["workspaces", "add-member", "Acme", "owner@example.com", "--role", "god"]
+    )
+    assert bad_role.exit_code == 2 and "Invalid value for '--role'" in bad_role.output
+    unknown_ws = runner.invoke(
+        args=["workspaces", "add-member", "Nope", "owner@example.com", "--role", "viewer"]
+    )
+    assert unknown_ws.exit_code == 1 and "No workspace 'Nope'" in unknown_ws.output
+    unknown_user = runner.invoke(
+        args=["workspaces", "add-member", "Acme", "x@example.com", "--role", "viewer"]
+    )
+    assert (
+        unknown_user.exit_code == 1
+        and "No user with the email x@example.com" in unknown_user.output
+    )
+
+
+def test_demo_seed_is_idempotent_and_prints_how_to_sign_in(app, runner, client):
+    first = runner.invoke(args=["demo", "seed"])
+    second = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    assert "demo@example.com" in first.output and "password:" in first.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+        assert db.session.scalar(select(func.count()).select_from(Workspace)) == 2
+        assert db.session.scalar(select(func.count()).select_from(Server)) >= 4
+        assert db.session.scalar(select(func.count()).select_from(PaymentsAccount)) >= 4
+    password = first.output.split("password:")[1].split()[0]
+    from tests.conftest import AuthActions
+
+    assert AuthActions(client).login("demo@example.com", password).status_code == 303
+    assert Factory.PASSWORD != password
+
+
+def test_users_deactivate_reports_unknown_users(app, runner):
+    result = runner.invoke(args=["users", "deactivate", "ghost@example.com"])
+    assert result.exit_code == 1
+    assert "No user with the email ghost@example.com" in result.output
+
+
+def test_demo_seed_with_accounts_shows_every_status_through_the_real_connect_path(
+    app, runner, sandbox
+):
+    result = runner.invoke(args=["demo", "seed", "--with-accounts"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        statuses = dict(
+            db.session.execute(
+                select(Server.name, PaymentsAccount.onboarding_status).join(Server.payments)
+            ).all()
+        )
+        reasons = dict(
+            db.session.execute(
+                select(Server.name, PaymentsAccount.status_reason).join(Server.payments)
+            ).all()
+        )
+    assert statuses["US marketplace"] == "complete"
+    assert (statuses["UK subscriptions"], reasons["UK subscriptions"]) == (
+        "pending",
+        "under_review",
+    )
+    assert (statuses["EU storefront"], reasons["EU storefront"]) == ("pending", "needs_info")
+    assert statuses["Tip jar"] == statuses["Live payouts"] == "not_started"
+    assert len(sandbox.accounts()) == 3
+    sandbox.clear_requests()
+    assert runner.invoke(args=["demo", "seed", "--with-accounts"]).exit_code == 0
+    assert sandbox.requests() == []  # idempotent: nothing is created twice

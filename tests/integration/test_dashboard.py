@@ -1,0 +1,129 @@
+"""The dashboard: only the user's workspaces, filters, pagination, and a fixed query count."""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from app.extensions import db
+from app.models import PaymentsAccount
+
+
+@pytest.fixture
+def ada(factory):
+    return factory.user("ada@example.com")
+
+
+def listed_names(html: str) -> list[str]:
+    return re.findall(r'class="resource-name"[^>]*>([^<]+)<', html)
+
+
+def test_lists_resources_of_every_workspace_of_the_user_and_no_others(client, auth, factory, ada):
+    mine = factory.workspace(ada, "Mine")
+    shared = factory.workspace(name="Shared")
+    factory.member(shared, "viewer", ada)
+    foreign = factory.workspace(name="Foreign")
+    factory.resource(mine, "Alpha")
+    factory.resource(shared, "Beta")
+    factory.resource(foreign, "Secret")
+    auth.login("ada@example.com")
+    html = client.get("/").get_data(as_text=True)
+    assert sorted(listed_names(html)) == ["Alpha", "Beta"]
+    assert "Foreign" not in html
+
+
+def test_filters_by_workspace_and_status(app, client, auth, factory, ada):
+    one = factory.workspace(ada, "One")
+    two = factory.workspace(ada, "Two")
+    factory.resource(one, "A1")
+    done = factory.resource(one, "A2")
+    factory.resource(two, "B1")
+    with app.app_context():
+        account = db.session.get(PaymentsAccount, done.payments.id)
+        account.onboarding_status = "complete"
+        db.session.commit()
+    auth.login("ada@example.com")
+    assert sorted(listed_names(client.get(f"/?workspace={one.id}").get_data(as_text=True))) == [
+        "A1",
+        "A2",
+    ]
+    assert listed_names(client.get("/?status=complete").get_data(as_text=True)) == ["A2"]
+    assert (
+        listed_names(client.get(f"/?workspace={two.id}&status=complete").get_data(as_text=True))
+        == []
+    )
+    assert "No resources match these filters" in client.get(
+        f"/?workspace={two.id}&status=complete"
+    ).get_data(as_text=True)
+
+
+def test_a_foreign_workspace_filter_is_ignored_not_leaked(client, auth, factory, ada):
+    mine = factory.workspace(ada, "Mine")
+    foreign = factory.workspace(name="Foreign")
+    factory.resource(mine, "Alpha")
+    factory.resource(foreign, "Secret")
+    auth.login("ada@example.com")
+    assert listed_names(client.get(f"/?workspace={foreign.id}").get_data(as_text=True)) == ["Alpha"]
+
+
+def test_paginates_twenty_per_page(client, auth, factory, ada):
+    workspace = factory.workspace(ada)
+    for index in range(45):
+        factory.resource(workspace, f"R{index:02d}")
+    auth.login("ada@example.com")
+    first = client.get("/").get_data(as_text=True)
+    third = client.get("/?page=3").get_data(as_text=True)
+    assert len(listed_names(first)) == 20
+    assert len(listed_names(third)) == 5
+    assert "Page 3 of 3" in third
+    assert len(listed_names(client.get("/?page=99").get_data(as_text=True))) == 5
+    assert len(listed_names(client.get("/?page=abc").get_data(as_text=True))) == 20
+
+
+def test_empty_state_says_what_to_do_next(client, auth, factory, ada):
+    factory.workspace(ada)
+    auth.login("ada@example.com")
+    html = client.get("/").get_data(as_text=True)
+    assert "No payments resources yet" in html
+    assert "New payments resource" in html
+
+
+def test_a_user_without_workspaces_is_told_to_ask_for_access(client, auth, ada):
+    auth.login("ada@example.com")
+    assert "not a member of any workspace" in client.get("/").get_data(as_text=True)
+
+
+@contextmanager
+def count_queries(app):
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_dashboard_query_count_is_the_same_for_1_and_200_resources(app, client, auth, factory, ada):
+    app.config["DASHBOARD_PAGE_SIZE"] = 500
+    workspace = factory.workspace(ada)
+    factory.resource(workspace)
+    auth.login("ada@example.com")
+    client.get("/")  # warm caches
+    with count_queries(app) as one:
+        assert client.get("/").status_code == 200
+    for _ in range(199):
+        factory.resource(workspace)
+    with count_queries(app) as many:
+        html = client.get("/").get_data(as_text=True)
+    app.config["DASHBOARD_PAGE_SIZE"] = 20
+    assert len(listed_names(html)) == 200
+    assert len(many) == len(one)
