@@ -243,7 +243,7 @@ def _promote_successor(connection: StripeConnection) -> None:
             StripeConnection.status == STATUS_ACTIVE,
             StripeConnection.id != connection.id,
         )
-        .order_by(StripeConnection.created_at.desc())
+        .order_by(StripeConnection.created_at.desc(), StripeConnection.id)
     ).first()
     if successor is not None and not _has_default(connection.workspace_id, connection.mode):
         successor.is_default = True

@@ -280,7 +280,9 @@ def test_deactivate_reactivate_and_make_default_redirect_back_with_303(
     assert {c.id: c.is_active for c in stored(app)} == {first.id: True, second.id: True}
     with app.app_context():
         actions = db.session.scalars(
-            select(AuditEvent.action).where(AuditEvent.subject_id == second.id)
+            select(AuditEvent.action)
+            .where(AuditEvent.subject_id == second.id)
+            .order_by(AuditEvent.id)
         ).all()
     assert actions == [
         "connection.created",

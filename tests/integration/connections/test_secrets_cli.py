@@ -76,7 +76,9 @@ def test_a_tampered_secret_marks_attention_and_rotation_carries_on(
         assert db.session.get(StripeConnection, fine.id).attention_reason is None
         assert decrypt_secret(db.session.get(StripeConnection, broken.id).api_key_ciphertext)
         assert db.session.scalars(
-            select(AuditEvent.action).where(AuditEvent.subject_id == broken.id)
+            select(AuditEvent.action)
+            .where(AuditEvent.subject_id == broken.id)
+            .order_by(AuditEvent.id)
         ).all() == ["connection.created", "connection.secret_unreadable"]
     auth.login("owner@example.com")
     for path in (

@@ -170,7 +170,9 @@ def test_deleting_the_default_promotes_another_and_is_audited(app, factory, add_
         assert db.session.get(StripeConnection, first.id) is None
         assert db.session.get(StripeConnection, second.id).is_default
         actions = db.session.scalars(
-            select(AuditEvent.action).where(AuditEvent.subject_id == first.id)
+            select(AuditEvent.action)
+            .where(AuditEvent.subject_id == first.id)
+            .order_by(AuditEvent.id)
         ).all()
         assert actions == ["connection.created", "connection.deleted"]
 
