@@ -7,6 +7,7 @@ https://docs.stripe.com/api/accounts/login_link.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
@@ -69,6 +70,13 @@ CREATE_ACCOUNT_LINK = {
     "collection_options": {"fields": SCALAR, "future_requirements": SCALAR},
     "expand": EXPAND,
 }
+LIST_ACCOUNTS = {
+    "limit": SCALAR,
+    "starting_after": SCALAR,
+    "ending_before": SCALAR,
+    "created": ANY,
+    "expand": EXPAND,
+}
 LINK_TYPES = ("account_onboarding", "account_update")
 ACCOUNT_TYPES = ("custom", "express", "standard")
 
@@ -103,6 +111,72 @@ def create_account() -> ResponseReturnValue:
     account = sandbox_state().create_account(g.api_key, params, api_request_info())
     g.account_id = account["id"]
     return jsonify(account)
+
+
+@bp.get("/accounts")
+def list_accounts() -> ResponseReturnValue:
+    """The platform's connected accounts, newest first, with Stripe's cursor pagination."""
+    params = request_params()
+    check_params(params, LIST_ACCOUNTS)
+    limit = _list_limit(params.get("limit"))
+    created = _created_filter(params.get("created"))
+    accounts_ = sandbox_state().platform_accounts(g.api_key)
+    matching = [account for account in accounts_ if created(account["created"])]
+    if params.get("ending_before"):
+        # The page just before the cursor (newer accounts), still newest first.
+        before = matching[: _cursor_index(matching, params["ending_before"], "ending_before")]
+        page, has_more = before[-limit:], len(before) > limit
+    else:
+        if params.get("starting_after"):
+            after = _cursor_index(matching, params["starting_after"], "starting_after") + 1
+            matching = matching[after:]
+        page, has_more = matching[:limit], len(matching) > limit
+    return jsonify({"object": "list", "url": "/v1/accounts", "has_more": has_more, "data": page})
+
+
+def _list_limit(raw: Any) -> int:
+    if raw is None:
+        return 10
+    if not str(raw).isdigit() or not 1 <= int(raw) <= 100:
+        raise StripeError(
+            400,
+            f"Invalid integer: {raw}; limit must be between 1 and 100.",
+            code="parameter_invalid_integer",
+            param="limit",
+        )
+    return int(raw)
+
+
+def _created_filter(raw: Any) -> Callable[[int], bool]:
+    """`created=<ts>` or `created[gt|gte|lt|lte]=<ts>` as a predicate on an account's time."""
+    if raw is None:
+        return lambda _created: True
+    bounds = raw if isinstance(raw, dict) else {"eq": raw}
+    checks = {
+        "eq": lambda value, bound: value == bound,
+        "gt": lambda value, bound: value > bound,
+        "gte": lambda value, bound: value >= bound,
+        "lt": lambda value, bound: value < bound,
+        "lte": lambda value, bound: value <= bound,
+    }
+    parsed: list[tuple[Callable[[int, int], bool], int]] = []
+    for operator, bound in bounds.items():
+        name = "created" if operator == "eq" else f"created[{operator}]"
+        if operator not in checks:
+            raise StripeError(400, f"Received unknown parameter: {name}", param=name)
+        if not str(bound).lstrip("-").isdigit():
+            raise StripeError(
+                400, f"Invalid integer: {bound}", code="parameter_invalid_integer", param=name
+            )
+        parsed.append((checks[operator], int(bound)))
+    return lambda created: all(check(created, bound) for check, bound in parsed)
+
+
+def _cursor_index(page: list[dict[str, Any]], account_id: str, param: str) -> int:
+    for index, account in enumerate(page):
+        if account["id"] == account_id:
+            return index
+    raise no_such_account(account_id, param=param)
 
 
 @bp.get("/accounts/<account_id>")

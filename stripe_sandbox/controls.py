@@ -111,6 +111,12 @@ def list_accounts() -> ResponseReturnValue:
     return jsonify({"data": data})
 
 
+@bp.post("/idempotency/forget")
+def forget_idempotency_keys() -> ResponseReturnValue:
+    """Forget idempotency keys, as Stripe does after 24 hours: the same key acts anew."""
+    return jsonify({"forgotten": sandbox_state().forget_idempotency_keys()})
+
+
 @bp.post("/accounts/<account_id>/state")
 def force_account_state(account_id: str) -> ResponseReturnValue:
     """Put an account into a state (emits account.updated / capability.updated)."""

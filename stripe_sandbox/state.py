@@ -170,6 +170,22 @@ class SandboxState:
                 raise account_invalid(api_key, account_id)
             return stored
 
+    def platform_accounts(self, api_key: str) -> list[dict[str, Any]]:
+        """The key's platform's connected accounts, newest first (Stripe's list order)."""
+        platform = platform_account_id(api_key)
+        with self.lock:
+            owned = [
+                stored.data for stored in self.accounts.values() if stored.platform == platform
+            ]
+        return sorted(reversed(owned), key=lambda account: account["created"], reverse=True)
+
+    def forget_idempotency_keys(self) -> int:
+        """Drop every remembered idempotency result, as Stripe does once a key is 24 hours old."""
+        with self.lock:
+            forgotten = len(self.idempotency)
+            self.idempotency.clear()
+        return forgotten
+
     def find_owned(self, api_key: str, account_id: str) -> StoredAccount | None:
         """The account if the key's platform owns it, else None."""
         with self.lock:

@@ -107,6 +107,10 @@ class SandboxServer:
         rejected | paused; emits webhooks."""
         return self.control("POST", f"/accounts/{account_id}/state", {"state": state})
 
+    def forget_idempotency_keys(self) -> int:
+        """Forget every idempotency key, as Stripe does after 24 hours; returns how many."""
+        return self.control("POST", "/idempotency/forget")["forgotten"]
+
     def expire_link(self, url: str) -> None:
         """Make the account or login link at `url` expired."""
         self.control("POST", "/links/expire", {"url": url})

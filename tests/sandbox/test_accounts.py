@@ -160,3 +160,43 @@ def test_metadata_sandbox_state_starts_the_account_in_that_state(
     assert account.requirements.disabled_reason == disabled_reason
     # The state is kept, not just answered once.
     assert client.v1.accounts.retrieve(account.id).details_submitted is submitted
+
+
+def test_list_pages_through_the_platforms_accounts_newest_first(client, make_client):
+    created = [client.v1.accounts.create(params={"country": "US"}).id for _ in range(5)]
+    make_client(OTHER_PLATFORM_KEY).v1.accounts.create(params={"country": "US"})
+
+    first_page = client.v1.accounts.list(params={"limit": 2})
+    assert [a.id for a in first_page.data] == created[::-1][:2]
+    assert first_page.has_more is True
+    assert [a.id for a in first_page.auto_paging_iter()] == created[::-1]
+    previous = client.v1.accounts.list(params={"limit": 2, "ending_before": created[1]})
+    assert [a.id for a in previous.data] == [created[3], created[2]]
+    assert previous.has_more is True
+
+
+def test_list_filters_by_creation_time(client):
+    account = client.v1.accounts.create(params={"country": "US"})
+    since = {"created": {"gte": account.created}}
+    assert [a.id for a in client.v1.accounts.list(params=since).data] == [account.id]
+    later = {"created": {"gt": account.created}}
+    assert client.v1.accounts.list(params=later).data == []
+    exact = client.v1.accounts.list(params={"created": account.created})
+    assert [a.id for a in exact.data] == [account.id]
+
+
+@pytest.mark.parametrize(
+    ("params", "param"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 101}, "limit"),
+        ({"created": {"after": 1}}, "created[after]"),
+        ({"created": {"gte": "yesterday"}}, "created[gte]"),
+        ({"starting_after": "acct_1DoesNotExist000"}, "starting_after"),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
+def test_list_refuses_bad_parameters_like_stripe(client, params, param):
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.accounts.list(params=params)
+    assert (raised.value.http_status, raised.value.param) == (400, param)

@@ -81,6 +81,16 @@ def test_same_idempotency_key_replays_the_first_response(sandbox, client):
     assert len(sandbox.accounts()) == 1
 
 
+def test_a_forgotten_idempotency_key_acts_anew_as_after_24_hours(sandbox, client):
+    params = {"type": "express", "country": "US"}
+    first = client.v1.accounts.create(params=params, options={"idempotency_key": "resource-8"})
+    assert sandbox.forget_idempotency_keys() == 1
+    again = client.v1.accounts.create(params=params, options={"idempotency_key": "resource-8"})
+    assert again.id != first.id
+    assert "Idempotent-Replayed" not in again.last_response.headers
+    assert len(sandbox.accounts()) == 2
+
+
 def test_idempotency_keys_are_scoped_per_api_key(sandbox, client, make_client):
     other = make_client("sk_test_other_platform_0002")
     params = {"type": "express"}
