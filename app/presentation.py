@@ -95,6 +95,7 @@ REQUIREMENT_WORDS: dict[str, str] = {
 ACTIVITY_WORDS: dict[str, str] = {
     "resource.created": "Resource created",
     "onboarding.account_created": "Stripe account created",
+    "onboarding.account_recovered": "Stripe account found after an interrupted creation",
     "onboarding.link_minted": "Sent to Stripe onboarding",
     "onboarding.returned": "Came back from Stripe",
     "onboarding.refreshed": "Onboarding link renewed",

@@ -198,6 +198,26 @@ class StripeGateway:
         except stripe.StripeError as error:
             raise _translate(error, "account retrieve") from None
 
+    def find_account_created_since(
+        self, since: datetime, *, metadata_key: str, metadata_value: str
+    ) -> dict[str, Any] | None:
+        """The newest connected account created at or after `since` whose metadata has
+        `metadata_key == metadata_value`, or None.
+
+        Stripe cannot search accounts by metadata, so this pages through
+        `GET /v1/accounts?created[gte]=…`. Only recovery after a lost answer uses it, with a
+        `since` close to the moment the lost request was sent, so the window stays small.
+        """
+        params = {"created": {"gte": int(since.timestamp())}, "limit": 100}
+        try:
+            for listed in self._client.v1.accounts.list(params=params).auto_paging_iter():
+                account = _as_dict(listed)
+                if (account.get("metadata") or {}).get(metadata_key) == metadata_value:
+                    return account
+        except stripe.StripeError as error:
+            raise _translate(error, "account list") from None
+        return None
+
     def retrieve_platform_account(self) -> dict[str, Any]:
         """GET /v1/account: the key's own platform account (verifies a connection's key)."""
         try:

@@ -74,6 +74,9 @@ class PaymentsAccount(Base):
     # idempotency key instead of Stripe replaying the old account.
     account_generation: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When this generation's first creation attempt began; cleared once the account is stored.
+    # Set while no account is stored, it means an earlier attempt may have made one.
+    creation_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # `created` of the newest Stripe event applied: older deliveries never overwrite newer state.
     last_event_created: Mapped[int | None] = mapped_column(Integer, nullable=True)

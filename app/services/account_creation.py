@@ -4,16 +4,20 @@ A conditional UPDATE claims the creation (one winner, also on PostgreSQL under c
 the winner creates the account with a deterministic idempotency key, and everyone else waits for
 its commit. A claim left behind by a request that died between Stripe's answer and our commit
 goes stale and is taken over; the retry sends the same key and params, so Stripe replays the
-same account instead of making a second one.
+same account instead of making a second one. Stripe forgets an idempotency key after 24 hours,
+so any attempt that follows an unfinished one (crashed, timed out, failed) first looks for an
+account the earlier one may have made, by the `payments_id` metadata we send.
 """
 
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
 
 from flask import current_app
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, func, or_, select, update
 
 from app.extensions import db
 from app.models import PaymentsAccount, Server, utcnow
@@ -30,6 +34,8 @@ from app.stripe_gateway import StripeCredentials, StripeGateway
 DEFAULT_CLAIM_STALE_SECONDS = 60.0
 DEFAULT_CLAIM_WAIT_SECONDS = 10.0
 CLAIM_POLL_SECONDS = 0.1
+# Our clock and Stripe's may differ a little; look this much earlier than the lost request.
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 class AccountCreationBusy(Exception):
@@ -40,8 +46,20 @@ def _config_seconds(name: str, default: float) -> float:
     return float(current_app.config.get(name, default))
 
 
-def claim_creation(payments_id: str, inputs: dict[str, str]) -> bool:
-    """Try to own the account's creation; True for exactly one request at a time.
+@dataclass(frozen=True)
+class Claim:
+    """This request owns the account's creation.
+
+    `search_since` is set when an earlier attempt of this generation was sent and never
+    stored an account (it crashed, timed out, or Stripe failed): that attempt may have made
+    the account, so look for it before creating.
+    """
+
+    search_since: datetime | None = None
+
+
+def claim_creation(payments_id: str, inputs: dict[str, str]) -> Claim | None:
+    """Try to own the account's creation; a Claim for exactly one request at a time.
 
     A conditional UPDATE, not read-then-write: on PostgreSQL a concurrent UPDATE waits for the
     row lock and then re-checks the WHERE against the committed row, so only one wins. A stale
@@ -49,6 +67,9 @@ def claim_creation(payments_id: str, inputs: dict[str, str]) -> bool:
     sends Stripe identical params under the same idempotency key and gets the same account.
     """
     now = utcnow()
+    earlier_attempt = db.session.scalar(
+        select(PaymentsAccount.creation_started_at).where(PaymentsAccount.id == payments_id)
+    )
     fresh = db.session.execute(
         update(PaymentsAccount)
         .where(
@@ -56,7 +77,12 @@ def claim_creation(payments_id: str, inputs: dict[str, str]) -> bool:
             PaymentsAccount.stripe_account_id.is_(None),
             PaymentsAccount.account_claim == CLAIM_NONE,
         )
-        .values(account_claim=CLAIM_CLAIMED, claimed_at=now, **inputs)
+        .values(
+            account_claim=CLAIM_CLAIMED,
+            claimed_at=now,
+            creation_started_at=func.coalesce(PaymentsAccount.creation_started_at, now),
+            **inputs,
+        )
         .execution_options(synchronize_session=False)
     )
     won = fresh.rowcount == 1
@@ -78,16 +104,23 @@ def claim_creation(payments_id: str, inputs: dict[str, str]) -> bool:
                     PaymentsAccount.account_claim == CLAIM_CREATED,
                 ),
             )
-            .values(account_claim=CLAIM_CLAIMED, claimed_at=now)
+            .values(
+                account_claim=CLAIM_CLAIMED,
+                claimed_at=now,
+                creation_started_at=func.coalesce(PaymentsAccount.creation_started_at, now),
+            )
             .execution_options(synchronize_session=False)
         )
         won = takeover.rowcount == 1
     db.session.commit()
-    return won
+    return Claim(search_since=earlier_attempt) if won else None
 
 
 def release_claim(payments: PaymentsAccount) -> None:
-    """After a failed create, let the next click try again at once (same key, same params)."""
+    """After a failed create, let the next click try again at once (same key, same params).
+
+    `creation_started_at` stays: the failed call may still have made the account.
+    """
     if payments.stripe_account_id is None and payments.account_claim == CLAIM_CLAIMED:
         payments.account_claim = CLAIM_NONE
         payments.claimed_at = None
@@ -96,26 +129,39 @@ def release_claim(payments: PaymentsAccount) -> None:
 def _create_account(
     server: Server,
     credentials: StripeCredentials,
+    claim: Claim,
     *,
     user_id: str | None,
     actor_label: str | None,
 ) -> None:
-    """Create the Stripe account we hold the claim for, store it, and commit."""
+    """Create the Stripe account we hold the claim for (or find the one a dead request
+    made), store it, and commit."""
     payments = server.payments
     db.session.refresh(payments)  # the stored inputs, exactly as a retry would read them
-    options = options_for(credentials)
-    account = StripeGateway(credentials).create_account(
-        account_params(server, payments, options.get("dashboard", "express")),
-        idempotency_key=idempotency_key_for(payments),
-    )
+    gateway = StripeGateway(credentials)
+    account = None
+    if claim.search_since is not None:
+        # Within 24 hours the idempotency key alone would replay it; after that Stripe has
+        # forgotten the key and only a search finds it.
+        account = gateway.find_account_created_since(
+            claim.search_since - CLOCK_SKEW, metadata_key="payments_id", metadata_value=payments.id
+        )
+    recovered = account is not None
+    if account is None:
+        options = options_for(credentials)
+        account = gateway.create_account(
+            account_params(server, payments, options.get("dashboard", "express")),
+            idempotency_key=idempotency_key_for(payments),
+        )
     payments.stripe_account_id = account["id"]
     payments.connection_id = credentials.connection_id
     payments.account_claim = CLAIM_CREATED
+    payments.creation_started_at = None
     apply_account(
         payments, account, source="connect", actor_user_id=user_id, actor_label=actor_label
     )
     audit.record(
-        "onboarding.account_created",
+        "onboarding.account_recovered" if recovered else "onboarding.account_created",
         subject_type="server",
         subject_id=server.id,
         workspace_id=server.workspace_id,
@@ -148,14 +194,20 @@ def ensure_account(
         "ACCOUNT_CLAIM_WAIT_SECONDS", DEFAULT_CLAIM_WAIT_SECONDS
     )
     while True:
-        if claim_creation(payments.id, inputs):
+        claim = claim_creation(payments.id, inputs)
+        if claim is not None:
             run_guarded(
                 server.id,
                 "account_create",
                 user_id,
                 credentials,
-                lambda: _create_account(
-                    server, credentials, user_id=user_id, actor_label=actor_label
+                partial(
+                    _create_account,
+                    server,
+                    credentials,
+                    claim,
+                    user_id=user_id,
+                    actor_label=actor_label,
                 ),
                 cleanup=release_claim,
             )

@@ -281,6 +281,7 @@ def _deauthorize(payments: PaymentsAccount, account_id: str, event_id: str) -> N
     # A new generation gives the next account creation a new idempotency key; the old one
     # would make Stripe replay the account we just lost.
     payments.account_generation = (payments.account_generation or 0) + 1
+    payments.claimed_at = payments.creation_started_at = None
     payments.charges_enabled = payments.payouts_enabled = payments.details_submitted = False
     payments.requirements = empty_requirements()
     payments.disabled_reason = None

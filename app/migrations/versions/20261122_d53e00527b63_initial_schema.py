@@ -249,6 +249,7 @@ def upgrade():
         sa.Column("account_claim", sa.String(length=10), nullable=False),
         sa.Column("account_generation", sa.Integer(), nullable=False),
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("creation_started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_synced_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_event_created", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),

@@ -6,6 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import PaymentsAccount, Server, utcnow
@@ -64,22 +65,40 @@ def test_a_double_click_creates_one_account(app, owned, sandbox, stored):
     assert_one_account_and_links_to_it(responses, sandbox, stored, owned.server.id)
 
 
-def test_a_crash_between_stripes_answer_and_our_commit_does_not_create_a_second_account(
-    app, auth, owned, sandbox, stored
-):
-    # The crashed request: it claimed, stored its inputs, and Stripe created the account —
-    # then the process died before our commit. Its claim is now stale.
+def leave_a_dead_claim(app, owned, claimed_ago: timedelta) -> tuple[dict, str]:
+    """What a request that died after claiming leaves behind: a claim, the stored inputs,
+    no account id. Returns the account params and idempotency key it would have sent."""
     with app.app_context():
-        payments = db.session.get(PaymentsAccount, stored(owned.server.id).id)
+        payments = db.session.scalars(
+            select(PaymentsAccount).where(PaymentsAccount.server_id == owned.server.id)
+        ).one()
         payments.account_claim = "claimed"
-        payments.claimed_at = utcnow() - timedelta(minutes=5)
+        payments.claimed_at = payments.creation_started_at = utcnow() - claimed_ago
         payments.email = "shop@example.com"
         db.session.commit()
         server = db.session.get(Server, owned.server.id)
-        params = account_params(server, payments, "express")
-        key = idempotency_key_for(payments)
+        return account_params(server, payments, "express"), idempotency_key_for(payments)
+
+
+def account_creations(sandbox) -> list[dict]:
+    return [r for r in sandbox.requests("/v1/accounts") if r["method"] == "POST"]
+
+
+@pytest.mark.parametrize(
+    ("claimed_ago", "stripe_forgot_the_key"),
+    [(timedelta(minutes=5), False), (timedelta(hours=25), True)],
+    ids=["minutes-later", "after-stripe-forgot-the-idempotency-key"],
+)
+def test_a_crash_between_stripes_answer_and_our_commit_does_not_create_a_second_account(
+    app, auth, owned, sandbox, stored, audit_actions, claimed_ago, stripe_forgot_the_key
+):
+    # The dead request: it claimed, Stripe created the account, the process died before our
+    # commit. Its claim is stale now; after 24 hours Stripe no longer knows its key either.
+    params, key = leave_a_dead_claim(app, owned, claimed_ago)
     stripe_client = sandbox.stripe_client(PLATFORM_KEY)
     created = stripe_client.v1.accounts.create(params=params, options={"idempotency_key": key})
+    if stripe_forgot_the_key:
+        assert sandbox.forget_idempotency_keys() == 1
 
     auth.login(owned.owner.email)
     response = auth.post(f"/payments/{owned.server.id}/connect", page="/")
@@ -87,5 +106,25 @@ def test_a_crash_between_stripes_answer_and_our_commit_does_not_create_a_second_
     assert response.status_code == 303
     assert stored(owned.server.id).stripe_account_id == created.id
     assert [a["account"]["id"] for a in sandbox.accounts()] == [created.id]
-    retried = [r for r in sandbox.requests("/v1/accounts") if r["path"] == "/v1/accounts"][-1]
-    assert retried["replayed"] is True
+    assert len(account_creations(sandbox)) == 1  # only the dead request's
+    actions = [action for action, _ in audit_actions(owned.server.id)]
+    assert "onboarding.account_recovered" in actions
+    assert "onboarding.account_created" not in actions
+
+
+def test_a_dead_claim_that_never_reached_stripe_creates_the_account_once(
+    app, auth, owned, factory, sandbox, stored
+):
+    # Another resource's account, made in the same minutes, must not be mistaken for ours.
+    neighbour = factory.resource(owned.workspace, name="Neighbour")
+    auth.login(owned.owner.email)
+    assert auth.post(f"/payments/{neighbour.id}/connect", page="/").status_code == 303
+    leave_a_dead_claim(app, owned, timedelta(hours=25))
+
+    response = auth.post(f"/payments/{owned.server.id}/connect", page="/")
+
+    assert response.status_code == 303
+    ours = stored(owned.server.id).stripe_account_id
+    assert ours is not None and ours != stored(neighbour.id).stripe_account_id
+    assert len(sandbox.accounts()) == 2
+    assert [r["replayed"] for r in account_creations(sandbox)] == [False, False]

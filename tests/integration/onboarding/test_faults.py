@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
@@ -21,8 +22,8 @@ def short_timeout(app):
     app.config["STRIPE_TIMEOUT_SECONDS"] = before
 
 
-# Three of each: the SDK's two network retries must all fail too. (`slow` is tested on reads:
-# the sandbox runs a slowed create but, unlike Stripe, keeps no idempotent result for it.)
+# Three of each: the SDK's two network retries must all fail too. (A `slow` create is carried
+# out after all; see the timed-out test below.)
 FAULTS = ["500", "429", "drop"]
 
 
@@ -57,6 +58,33 @@ def test_unavailable_stripe_on_first_connect_shows_503_and_a_retry_creates_one_a
     assert retry.status_code == 303
     assert len(sandbox.accounts()) == 1
     assert stored(server_id).stripe_account_id == sandbox.accounts()[0]["account"]["id"]
+
+
+def test_a_create_that_timed_out_but_succeeded_is_found_days_later(
+    auth, signed_in, sandbox, stored, audit_actions, short_timeout
+):
+    # Stripe made the account, but its answer came after our timeout (and the SDK's retries).
+    server_id = signed_in.server.id
+    sandbox.inject_fault("/v1/accounts", "slow", count=3, seconds=1.5)
+    assert connect(auth, server_id).status_code == 503
+    deadline = time.monotonic() + 5
+    while not sandbox.accounts() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [made] = [entry["account"]["id"] for entry in sandbox.accounts()]
+    assert stored(server_id).stripe_account_id is None
+    # Days later: Stripe has forgotten the idempotency key, so the key alone cannot save us.
+    sandbox.forget_idempotency_keys()
+    sandbox.clear_requests()
+
+    assert connect(auth, server_id).status_code == 303
+
+    assert stored(server_id).stripe_account_id == made
+    assert [entry["account"]["id"] for entry in sandbox.accounts()] == [made]
+    assert [(r["method"], r["path"]) for r in sandbox.requests()] == [
+        ("GET", "/v1/accounts"),
+        ("POST", "/v1/account_links"),
+    ]
+    assert audit_actions(server_id)[-2][0] == "onboarding.account_recovered"
 
 
 def test_a_failing_link_keeps_the_created_account_and_the_retry_only_mints(
