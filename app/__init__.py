@@ -23,6 +23,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from app.config import load_config
 
     load_config(app, test_config)
+    # JSON answers keep their fields in the order the API documents (seeds 000 and 004).
+    app.json.sort_keys = False
     register_extensions(app)
     register_blueprints(app)
     register_security(app)

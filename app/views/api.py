@@ -139,13 +139,13 @@ def connect_account(server_id: str):
         actor_label="api",
     )
     body: dict[str, Any] = serialize_resource(result.server)
-    body["nextAction"] = result.next_action
-    body["accountCreated"] = result.account_created
     if result.link is not None:
         # Seed 000: `url` only when a new onboarding link was minted; a finished resource gets
         # none and `nextAction` says what it can do instead.
         body["url"] = result.link.url
         body["urlExpiresAt"] = isoformat(result.link.expires_at)
+    body["nextAction"] = result.next_action
+    body["accountCreated"] = result.account_created
     return jsonify(body)
 
 

@@ -19,22 +19,22 @@ from tests.integration.api.conftest import ApiClient, connect_path, stripe_calls
 SEED_000 = Path(__file__).resolve().parents[2] / "contracts" / "seed_000_connect_account.txt"
 
 
-def seed_response_fields() -> dict[str, set[str]]:
-    """The response fields of seed 000's table, grouped: {"": top level, "server": …, …}."""
+def seed_response_fields() -> dict[str, list[str]]:
+    """The response fields of seed 000's table in its order: {"": top level, "server": …}."""
     text = SEED_000.read_text()
     response_table = text.split("What the API returns", 1)[1]
-    fields: dict[str, set[str]] = {"": set(), "server": set(), "payments": set()}
+    fields: dict[str, list[str]] = {"": [], "server": [], "payments": []}
     for name in re.findall(r"^\| ([A-Za-z.]+) \|", response_table, flags=re.MULTILINE):
         if name == "Field":
             continue
         group, _, field = name.rpartition(".")
-        fields[group].add(field)
+        fields[group].append(field)
     return fields
 
 
 def test_seed_table_is_read_completely():
     fields = seed_response_fields()
-    assert fields[""] == {"server", "payments", "url"}
+    assert fields[""] == ["server", "payments", "url"]
     assert len(fields["server"]) == 21
     assert len(fields["payments"]) == 14
 
@@ -48,9 +48,10 @@ def test_first_call_creates_the_account_and_answers_seed_000_with_a_link(
     assert response.status_code == 200
     body = response.get_json()
     seed = seed_response_fields()
-    assert set(body["server"]) == seed["server"]
-    assert set(body["payments"]) == seed["payments"]
-    assert set(body) == seed[""] | {"nextAction", "accountCreated", "urlExpiresAt"}
+    # The seed's fields, in the seed's order, then ours.
+    assert list(body["server"]) == seed["server"]
+    assert list(body["payments"]) == seed["payments"]
+    assert list(body) == [*seed[""], "urlExpiresAt", "nextAction", "accountCreated"]
     assert body["url"].startswith(f"{sandbox.url}/setup/")
     assert body["nextAction"] == "onboarding"
     assert body["accountCreated"] is True

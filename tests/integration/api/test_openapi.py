@@ -69,10 +69,10 @@ def test_every_seed_000_field_is_required_in_the_document(app):
 
     schemas = openapi_document(app.config["API_VERSION"])["components"]["schemas"]
     seed = seed_response_fields()
-    assert set(schemas["Server"]["required"]) == seed["server"]
-    assert set(schemas["Payments"]["required"]) == seed["payments"]
-    response_fields = set(schemas["ConnectAccountResponse"]["properties"])
-    assert seed[""] <= response_fields
+    assert schemas["Server"]["required"] == seed["server"]
+    assert schemas["Payments"]["required"] == seed["payments"]
+    response_fields = list(schemas["ConnectAccountResponse"]["properties"])
+    assert response_fields[:3] == seed[""]
 
 
 OPERATIONS = [
