@@ -4,7 +4,8 @@ Ratios measured in one run are what we compare (absolute times are noisy on shar
 - dashboard time for 200 resources vs 1 (the page lists 20 at a time; queries stay constant),
 - a Connect click's time with the sandbox answering slowly vs instantly (Stripe dominates),
 - sign-in cost (argon2id verify) vs a dashboard render,
-- peak Python memory of rendering the dashboard with 200 resources.
+- peak Python memory of rendering the dashboard with 200 resources,
+- the cost of the account lookup a Connect makes after an unfinished creation attempt.
 """
 
 from __future__ import annotations
@@ -82,6 +83,44 @@ def sandbox_start_seconds() -> float:
         process.wait()
 
 
+def recovery_figures(app, factory, workspace, auth, sandbox) -> list[tuple[str, str]]:
+    """A first Connect vs one that follows an unfinished attempt, with 300 other accounts
+    created since that attempt began (the lookup pages through them, 100 at a time)."""
+    from app.models import PaymentsAccount, utcnow
+
+    def first_connect(after_unfinished_attempt: bool) -> tuple[float, int]:
+        server = factory.resource(workspace, "Recovery")
+        if after_unfinished_attempt:
+            with app.app_context():
+                payments = db.session.get(PaymentsAccount, server.payments.id)
+                payments.creation_started_at = utcnow()
+                db.session.commit()
+        sandbox.clear_requests()
+        start = time.perf_counter()
+        response = auth.post(f"/payments/{server.id}/connect", page=f"/payments/{server.id}")
+        elapsed = time.perf_counter() - start
+        if response.status_code != 303:
+            raise RuntimeError(f"Connect answered {response.status_code}, expected 303")
+        return elapsed, len(sandbox.requests())
+
+    plain_runs = [first_connect(False) for _ in range(5)]
+    plain = statistics.median(elapsed for elapsed, _ in plain_runs)
+    client = sandbox.stripe_client(PLATFORM_KEY)
+    for _ in range(300):
+        client.v1.accounts.create(params={"country": "US"})
+    runs = [first_connect(True) for _ in range(5)]
+    recovering = statistics.median(elapsed for elapsed, _ in runs)
+    calls = runs[0][1]
+    return [
+        ("First Connect (median)", f"{plain * 1000:.1f} ms, {plain_runs[0][1]} Stripe calls"),
+        (
+            "First Connect after an unfinished attempt, 300 accounts since (median)",
+            f"{recovering * 1000:.1f} ms, {calls} Stripe calls",
+        ),
+        ("Ratio after unfinished attempt / first", f"{recovering / plain:.1f}×"),
+    ]
+
+
 def main() -> None:
     sandbox = SandboxServer()
     tmp = Path(tempfile.mkdtemp())
@@ -144,6 +183,8 @@ def main() -> None:
         results.append(("Connect click, sandbox instant (median)", f"{fast * 1000:.1f} ms"))
         results.append(("Connect click, sandbox +200 ms per call", f"{slow * 1000:.1f} ms"))
         results.append(("Ratio slow / instant (1 Stripe call per click)", f"{slow / fast:.1f}×"))
+
+        results.extend(recovery_figures(app, factory, workspace, auth, sandbox))
 
     sandbox.stop()
     results.append(
