@@ -65,7 +65,7 @@ def clear_requests() -> ResponseReturnValue:
 
 @bp.post("/faults")
 def add_fault() -> ResponseReturnValue:
-    """Fail the next `count` requests under `path`: kind 500 | 429 | slow | drop."""
+    """Fail the next `count` requests under `path`: kind 500 | 429 | slow | drop | 500_after."""
     body = _body()
     kind = str(body.get("kind"))
     if not body.get("path") or kind not in FAULT_KINDS:

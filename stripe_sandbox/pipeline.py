@@ -56,7 +56,11 @@ class NetworkFaults:
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         """Apply network faults, then hand over to the app."""
         path = environ.get("PATH_INFO", "")
-        if is_api_path(path):
+        if not is_api_path(path):
+            return self.wsgi_app(environ, start_response)
+        # Counted while running, so a reset waits for a slowed request instead of letting it
+        # land in the next test's state.
+        with self.state.api_request():
             if self.state.latency:
                 time.sleep(self.state.latency)
             fault = self.state.take_fault(path)
@@ -73,7 +77,7 @@ class NetworkFaults:
                         connection.shutdown(socket.SHUT_RDWR)
                     # werkzeug treats ConnectionError as "client went away" and stays quiet.
                     raise ConnectionAbortedError("stripe_sandbox dropped the connection")
-        return self.wsgi_app(environ, start_response)
+            return self.wsgi_app(environ, start_response)
 
 
 def _log_entry(
@@ -232,6 +236,18 @@ def _finish(response: Response) -> Response:
         return response
     if request.headers.get("Stripe-Version"):
         response.headers["Stripe-Version"] = request.headers["Stripe-Version"]
+    if g.get("fault") == "500_after" and response.status_code < 400:
+        # The request was carried out; only its answer is lost to a 500. Stripe stores that
+        # 500 under the idempotency key, so retries with the key get the 500 again.
+        response = jsonify(
+            StripeError(
+                500,
+                "An unknown error occurred (injected by stripe_sandbox after the request ran).",
+                type="api_error",
+            ).body()
+        )
+        response.status_code = 500
+        response.headers["Request-Id"] = g.get("request_id") or new_id("req", 14)
     state = sandbox_state()
     slot = g.pop("idempotency_slot", None)
     if slot is not None:

@@ -8,6 +8,8 @@ import os
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,10 @@ from stripe_sandbox.ids import new_account_id, platform_account_id, random_token
 from stripe_sandbox.webhooks import WebhookDispatcher, build_event, changed_attributes
 
 API_VERSION = "2026-10-28.endive"  # what stripe-python 16.1.0 pins
-FAULT_KINDS = ("500", "429", "slow", "drop")
+# 500, 429 and drop fail before the request runs; slow runs it late; 500_after runs it and
+# then answers 500 (the answer Stripe replays under the same idempotency key).
+FAULT_KINDS = ("500", "429", "slow", "drop", "500_after")
+RESET_WAIT_SECONDS = 30.0
 
 
 @dataclass
@@ -94,6 +99,8 @@ class SandboxState:
     def __init__(self, config: SandboxConfig | None = None) -> None:
         self.config = config or SandboxConfig()
         self.lock = threading.RLock()
+        self._idle = threading.Condition(threading.Lock())
+        self._running = 0  # API requests being answered right now
         self.webhooks = WebhookDispatcher()
         self._clear()
         self._load()
@@ -108,8 +115,26 @@ class SandboxState:
         self.latency = 0.0
         self.revoked_keys: set[str] = set()
 
+    @contextmanager
+    def api_request(self) -> Iterator[None]:
+        """Count an API request as running for as long as the block lasts."""
+        with self._idle:
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._running -= 1
+                self._idle.notify_all()
+
     def reset(self) -> None:
-        """Forget everything tests may have changed (CLI-registered webhooks stay)."""
+        """Forget everything tests may have changed (CLI-registered webhooks stay).
+
+        Waits (up to RESET_WAIT_SECONDS) for API requests still running, e.g. slowed ones a
+        client gave up on, so they cannot change the state after it was reset.
+        """
+        with self._idle:
+            self._idle.wait_for(lambda: self._running == 0, timeout=RESET_WAIT_SECONDS)
         with self.lock:
             self._clear()
             self.webhooks.reset()

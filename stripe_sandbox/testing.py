@@ -86,7 +86,7 @@ class SandboxServer:
     def inject_fault(
         self, path: str, kind: str, count: int = 1, seconds: float | None = None
     ) -> dict[str, Any]:
-        """Fail the next `count` requests under `path` with 500 | 429 | slow | drop."""
+        """Fail the next `count` requests under `path`: 500 | 429 | slow | drop | 500_after."""
         body = {"path": path, "kind": kind, "count": count, "seconds": seconds}
         return self.control("POST", "/faults", body)
 

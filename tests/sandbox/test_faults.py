@@ -26,6 +26,17 @@ def test_500s_beyond_the_retries_raise_api_error(sandbox, make_client):
     assert len(sandbox.requests()) == 3
 
 
+def test_a_500_after_the_request_ran_is_replayed_under_the_same_key(sandbox, client):
+    sandbox.inject_fault("/v1/accounts", "500_after")
+    with pytest.raises(stripe.APIError) as raised:
+        client.v1.accounts.create(params={"type": "express"}, options={"idempotency_key": "k9"})
+    assert raised.value.http_status == 500
+    log = sandbox.requests("/v1/accounts")
+    # The SDK retried twice with the key; Stripe (and the sandbox) replayed the stored 500.
+    assert [(e["status"], e["replayed"]) for e in log] == [(500, False), (500, True), (500, True)]
+    assert len(sandbox.accounts()) == 1  # the request did run
+
+
 def test_429_is_a_rate_limit_error_the_sdk_does_not_retry(sandbox, client):
     sandbox.inject_fault("/v1/account", "429", count=5)
     with pytest.raises(stripe.RateLimitError):
@@ -39,6 +50,19 @@ def test_slow_answer_beyond_the_client_timeout_is_a_connection_error(sandbox, ma
     # The sandbox would answer 200 after 1 s: a connection error means the client gave up.
     with pytest.raises(stripe.APIConnectionError):
         impatient.v1.accounts.retrieve_current()
+
+
+def test_reset_waits_for_a_slowed_request_so_it_cannot_leak_into_the_next_test(
+    sandbox, make_client
+):
+    sandbox.inject_fault("/v1/accounts", "slow", seconds=0.8)
+    impatient = make_client(max_network_retries=0, timeout=0.2)
+    with pytest.raises(stripe.APIConnectionError):
+        impatient.v1.accounts.create(params={"type": "express"})
+    sandbox.reset()  # the create is still sleeping in the sandbox
+    time.sleep(1.0)  # long enough for it to have finished either way
+    assert sandbox.accounts() == []
+    assert sandbox.requests() == []
 
 
 def test_a_slow_create_retried_by_the_sdk_still_makes_one_account(sandbox, make_client):
