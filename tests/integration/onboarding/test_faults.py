@@ -67,13 +67,40 @@ def test_a_create_that_timed_out_but_succeeded_is_found_days_later(
     server_id = signed_in.server.id
     sandbox.inject_fault("/v1/accounts", "slow", count=3, seconds=1.5)
     assert connect(auth, server_id).status_code == 503
-    deadline = time.monotonic() + 5
-    while not sandbox.accounts() and time.monotonic() < deadline:
+    # Our client gave up, but the sandbox is still working through the three slowed attempts;
+    # let them finish so none lands after the keys are forgotten (or in the next test).
+    deadline = time.monotonic() + 10
+    while len(sandbox.requests("/v1/accounts")) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
+    attempts = [(r["status"], r["replayed"]) for r in sandbox.requests("/v1/accounts")]
+    assert attempts == [(200, False), (200, True), (200, True)]  # all too late for us
     [made] = [entry["account"]["id"] for entry in sandbox.accounts()]
     assert stored(server_id).stripe_account_id is None
     # Days later: Stripe has forgotten the idempotency key, so the key alone cannot save us.
     sandbox.forget_idempotency_keys()
+    sandbox.clear_requests()
+
+    assert connect(auth, server_id).status_code == 303
+
+    assert stored(server_id).stripe_account_id == made
+    assert [entry["account"]["id"] for entry in sandbox.accounts()] == [made]
+    assert [(r["method"], r["path"]) for r in sandbox.requests()] == [
+        ("GET", "/v1/accounts"),
+        ("POST", "/v1/account_links"),
+    ]
+    assert audit_actions(server_id)[-2][0] == "onboarding.account_recovered"
+
+
+def test_a_create_stripe_ran_but_answered_500_is_found_on_the_retry(
+    auth, signed_in, sandbox, stored, audit_actions
+):
+    # Stripe made the account, then answered 500 and stores that 500 under our idempotency key
+    # for 24 hours: retrying the create with the key alone would fail the same way.
+    server_id = signed_in.server.id
+    sandbox.inject_fault("/v1/accounts", "500_after", count=1)
+    assert connect(auth, server_id).status_code == 503
+    [made] = [entry["account"]["id"] for entry in sandbox.accounts()]
+    assert stored(server_id).stripe_account_id is None
     sandbox.clear_requests()
 
     assert connect(auth, server_id).status_code == 303
