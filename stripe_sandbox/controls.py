@@ -65,13 +65,21 @@ def clear_requests() -> ResponseReturnValue:
 
 @bp.post("/faults")
 def add_fault() -> ResponseReturnValue:
-    """Fail the next `count` requests under `path`: kind 500 | 429 | slow | drop | 500_after."""
+    """Fail the next `count` requests under `path`: kind 500 | 429 | slow | drop |
+    500_stored | 500_after."""
     body = _body()
     kind = str(body.get("kind"))
     if not body.get("path") or kind not in FAULT_KINDS:
         return _bad(f"need path and kind in {FAULT_KINDS}")
+    method = body.get("method")
+    if method is not None and str(method).upper() not in ("GET", "POST", "DELETE"):
+        return _bad("method must be GET, POST or DELETE")
     fault = sandbox_state().add_fault(
-        body["path"], kind, int(body.get("count", 1)), float(body.get("seconds") or 0)
+        body["path"],
+        kind,
+        int(body.get("count", 1)),
+        float(body.get("seconds") or 0),
+        str(method) if method else None,
     )
     return jsonify(vars(fault)), 201
 

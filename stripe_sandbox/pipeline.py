@@ -63,7 +63,7 @@ class NetworkFaults:
         with self.state.api_request():
             if self.state.latency:
                 time.sleep(self.state.latency)
-            fault = self.state.take_fault(path)
+            fault = self.state.take_fault(path, environ.get("REQUEST_METHOD", "GET"))
             if fault is not None:
                 environ[FAULT_KEY] = fault
                 if fault.kind == "slow":
@@ -129,6 +129,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_apply_status_faults)
     app.before_request(_authenticate)
     app.before_request(_replay_idempotent)
+    app.before_request(_apply_stored_faults)
     app.after_request(_finish)
     app.register_error_handler(StripeError, _stripe_error)
     app.register_error_handler(404, _not_found)
@@ -157,6 +158,16 @@ def _apply_status_faults() -> None:
             "Request rate limit exceeded. You can learn more about rate limits here "
             "https://stripe.com/docs/rate-limits.",
             code="rate_limit",
+        )
+
+
+def _apply_stored_faults() -> None:
+    """`500_stored` fails after the idempotency slot is taken, so `_finish` keeps the 500."""
+    if g.get("fault") == "500_stored":
+        raise StripeError(
+            500,
+            "An unknown error occurred (injected by stripe_sandbox; kept for the key).",
+            type="api_error",
         )
 
 
@@ -254,6 +265,7 @@ def _finish(response: Response) -> Response:
         with state.lock:
             # A `slow` request was really carried out, just late: like Stripe, keep its result so
             # the client's retry under the same key replays it instead of acting twice.
+            # `500_stored` and `500_after` stand for a 5xx after the endpoint started: kept too.
             if response.status_code in NOT_STORED or g.get("fault") in ("500", "429"):
                 state.idempotency.pop(slot, None)
             else:

@@ -20,9 +20,10 @@ from stripe_sandbox.ids import new_account_id, platform_account_id, random_token
 from stripe_sandbox.webhooks import WebhookDispatcher, build_event, changed_attributes
 
 API_VERSION = "2026-10-28.endive"  # what stripe-python 16.1.0 pins
-# 500, 429 and drop fail before the request runs; slow runs it late; 500_after runs it and
-# then answers 500 (the answer Stripe replays under the same idempotency key).
-FAULT_KINDS = ("500", "429", "slow", "drop", "500_after")
+# 500, 429 and drop fail before the request runs; slow runs it late. 500_stored fails it too,
+# but like a 5xx after the endpoint started, the 500 is kept under the idempotency key;
+# 500_after runs the request, then answers (and keeps) a 500.
+FAULT_KINDS = ("500", "429", "slow", "drop", "500_stored", "500_after")
 RESET_WAIT_SECONDS = 30.0
 
 
@@ -85,12 +86,14 @@ class IdempotentResult:
 
 @dataclass
 class Fault:
-    """A failure to inject into the next `remaining` API requests under `path`."""
+    """A failure to inject into the next `remaining` API requests under `path` (and of
+    `method`, when set)."""
 
     path: str
     kind: str
     remaining: int
     seconds: float = 0.0
+    method: str | None = None
 
 
 class SandboxState:
@@ -325,19 +328,34 @@ class SandboxState:
 
     # Faults, latency, keys, log ------------------------------------------------------------
 
-    def add_fault(self, path: str, kind: str, count: int = 1, seconds: float = 0.0) -> Fault:
-        """Fail the next `count` API requests whose path starts with `path`."""
+    def add_fault(
+        self,
+        path: str,
+        kind: str,
+        count: int = 1,
+        seconds: float = 0.0,
+        method: str | None = None,
+    ) -> Fault:
+        """Fail the next `count` API requests whose path starts with `path` (of `method`)."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"fault kind must be one of {FAULT_KINDS}")
-        fault = Fault(path=path, kind=kind, remaining=count, seconds=seconds)
+        fault = Fault(
+            path=path,
+            kind=kind,
+            remaining=count,
+            seconds=seconds,
+            method=method.upper() if method else None,
+        )
         with self.lock:
             self.faults.append(fault)
         return fault
 
-    def take_fault(self, path: str) -> Fault | None:
-        """Claim one use of the first fault matching `path`, if any."""
+    def take_fault(self, path: str, method: str) -> Fault | None:
+        """Claim one use of the first fault matching `path` and `method`, if any."""
         with self.lock:
             for fault in self.faults:
+                if fault.method not in (None, method):
+                    continue
                 if path.startswith(fault.path) and fault.remaining > 0:
                     fault.remaining -= 1
                     if fault.remaining == 0:

@@ -84,10 +84,16 @@ class SandboxServer:
         self.control("DELETE", "/requests")
 
     def inject_fault(
-        self, path: str, kind: str, count: int = 1, seconds: float | None = None
+        self,
+        path: str,
+        kind: str,
+        count: int = 1,
+        seconds: float | None = None,
+        method: str | None = None,
     ) -> dict[str, Any]:
-        """Fail the next `count` requests under `path`: 500 | 429 | slow | drop | 500_after."""
-        body = {"path": path, "kind": kind, "count": count, "seconds": seconds}
+        """Fail the next `count` requests under `path` (only `method` ones, when given):
+        500 | 429 | slow | drop | 500_stored | 500_after."""
+        body = {"path": path, "kind": kind, "count": count, "seconds": seconds, "method": method}
         return self.control("POST", "/faults", body)
 
     def clear_faults(self) -> None:

@@ -37,6 +37,26 @@ def test_a_500_after_the_request_ran_is_replayed_under_the_same_key(sandbox, cli
     assert len(sandbox.accounts()) == 1  # the request did run
 
 
+def test_a_stored_500_keeps_answering_for_the_key_after_the_fault_is_gone(sandbox, client):
+    sandbox.inject_fault("/v1/accounts", "500_stored")
+    for _ in range(2):
+        with pytest.raises(stripe.APIError):
+            client.v1.accounts.create(params={"type": "express"}, options={"idempotency_key": "k3"})
+    log = sandbox.requests("/v1/accounts")
+    assert [(e["status"], e["replayed"]) for e in log] == [(500, False)] + [(500, True)] * 5
+    assert sandbox.accounts() == []  # it never ran
+    fresh = client.v1.accounts.create(params={"type": "express"}, options={"idempotency_key": "k4"})
+    assert [a["account"]["id"] for a in sandbox.accounts()] == [fresh.id]
+
+
+def test_a_fault_for_one_method_lets_the_others_through(sandbox, client, express_account):
+    sandbox.inject_fault("/v1/accounts", "500", count=5, method="POST")
+    assert client.v1.accounts.retrieve(express_account.id).id == express_account.id
+    assert [a.id for a in client.v1.accounts.list().data] == [express_account.id]
+    with pytest.raises(stripe.APIError):
+        client.v1.accounts.create(params={"type": "express"})
+
+
 def test_429_is_a_rate_limit_error_the_sdk_does_not_retry(sandbox, client):
     sandbox.inject_fault("/v1/account", "429", count=5)
     with pytest.raises(stripe.RateLimitError):
