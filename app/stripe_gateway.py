@@ -30,9 +30,13 @@ PINNED_API_VERSION = stripe.api_version
 class StripeGatewayError(Exception):
     """Base of the errors the gateway raises; `request_id` is Stripe's, for support."""
 
-    def __init__(self, message: str, *, request_id: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, request_id: str | None = None, replayed: bool = False
+    ) -> None:
         super().__init__(message)
         self.request_id = request_id
+        # Stripe answered with a result stored under the request's idempotency key.
+        self.replayed = replayed
 
 
 class StripeUnavailable(StripeGatewayError):
@@ -110,6 +114,12 @@ def _client_for(api_key: str) -> stripe.StripeClient:
         return client
 
 
+def _header(error: stripe.StripeError, name: str) -> str | None:
+    """A response header of a Stripe error, whatever its case."""
+    headers = getattr(error, "headers", None) or {}
+    return next((str(v) for k, v in headers.items() if k.lower() == name.lower()), None)
+
+
 def _translate(error: stripe.StripeError, action: str) -> StripeGatewayError:
     """Map an SDK error to ours; log what support needs (never the key or a URL)."""
     request_id = getattr(error, "request_id", None)
@@ -120,10 +130,15 @@ def _translate(error: stripe.StripeError, action: str) -> StripeGatewayError:
     if isinstance(error, (stripe.APIConnectionError, stripe.RateLimitError)) or (
         isinstance(error, stripe.APIError) and (status is None or status >= 500)
     ):
+        replayed = _header(error, "Idempotent-Replayed") == "true"
         log.warning(
-            "stripe unavailable during %s (status=%s request_id=%s)", action, status, request_id
+            "stripe unavailable during %s (status=%s request_id=%s replayed=%s)",
+            action,
+            status,
+            request_id,
+            replayed,
         )
-        return StripeUnavailable("Stripe is unavailable", request_id=request_id)
+        return StripeUnavailable("Stripe is unavailable", request_id=request_id, replayed=replayed)
     if isinstance(error, stripe.AuthenticationError):
         log.warning("stripe rejected the key during %s (request_id=%s)", action, request_id)
         return StripeKeyRejected("Stripe rejected the API key", request_id=request_id)

@@ -70,8 +70,8 @@ class PaymentsAccount(Base):
         ForeignKey("stripe_connections.id", ondelete="RESTRICT"), nullable=True, index=True
     )
     account_claim: Mapped[str] = mapped_column(String(10), default=CLAIM_NONE)
-    # Bumped when an account is lost (deauthorized), so the next creation gets a fresh
-    # idempotency key instead of Stripe replaying the old account.
+    # Bumped when the idempotency key can no longer give the account we need: the account
+    # was lost (deauthorized; Stripe would replay it), or Stripe stored a 5xx under the key.
     account_generation: Mapped[int] = mapped_column(Integer, default=0)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # When this generation's first creation attempt began; cleared once the account is stored.

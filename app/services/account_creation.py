@@ -6,7 +6,9 @@ its commit. A claim left behind by a request that died between Stripe's answer a
 goes stale and is taken over; the retry sends the same key and params, so Stripe replays the
 same account instead of making a second one. Stripe forgets an idempotency key after 24 hours,
 so any attempt that follows an unfinished one (crashed, timed out, failed) first looks for an
-account the earlier one may have made, by the `payments_id` metadata we send.
+account the earlier one may have made, by the `payments_id` metadata we send. A 5xx Stripe
+stored under the key (it replays it for 24 hours) moves creation to a new key, once a lookup
+shows the failed request made no account.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
@@ -27,7 +30,7 @@ from app.services.account_sync import apply_account
 from app.services.onboarding_plan import account_params, idempotency_key_for
 from app.services.stripe_credentials import options_for
 from app.services.stripe_failures import run_guarded
-from app.stripe_gateway import StripeCredentials, StripeGateway
+from app.stripe_gateway import StripeCredentials, StripeGateway, StripeUnavailable
 
 # A claim older than this is a winner that died between Stripe's answer and our commit. It is
 # well above one create call's worst case (timeout × 3 attempts with the SDK's retries).
@@ -55,6 +58,7 @@ class Claim:
     the account, so look for it before creating.
     """
 
+    claimed_at: datetime
     search_since: datetime | None = None
 
 
@@ -113,7 +117,7 @@ def claim_creation(payments_id: str, inputs: dict[str, str]) -> Claim | None:
         )
         won = takeover.rowcount == 1
     db.session.commit()
-    return Claim(search_since=earlier_attempt) if won else None
+    return Claim(claimed_at=now, search_since=earlier_attempt) if won else None
 
 
 def release_claim(payments: PaymentsAccount) -> None:
@@ -134,25 +138,11 @@ def _create_account(
     user_id: str | None,
     actor_label: str | None,
 ) -> None:
-    """Create the Stripe account we hold the claim for (or find the one a dead request
+    """Create the Stripe account we hold the claim for (or find the one an earlier attempt
     made), store it, and commit."""
     payments = server.payments
     db.session.refresh(payments)  # the stored inputs, exactly as a retry would read them
-    gateway = StripeGateway(credentials)
-    account = None
-    if claim.search_since is not None:
-        # Within 24 hours the idempotency key alone would replay it; after that Stripe has
-        # forgotten the key and only a search finds it.
-        account = gateway.find_account_created_since(
-            claim.search_since - CLOCK_SKEW, metadata_key="payments_id", metadata_value=payments.id
-        )
-    recovered = account is not None
-    if account is None:
-        options = options_for(credentials)
-        account = gateway.create_account(
-            account_params(server, payments, options.get("dashboard", "express")),
-            idempotency_key=idempotency_key_for(payments),
-        )
+    account, recovered = _find_or_create(StripeGateway(credentials), server, payments, claim)
     payments.stripe_account_id = account["id"]
     payments.connection_id = credentials.connection_id
     payments.account_claim = CLAIM_CREATED
@@ -174,6 +164,41 @@ def _create_account(
         },
     )
     db.session.commit()
+
+
+def _find_or_create(
+    gateway: StripeGateway, server: Server, payments: PaymentsAccount, claim: Claim
+) -> tuple[dict[str, Any], bool]:
+    """The resource's account, and True when an earlier attempt had made it."""
+
+    def find(since: datetime) -> dict[str, Any] | None:
+        return gateway.find_account_created_since(
+            since - CLOCK_SKEW, metadata_key="payments_id", metadata_value=payments.id
+        )
+
+    if claim.search_since is not None:
+        # Within 24 hours the idempotency key alone would replay it; after that Stripe has
+        # forgotten the key and only a search finds it.
+        found = find(claim.search_since)
+        if found is not None:
+            return found, True
+    dashboard = options_for(gateway.credentials).get("dashboard", "express")
+    params = account_params(server, payments, dashboard)
+    try:
+        return gateway.create_account(params, idempotency_key=idempotency_key_for(payments)), False
+    except StripeUnavailable as error:
+        if not error.replayed:
+            raise
+    # Stripe replayed a 5xx it stored under this key: the request that got it (an earlier
+    # attempt, or this call's first try before the SDK retried) is over, so an account it
+    # made is listed by now. If none is, the key can never give one for 24 hours: move to a
+    # new key, committed first so a failure from here on still leaves the old key behind.
+    found = find(claim.search_since or claim.claimed_at)
+    if found is not None:
+        return found, True
+    payments.account_generation += 1
+    db.session.commit()
+    return gateway.create_account(params, idempotency_key=idempotency_key_for(payments)), False
 
 
 def ensure_account(

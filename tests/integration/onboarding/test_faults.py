@@ -91,27 +91,75 @@ def test_a_create_that_timed_out_but_succeeded_is_found_days_later(
     assert audit_actions(server_id)[-2][0] == "onboarding.account_recovered"
 
 
-def test_a_create_stripe_ran_but_answered_500_is_found_on_the_retry(
+def creates_and_lookups(sandbox) -> list[tuple[str, int, bool]]:
+    """(method, status, replayed) of the account creations and lookups Stripe saw."""
+    return [
+        (r["method"], r["status"], r["replayed"])
+        for r in sandbox.requests()
+        if r["path"] == "/v1/accounts"
+    ]
+
+
+def test_a_create_stripe_ran_but_answered_500_is_found_at_once(
     auth, signed_in, sandbox, stored, audit_actions
 ):
-    # Stripe made the account, then answered 500 and stores that 500 under our idempotency key
-    # for 24 hours: retrying the create with the key alone would fail the same way.
+    # Stripe made the account, then answered 500 and stored that 500 under our idempotency
+    # key: the SDK's retries get it replayed, and so would every retry for 24 hours.
     server_id = signed_in.server.id
     sandbox.inject_fault("/v1/accounts", "500_after", count=1)
-    assert connect(auth, server_id).status_code == 503
-    [made] = [entry["account"]["id"] for entry in sandbox.accounts()]
-    assert stored(server_id).stripe_account_id is None
-    sandbox.clear_requests()
 
     assert connect(auth, server_id).status_code == 303
 
+    [made] = [entry["account"]["id"] for entry in sandbox.accounts()]
     assert stored(server_id).stripe_account_id == made
-    assert [entry["account"]["id"] for entry in sandbox.accounts()] == [made]
-    assert [(r["method"], r["path"]) for r in sandbox.requests()] == [
-        ("GET", "/v1/accounts"),
-        ("POST", "/v1/account_links"),
+    assert creates_and_lookups(sandbox) == [
+        ("POST", 500, False),
+        ("POST", 500, True),
+        ("POST", 500, True),
+        ("GET", 200, False),  # the lookup finds it
     ]
     assert audit_actions(server_id)[-2][0] == "onboarding.account_recovered"
+
+
+def test_a_500_stored_under_the_key_moves_creation_to_a_new_key(auth, signed_in, sandbox, stored):
+    # A 5xx after Stripe's endpoint started, with no account made: Stripe would replay it for
+    # 24 hours. The lookup finds nothing, so a new key is the way forward.
+    server_id = signed_in.server.id
+    sandbox.inject_fault("/v1/accounts", "500_stored", count=1)
+
+    assert connect(auth, server_id).status_code == 303
+
+    [made] = [entry["account"]["id"] for entry in sandbox.accounts()]
+    payments = stored(server_id)
+    assert (payments.stripe_account_id, payments.account_generation) == (made, 1)
+    assert creates_and_lookups(sandbox) == [
+        ("POST", 500, False),
+        ("POST", 500, True),
+        ("POST", 500, True),
+        ("GET", 200, False),
+        ("POST", 200, False),
+    ]
+    keys = [r["idempotency_key"] for r in sandbox.requests() if r["method"] == "POST"]
+    assert keys[0] == keys[2] != keys[3]
+
+
+def test_stored_500s_on_two_keys_in_a_row_still_end_in_one_account(
+    auth, signed_in, sandbox, stored
+):
+    server_id = signed_in.server.id
+    # The first key's 500 is stored, and so is the second's: this click fails. (Three tries of
+    # the first key, as the SDK retries; then the first try of the second.)
+    sandbox.inject_fault("/v1/accounts", "500_stored", count=4, method="POST")
+    assert connect(auth, server_id).status_code == 503
+    assert sandbox.accounts() == []
+    assert stored(server_id).account_generation == 1  # the move to a new key was kept
+
+    assert connect(auth, server_id).status_code == 303
+
+    assert len(sandbox.accounts()) == 1
+    payments = stored(server_id)
+    assert payments.account_generation == 2
+    assert payments.stripe_account_id == sandbox.accounts()[0]["account"]["id"]
 
 
 def test_a_failing_link_keeps_the_created_account_and_the_retry_only_mints(
