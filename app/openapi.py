@@ -280,7 +280,9 @@ def _schemas() -> dict[str, Any]:
                 },
                 "accountCreated": {
                     "type": "boolean",
-                    "description": "Whether this call created the Stripe account.",
+                    "description": "Whether this call gave the resource its Stripe "
+                    "account: created it, or found the one an interrupted earlier attempt "
+                    "had made.",
                 },
             },
             "required": ["server", "payments", "nextAction", "accountCreated"],

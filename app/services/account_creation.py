@@ -209,7 +209,8 @@ def ensure_account(
     user_id: str | None,
     actor_label: str | None,
 ) -> bool:
-    """Make sure the resource has a Stripe account; True when this request created it.
+    """Make sure the resource has a Stripe account; True when this request stored it
+    (created it, or found the one an interrupted attempt made).
 
     Losers of the claim wait for the winner's commit (polling the row) and continue with its
     account; if the winner gave up, the next round claims again.
