@@ -74,6 +74,11 @@ def claim_creation(payments_id: str, inputs: dict[str, str]) -> Claim | None:
     earlier_attempt = db.session.scalar(
         select(PaymentsAccount.creation_started_at).where(PaymentsAccount.id == payments_id)
     )
+    claimed = {
+        "account_claim": CLAIM_CLAIMED,
+        "claimed_at": now,
+        "creation_started_at": func.coalesce(PaymentsAccount.creation_started_at, now),
+    }
     fresh = db.session.execute(
         update(PaymentsAccount)
         .where(
@@ -81,12 +86,7 @@ def claim_creation(payments_id: str, inputs: dict[str, str]) -> Claim | None:
             PaymentsAccount.stripe_account_id.is_(None),
             PaymentsAccount.account_claim == CLAIM_NONE,
         )
-        .values(
-            account_claim=CLAIM_CLAIMED,
-            claimed_at=now,
-            creation_started_at=func.coalesce(PaymentsAccount.creation_started_at, now),
-            **inputs,
-        )
+        .values(**claimed, **inputs)
         .execution_options(synchronize_session=False)
     )
     won = fresh.rowcount == 1
@@ -108,11 +108,7 @@ def claim_creation(payments_id: str, inputs: dict[str, str]) -> Claim | None:
                     PaymentsAccount.account_claim == CLAIM_CREATED,
                 ),
             )
-            .values(
-                account_claim=CLAIM_CLAIMED,
-                claimed_at=now,
-                creation_started_at=func.coalesce(PaymentsAccount.creation_started_at, now),
-            )
+            .values(**claimed)
             .execution_options(synchronize_session=False)
         )
         won = takeover.rowcount == 1
@@ -150,11 +146,9 @@ def _create_account(
     apply_account(
         payments, account, source="connect", actor_user_id=user_id, actor_label=actor_label
     )
-    audit.record(
+    audit.record_on_server(
         "onboarding.account_recovered" if recovered else "onboarding.account_created",
-        subject_type="server",
-        subject_id=server.id,
-        workspace_id=server.workspace_id,
+        server,
         actor_user_id=user_id,
         actor_label=actor_label,
         details={

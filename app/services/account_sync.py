@@ -110,11 +110,9 @@ def record_status_change(
     if after == before:
         return None
     server = payments.server
-    audit.record(
+    audit.record_on_server(
         "onboarding.status_changed",
-        subject_type="server",
-        subject_id=server.id,
-        workspace_id=server.workspace_id,
+        server,
         actor_user_id=actor_user_id,
         actor_label=actor_label,
         details={

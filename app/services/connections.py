@@ -250,11 +250,9 @@ def _promote_successor(connection: StripeConnection) -> None:
 
 
 def _record(action: str, connection: StripeConnection, actor_user_id: str | None, **details):
-    audit.record(
+    audit.record_on_connection(
         action,
-        subject_type="stripe_connection",
-        subject_id=connection.id,
-        workspace_id=connection.workspace_id,
+        connection,
         actor_user_id=actor_user_id,
         actor_label=None if actor_user_id else "cli",
         details={"name": connection.name, "mode": connection.mode, **details},

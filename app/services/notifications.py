@@ -311,11 +311,9 @@ def retry_failed(notification_id: str, *, connection_id: str, user_id: str) -> R
     notification.attempts = 0
     notification.next_attempt_at = utcnow()
     notification.locked_until = None
-    audit.record(
+    audit.record_on_connection(
         "notification.retried",
-        subject_type="connection",
-        subject_id=connection_id,
-        workspace_id=connection.workspace_id,
+        connection,
         actor_user_id=user_id,
         details={"notification": notification_id},
     )

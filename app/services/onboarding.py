@@ -189,11 +189,9 @@ def _mint_link(
         api=api,
     )
     clear_key_flag(credentials)
-    audit.record(
+    audit.record_on_server(
         action,
-        subject_type="server",
-        subject_id=server.id,
-        workspace_id=server.workspace_id,
+        server,
         actor_user_id=user_id,
         actor_label=actor_label,
         details={
@@ -295,11 +293,9 @@ def sync_status(server_id: str, *, user_id: str, source: str) -> StatusChange | 
     payments = server.payments
     action = "onboarding.returned" if source == "return" else "onboarding.status_checked"
     if payments.stripe_account_id is None:
-        audit.record(
+        audit.record_on_server(
             action,
-            subject_type="server",
-            subject_id=server.id,
-            workspace_id=server.workspace_id,
+            server,
             actor_user_id=user_id,
             details={"source": source, "account": False},
         )
@@ -311,11 +307,9 @@ def sync_status(server_id: str, *, user_id: str, source: str) -> StatusChange | 
         account = StripeGateway(credentials).retrieve_account(payments.stripe_account_id)
         clear_key_flag(credentials)
         change = apply_account(payments, account, source=source, actor_user_id=user_id)
-        audit.record(
+        audit.record_on_server(
             action,
-            subject_type="server",
-            subject_id=server.id,
-            workspace_id=server.workspace_id,
+            server,
             actor_user_id=user_id,
             details={
                 "source": source,
@@ -356,11 +350,9 @@ def refresh_link(server_id: str, *, user_id: str) -> AccountLink:
     if step.link_type is None or server.payments.stripe_account_id is None:
         raise NothingToRefresh(server_id)
     if _recent_refreshes(server.id) >= int(current_app.config["REFRESH_LOOP_LIMIT"]):
-        audit.record(
+        audit.record_on_server(
             "onboarding.refresh_loop_stopped",
-            subject_type="server",
-            subject_id=server.id,
-            workspace_id=server.workspace_id,
+            server,
             actor_user_id=user_id,
         )
         db.session.commit()
@@ -394,11 +386,9 @@ def dashboard_link(server_id: str, *, user_id: str) -> str:
     def work() -> str:
         url = StripeGateway(credentials).create_login_link(payments.stripe_account_id)
         clear_key_flag(credentials)
-        audit.record(
+        audit.record_on_server(
             "onboarding.dashboard_opened",
-            subject_type="server",
-            subject_id=server.id,
-            workspace_id=server.workspace_id,
+            server,
             actor_user_id=user_id,
         )
         db.session.commit()

@@ -113,11 +113,9 @@ def create_payments_resource(
     )
     db.session.add(server)
     db.session.flush()
-    audit.record(
+    audit.record_on_server(
         "resource.created",
-        subject_type="server",
-        subject_id=server.id,
-        workspace_id=workspace_id,
+        server,
         actor_user_id=user_id,
         actor_label=actor_label,
         details={"name": name, "mode": mode},

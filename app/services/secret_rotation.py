@@ -76,11 +76,9 @@ def _rotate_connection(connection: StripeConnection, report: RotationReport) -> 
     if unreadable:
         if connection.attention_reason != UNREADABLE_REASON:
             connection.attention_reason = UNREADABLE_REASON
-            audit.record(
+            audit.record_on_connection(
                 "connection.secret_unreadable",
-                subject_type="stripe_connection",
-                subject_id=connection.id,
-                workspace_id=connection.workspace_id,
+                connection,
                 actor_label="cli",
                 details={"name": connection.name},
             )

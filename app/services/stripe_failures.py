@@ -58,11 +58,9 @@ def run_guarded(
             connection = db.session.get(StripeConnection, credentials.connection_id)
             if connection is not None:
                 connection.attention_reason = KEY_REJECTED_REASON
-        audit.record(
+        audit.record_on_server(
             "onboarding.stripe_failed",
-            subject_type="server",
-            subject_id=server.id,
-            workspace_id=server.workspace_id,
+            server,
             actor_user_id=user_id,
             details={
                 "operation": operation,

@@ -253,11 +253,9 @@ def _apply_event(endpoint: _Endpoint, event: dict[str, Any]) -> WebhookOutcome:
         payments.last_event_created = max(created, payments.last_event_created or 0)
     if _snapshot(payments) == before:
         return _finish(endpoint, event, "unchanged")
-    audit.record(
+    audit.record_on_server(
         "webhook.applied",
-        subject_type="server",
-        subject_id=payments.server_id,
-        workspace_id=payments.server.workspace_id,
+        payments.server,
         actor_label="stripe",
         details={"event": event_id, "type": event_type},
     )
@@ -290,11 +288,9 @@ def _deauthorize(payments: PaymentsAccount, account_id: str, event_id: str) -> N
     payments.last_synced_at = utcnow()
     payments.server.status = "draft"
     after = OnboardingState("not_started", "disconnected")
-    audit.record(
+    audit.record_on_server(
         "webhook.deauthorized",
-        subject_type="server",
-        subject_id=payments.server_id,
-        workspace_id=payments.server.workspace_id,
+        payments.server,
         actor_label="stripe",
         details={"account": account_id, "event": event_id},
     )
