@@ -15,9 +15,14 @@ from flask.typing import ResponseReturnValue
 
 from stripe_sandbox import accounts
 from stripe_sandbox.errors import StripeError, no_such_account
-from stripe_sandbox.ids import platform_account_id
 from stripe_sandbox.params import ANY, SCALAR, MapOf, check_params, choice, require, url
-from stripe_sandbox.pipeline import api_request_info, request_params, sandbox_state
+from stripe_sandbox.pipeline import (
+    api_request_info,
+    endpoint_started,
+    request_params,
+    sandbox_state,
+)
+from stripe_sandbox.platforms import check_https, refuse_unfinished_profile, stripe_bears_no_losses
 
 bp = Blueprint("api_v1", __name__, url_prefix="/v1")
 
@@ -100,6 +105,7 @@ def create_account() -> ResponseReturnValue:
                 "instead of account types.",
                 param="type",
             )
+    endpoint_started()
     country = params.get("country")
     if country is not None and (len(country) != 2 or not country.isalpha()):
         raise StripeError(
@@ -108,7 +114,12 @@ def create_account() -> ResponseReturnValue:
             "code instead, such as 'US', 'EG', or 'GB'.",
             param="country",
         )
-    account = sandbox_state().create_account(g.api_key, params, api_request_info())
+    state = sandbox_state()
+    if not state.platform_settings(g.platform).profile_complete and stripe_bears_no_losses(
+        params.get("type"), params.get("controller")
+    ):
+        raise refuse_unfinished_profile()
+    account = state.create_account(g.api_key, params, api_request_info())
     g.account_id = account["id"]
     return jsonify(account)
 
@@ -190,6 +201,7 @@ def update_account(account_id: str) -> ResponseReturnValue:
     """Update a connected account's metadata, profile or requested capabilities."""
     params = request_params()
     check_params(params, UPDATE_ACCOUNT)
+    endpoint_started()
     state = sandbox_state()
     return jsonify(state.update_account(g.api_key, account_id, params, api_request_info()))
 
@@ -204,8 +216,8 @@ def retrieve_own_account() -> ResponseReturnValue:
 
 
 def platform_account(api_key: str) -> dict[str, Any]:
-    """A fully enabled platform account whose id is derived from the key."""
-    account_id = platform_account_id(api_key)
+    """A fully enabled platform account: the one the key acts for."""
+    account_id = sandbox_state().platform_of(api_key)
     created = 1_600_000_000 + int(hashlib.sha256(account_id.encode()).hexdigest()[:6], 16)
     return {
         "id": account_id,
@@ -219,7 +231,7 @@ def platform_account(api_key: str) -> dict[str, Any]:
         "default_currency": "usd",
         "details_submitted": True,
         "email": None,
-        "livemode": False,
+        "livemode": sandbox_state().platform_settings(account_id).livemode,
         "metadata": {},
         "payouts_enabled": True,
         "requirements": accounts.empty_requirements(),
@@ -247,11 +259,15 @@ def create_account_link() -> ResponseReturnValue:
             "collection_options[future_requirements]",
             ("include", "omit"),
         )
+    endpoint_started()
     state = sandbox_state()
     stored = state.find_owned(g.api_key, params["account"])
     if stored is None:
         raise no_such_account(params["account"])
     check_link_type(stored.data, link_type, "type")
+    if stored.data["livemode"]:
+        check_https(refresh_url, "refresh_url")
+        check_https(return_url, "return_url")
     link = state.mint_link(
         "account_link",
         stored,
@@ -289,6 +305,7 @@ def check_link_type(account: dict[str, Any], link_type: str, param: str) -> None
 def create_login_link(account_id: str) -> ResponseReturnValue:
     """Mint a single-use Express Dashboard login link."""
     check_params(request_params(), {"expand": EXPAND})
+    endpoint_started()
     state = sandbox_state()
     stored = state.owned_account(g.api_key, account_id)
     if stored.data["controller"]["stripe_dashboard"]["type"] != "express":

@@ -161,6 +161,46 @@ def revoke_key() -> ResponseReturnValue:
     return jsonify({"revoked": True})
 
 
+def _platform(body: dict[str, Any]) -> str | None:
+    if body.get("key"):
+        return platform_account_id(str(body["key"]))
+    return body.get("platform_account")
+
+
+@bp.post("/platforms")
+def configure_platform() -> ResponseReturnValue:
+    """Set a platform's strict modes: `profile_complete`, `livemode`, `unavailable_paths`
+    (for the platform of `key`, or `platform_account`)."""
+    body = _body()
+    platform = _platform(body)
+    if not platform:
+        return _bad("need key or platform_account")
+    paths = body.get("unavailable_paths")
+    if paths is not None and not (
+        isinstance(paths, list) and all(str(path).startswith("/v") for path in paths)
+    ):
+        return _bad("unavailable_paths must be a list of API path prefixes")
+    settings = sandbox_state().configure_platform(
+        platform,
+        profile_complete=body.get("profile_complete"),
+        livemode=body.get("livemode"),
+        unavailable_paths=paths,
+    )
+    return jsonify({"platform": platform, **settings.to_dict()})
+
+
+@bp.post("/keys/restricted")
+def add_restricted_key() -> ResponseReturnValue:
+    """Make `key` (rk_test_…) act for the platform of `platform_key` with `permissions`."""
+    body = _body()
+    key, permissions = str(body.get("key", "")), body.get("permissions")
+    if not key.startswith("rk_test_") or not isinstance(permissions, list):
+        return _bad("need an rk_test_ key and a list of permissions")
+    platform = platform_account_id(str(body.get("platform_key") or key))
+    sandbox_state().add_restricted_key(key, platform, set(permissions))
+    return jsonify({"key": key, "platform": platform, "permissions": sorted(permissions)}), 201
+
+
 @bp.get("/platform_account")
 def platform_account() -> ResponseReturnValue:
     """The platform account id the sandbox derives for `?key=`."""

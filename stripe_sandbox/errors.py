@@ -42,6 +42,17 @@ class StripeError(Exception):
             error["param"] = self.param
         return {"error": error}
 
+    def v2_body(self) -> dict[str, Any]:
+        """The body v2 endpoints send: `type`, `code`, `message` (no `doc_url`).
+
+        stripe-python reads v2 errors by `type`, then `code` and `message`
+        (`_api_requestor.specific_v2_api_error`); a v2 `param` is a dotted path.
+        """
+        error: dict[str, Any] = {"type": self.type, "code": self.code, "message": self.message}
+        if self.param:
+            error["param"] = self.param
+        return {"error": error}
+
 
 def missing_param(param: str) -> StripeError:
     """400 for a required parameter that was not sent."""

@@ -47,11 +47,12 @@ def is_test_key(api_key: str) -> bool:
     return api_key.startswith(TEST_KEY_PREFIXES) and len(api_key) > len("sk_test_")
 
 
-def mask_key(api_key: str) -> str:
-    """Mask a key the way Stripe's 401 messages do: `sk_test_`, asterisks, last four."""
+def mask_key(api_key: str, visible: int = 4) -> str:
+    """Mask a key the way Stripe's messages do: `sk_test_`, asterisks, the last `visible`
+    characters (four in 401s, six in restricted-key 403s)."""
     parts = api_key.split("_")
     head = f"{parts[0]}_{parts[1]}_" if len(parts) >= 3 else ""
-    hidden = len(api_key) - len(head) - 4
+    hidden = len(api_key) - len(head) - visible
     if hidden <= 0:
         return head + "*" * max(len(api_key) - len(head), 0)
-    return head + "*" * hidden + api_key[-4:]
+    return head + "*" * hidden + api_key[-visible:]

@@ -23,14 +23,11 @@ from stripe_sandbox.errors import (
 )
 from stripe_sandbox.ids import LIVE_KEY_PREFIXES, is_test_key, new_id
 from stripe_sandbox.params import decode_form
+from stripe_sandbox.platforms import missing_permission, required_permission
 from stripe_sandbox.state import IdempotentResult, SandboxState
 
 FAULT_KEY = "stripe_sandbox.fault"
 API_PREFIXES = ("/v1/", "/v2/")
-# Stripe stores a result only once the endpoint started running: validation errors,
-# auth failures, conflicts and rate limits are not replayed.
-# https://docs.stripe.com/api/idempotent_requests
-NOT_STORED = {400, 401, 409, 429}
 
 
 def is_api_path(path: str) -> bool:
@@ -118,6 +115,17 @@ def request_params() -> dict[str, Any]:
     return g.params
 
 
+def endpoint_started() -> None:
+    """Mark that the request passed parameter validation and the endpoint began executing.
+
+    From here on Stripe keeps the answer under the idempotency key, errors (4xx) included;
+    a request refused before this point (auth, missing or unknown parameter, a bad enum
+    value, rate limit, a concurrent request) keeps nothing, so a fixed retry with the same
+    key runs. https://docs.stripe.com/api/idempotent_requests
+    """
+    g.started = True
+
+
 def api_request_info() -> dict[str, Any]:
     """The `request` hash events carry for changes an API call caused."""
     return {"id": g.request_id, "idempotency_key": request.headers.get("Idempotency-Key")}
@@ -194,9 +202,19 @@ def _authenticate() -> None:
         raise missing_api_key()
     if api_key.startswith(LIVE_KEY_PREFIXES) or not is_test_key(api_key):
         raise invalid_api_key(api_key)
-    if api_key in sandbox_state().revoked_keys:
+    state = sandbox_state()
+    if api_key in state.revoked_keys:
         raise invalid_api_key(api_key)
     g.api_key = api_key
+    g.platform = state.platform_of(api_key)
+    settings = state.platform_settings(g.platform)
+    if any(request.path.startswith(path) for path in settings.unavailable_paths):
+        # An endpoint not enabled for this platform looks like no endpoint at all.
+        raise unrecognized_url(request.method, request.path)
+    restricted = state.restricted_keys.get(api_key)
+    permission = required_permission(request.method, request.path)
+    if restricted is not None and permission and permission not in restricted.permissions:
+        raise missing_permission(api_key, g.platform, permission)
 
 
 def _fingerprint() -> str:
@@ -266,7 +284,7 @@ def _finish(response: Response) -> Response:
             # A `slow` request was really carried out, just late: like Stripe, keep its result so
             # the client's retry under the same key replays it instead of acting twice.
             # `500_stored` and `500_after` stand for a 5xx after the endpoint started: kept too.
-            if response.status_code in NOT_STORED or g.get("fault") in ("500", "429"):
+            if not _kept_under_key(response.status_code):
                 state.idempotency.pop(slot, None)
             else:
                 result = state.idempotency[slot]
@@ -288,8 +306,19 @@ def _finish(response: Response) -> Response:
     return response
 
 
+def _kept_under_key(status: int) -> bool:
+    """Whether Stripe stores this answer under the idempotency key: successes and 5xx
+    always (injected pre-execution faults aside), 4xx only once the endpoint started."""
+    if g.get("fault") in ("500", "429"):
+        return False
+    if 400 <= status < 500:
+        return bool(g.get("started"))
+    return True
+
+
 def _stripe_error(error: StripeError) -> tuple[Response, int, dict[str, str]]:
-    return jsonify(error.body()), error.status, error.headers
+    body = error.v2_body() if request.path.startswith("/v2/") else error.body()
+    return jsonify(body), error.status, error.headers
 
 
 def _not_found(error: Exception) -> Any:

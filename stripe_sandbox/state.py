@@ -17,6 +17,7 @@ from typing import Any
 from stripe_sandbox import accounts
 from stripe_sandbox.errors import account_invalid
 from stripe_sandbox.ids import new_account_id, platform_account_id, random_token
+from stripe_sandbox.platforms import PlatformSettings, RestrictedKey
 from stripe_sandbox.webhooks import WebhookDispatcher, build_event, changed_attributes
 
 API_VERSION = "2026-10-28.endive"  # what stripe-python 16.1.0 pins
@@ -117,6 +118,9 @@ class SandboxState:
         self.faults: list[Fault] = []
         self.latency = 0.0
         self.revoked_keys: set[str] = set()
+        self.platforms: dict[str, PlatformSettings] = {}
+        self.restricted_keys: dict[str, RestrictedKey] = {}
+        self.clock_offset = 0.0
 
     @contextmanager
     def api_request(self) -> Iterator[None]:
@@ -142,6 +146,41 @@ class SandboxState:
             self._clear()
             self.webhooks.reset()
             self._save()
+
+    def now(self) -> int:
+        """The sandbox's clock: real time moved by `clock_offset` seconds (a test control).
+
+        It dates new objects, events and deadlines; link expiry and webhook signatures stay
+        on real time, since the app checks those against its own clock.
+        """
+        return int(time.time() + self.clock_offset)
+
+    # Platforms and keys --------------------------------------------------------------------
+
+    def platform_of(self, api_key: str) -> str:
+        """The platform account a key acts for: a registered restricted key's platform, else
+        the id derived from the key."""
+        restricted = self.restricted_keys.get(api_key)
+        return restricted.platform if restricted else platform_account_id(api_key)
+
+    def platform_settings(self, platform: str) -> PlatformSettings:
+        """The platform's strict modes (the permissive default when none were set)."""
+        with self.lock:
+            return self.platforms.get(platform) or PlatformSettings()
+
+    def configure_platform(self, platform: str, **changes: Any) -> PlatformSettings:
+        """Change a platform's strict modes; unspecified (None) settings stay."""
+        with self.lock:
+            settings = self.platforms.setdefault(platform, PlatformSettings())
+            for name, value in changes.items():
+                if value is not None:
+                    setattr(settings, name, value)
+            return settings
+
+    def add_restricted_key(self, key: str, platform: str, permissions: set[str]) -> None:
+        """Let `key` act for `platform` with only `permissions`."""
+        with self.lock:
+            self.restricted_keys[key] = RestrictedKey(key, platform, set(permissions))
 
     # Persistence ---------------------------------------------------------------------------
 
@@ -175,8 +214,10 @@ class SandboxState:
         """Create a connected account owned by the key's platform."""
         with self.lock:
             account_id = new_account_id()
-            now = int(time.time())
+            now = self.now()
+            platform = self.platform_of(api_key)
             data = accounts.new_account(account_id, params, now)
+            data["livemode"] = self.platform_settings(platform).livemode
             # Like Stripe's test-mode magic values, `metadata[sandbox_state]` lets a demo or a
             # test start an account in a given state without driving the hosted page.
             state = (params.get("metadata") or {}).get("sandbox_state") or "new"
@@ -184,7 +225,6 @@ class SandboxState:
                 state = "new"
             if state != "new":
                 data = accounts.apply_state(data, state, now)
-            platform = platform_account_id(api_key)
             self.accounts[account_id] = StoredAccount(platform=platform, state=state, data=data)
             self._save()
             self._emit(platform, {}, data, request, created=True)
@@ -194,13 +234,13 @@ class SandboxState:
         """The account if the key's platform owns it, else Stripe's 403 `account_invalid`."""
         with self.lock:
             stored = self.accounts.get(account_id)
-            if stored is None or stored.platform != platform_account_id(api_key):
+            if stored is None or stored.platform != self.platform_of(api_key):
                 raise account_invalid(api_key, account_id)
             return stored
 
     def platform_accounts(self, api_key: str) -> list[dict[str, Any]]:
         """The key's platform's connected accounts, newest first (Stripe's list order)."""
-        platform = platform_account_id(api_key)
+        platform = self.platform_of(api_key)
         with self.lock:
             owned = [
                 stored.data for stored in self.accounts.values() if stored.platform == platform
@@ -218,7 +258,7 @@ class SandboxState:
         """The account if the key's platform owns it, else None."""
         with self.lock:
             stored = self.accounts.get(account_id)
-            if stored is None or stored.platform != platform_account_id(api_key):
+            if stored is None or stored.platform != self.platform_of(api_key):
                 return None
             return stored
 
@@ -240,7 +280,7 @@ class SandboxState:
         with self.lock:
             stored = self.accounts[account_id]
             before = stored.data
-            stored.data = accounts.apply_state(before, state, int(time.time()))
+            stored.data = accounts.apply_state(before, state, self.now())
             stored.state = state
             self._save()
             self._emit(stored.platform, before, stored.data, request)
@@ -258,7 +298,10 @@ class SandboxState:
         previous = changed_attributes(before, after) if before else {}
         if not created and not previous:
             return  # Stripe sends no account.updated when nothing changed
-        event = build_event("account.updated", after, previous, after["id"], version, request)
+        now, live = self.now(), after["livemode"]
+        event = build_event(
+            "account.updated", after, previous, after["id"], version, request, now, live
+        )
         self.webhooks.publish(event, platform)
         old_caps = before.get("capabilities", {}) if before else {}
         for name, status in after["capabilities"].items():
@@ -266,7 +309,14 @@ class SandboxState:
                 capability = accounts.capability_object(after, name)
                 prior = {"status": old_caps.get(name)} if name in old_caps else {}
                 event = build_event(
-                    "capability.updated", capability, prior, after["id"], version, request
+                    "capability.updated",
+                    capability,
+                    prior,
+                    after["id"],
+                    version,
+                    request,
+                    now,
+                    live,
                 )
                 self.webhooks.publish(event, platform)
 

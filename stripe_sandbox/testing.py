@@ -125,6 +125,34 @@ class SandboxServer:
         """Answer 401 to `key` from now on (until reset)."""
         self.control("POST", "/keys/revoke", {"key": key})
 
+    def configure_platform(
+        self,
+        key: str = DEFAULT_TEST_KEY,
+        *,
+        profile_complete: bool | None = None,
+        livemode: bool | None = None,
+        unavailable_paths: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Make Stripe strict with the platform of `key`, as with a new real platform:
+        `profile_complete=False` refuses accounts where the platform bears losses,
+        `livemode=True` makes it behave as live (objects and events `livemode: true`, HTTPS
+        redirect URLs required), `unavailable_paths` answers those API path prefixes 404."""
+        body = {
+            "key": key,
+            "profile_complete": profile_complete,
+            "livemode": livemode,
+            "unavailable_paths": unavailable_paths,
+        }
+        return self.control("POST", "/platforms", body)
+
+    def add_restricted_key(
+        self, key: str, permissions: list[str], platform_key: str = DEFAULT_TEST_KEY
+    ) -> dict[str, Any]:
+        """Let restricted key `key` (rk_test_…) act for `platform_key`'s platform with only
+        `permissions` (e.g. `rak_accounts_write`; see stripe_sandbox/platforms.py)."""
+        body = {"key": key, "platform_key": platform_key, "permissions": permissions}
+        return self.control("POST", "/keys/restricted", body)
+
     def platform_account_id(self, key: str) -> str:
         """The platform account id `GET /v1/account` answers for `key`."""
         return platform_account_id(key)

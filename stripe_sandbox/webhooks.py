@@ -42,6 +42,8 @@ def build_event(
     account_id: str,
     api_version: str,
     request: dict[str, Any] | None,
+    created: int,
+    livemode: bool = False,
 ) -> dict[str, Any]:
     """A Connect event; Connect events name the connected account at the top level."""
     return {
@@ -49,9 +51,9 @@ def build_event(
         "object": "event",
         "account": account_id,
         "api_version": api_version,
-        "created": int(time.time()),
+        "created": created,
         "data": {"object": obj, "previous_attributes": previous},
-        "livemode": False,
+        "livemode": livemode,
         "pending_webhooks": 0,
         "request": request or {"id": None, "idempotency_key": None},
         "type": event_type,

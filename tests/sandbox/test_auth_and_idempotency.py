@@ -114,3 +114,52 @@ def test_validation_errors_are_not_stored_under_the_key(client):
         params={"type": "express"}, options={"idempotency_key": "v"}
     )
     assert account.type == "express"
+
+
+def test_a_refusal_after_the_endpoint_started_is_replayed_under_the_key(sandbox, client):
+    sandbox.configure_platform(profile_complete=False)
+    params = {"type": "express", "country": "US"}
+    with pytest.raises(stripe.InvalidRequestError) as first:
+        client.v1.accounts.create(params=params, options={"idempotency_key": "refused"})
+    assert "Idempotent-Replayed" not in first.value.headers
+    sandbox.configure_platform(profile_complete=True)  # fixed, but the key still holds the 400
+    with pytest.raises(stripe.InvalidRequestError) as again:
+        client.v1.accounts.create(params=params, options={"idempotency_key": "refused"})
+    assert again.value.headers["Idempotent-Replayed"] == "true"
+    assert again.value.user_message == first.value.user_message
+    assert sandbox.accounts() == []
+    assert client.v1.accounts.create(params=params, options={"idempotency_key": "new"}).id
+
+
+def test_an_invalid_country_is_kept_under_the_key(client):
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.accounts.create(params={"country": "XXX"}, options={"idempotency_key": "c"})
+    with pytest.raises(stripe.InvalidRequestError) as again:
+        client.v1.accounts.create(params={"country": "XXX"}, options={"idempotency_key": "c"})
+    assert again.value.headers["Idempotent-Replayed"] == "true"
+    assert again.value.param == "country"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"colour": "blue"}, {"type": "platinum"}],
+    ids=["unknown-parameter", "invalid-enum"],
+)
+def test_parameter_validation_is_not_kept_under_the_key(client, params):
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.accounts.create(params=params, options={"idempotency_key": "p"})
+    account = client.v1.accounts.create(
+        params={"type": "express"}, options={"idempotency_key": "p"}
+    )
+    assert "Idempotent-Replayed" not in account.last_response.headers
+
+
+def test_a_missing_parameter_is_not_kept_under_the_key(client, express_account):
+    params = {"account": express_account.id, "type": "account_onboarding"}
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.account_links.create(params=params, options={"idempotency_key": "l"})
+    link = client.v1.account_links.create(
+        params={**params, "refresh_url": "https://p.example/r", "return_url": "https://p.example"},
+        options={"idempotency_key": "l"},
+    )
+    assert "Idempotent-Replayed" not in link.last_response.headers

@@ -1,0 +1,149 @@
+"""Strict modes: the sandbox answering like a new real platform would."""
+
+from __future__ import annotations
+
+import pytest
+import stripe
+
+from stripe_sandbox.platforms import HTTPS_REQUIRED_MESSAGE, PLATFORM_PROFILE_MESSAGE
+from stripe_sandbox.testing import DEFAULT_TEST_KEY
+
+RESTRICTED_KEY = "rk_test_restricted_platform_key_0001"
+EXPRESS_CONTROLLER = {
+    "stripe_dashboard": {"type": "express"},
+    "fees": {"payer": "application"},
+    "losses": {"payments": "application"},
+}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"type": "express"}, {"type": "custom"}, {"controller": EXPRESS_CONTROLLER}],
+    ids=["express", "custom", "platform-liable-controller"],
+)
+def test_unfinished_platform_profile_refuses_accounts_the_platform_is_liable_for(
+    sandbox, client, params
+):
+    sandbox.configure_platform(profile_complete=False)
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.accounts.create(params=params)
+    assert raised.value.http_status == 400
+    assert raised.value.json_body["error"]["type"] == "invalid_request_error"
+    assert raised.value.user_message == PLATFORM_PROFILE_MESSAGE
+    assert sandbox.accounts() == []
+
+
+@pytest.mark.parametrize(
+    "params", [{"type": "standard"}, {"controller": {"stripe_dashboard": {"type": "full"}}}]
+)
+def test_unfinished_platform_profile_still_allows_accounts_stripe_is_liable_for(
+    sandbox, client, params
+):
+    sandbox.configure_platform(profile_complete=False)
+    assert client.v1.accounts.create(params=params).id
+
+
+def test_the_profile_refusal_is_per_platform(sandbox, make_client):
+    sandbox.configure_platform("sk_test_other_platform_0002", profile_complete=False)
+    assert make_client().v1.accounts.create(params={"type": "express"}).id
+
+
+def test_live_mode_marks_objects_and_events_live(sandbox, client, webhook_receiver):
+    secret = sandbox.add_webhook_endpoint(webhook_receiver.url)
+    sandbox.configure_platform(livemode=True)
+    account = client.v1.accounts.create(params={"type": "express"})
+    assert account.livemode is True
+    assert client.v1.accounts.retrieve_current().livemode is True
+    sandbox.force_account_state(account.id, "complete")
+    sandbox.wait_for_deliveries(3)
+    events = [
+        stripe.Webhook.construct_event(
+            item["body"].decode(), item["headers"]["Stripe-Signature"], secret
+        )
+        for item in webhook_receiver.accepted()
+    ]
+    assert {event.livemode for event in events} == {True}
+
+
+@pytest.mark.parametrize("param", ["refresh_url", "return_url"])
+def test_live_mode_account_links_need_https_redirects(sandbox, client, param):
+    sandbox.configure_platform(livemode=True)
+    account = client.v1.accounts.create(params={"type": "express"})
+    params = {
+        "account": account.id,
+        "type": "account_onboarding",
+        "refresh_url": "https://platform.example/refresh",
+        "return_url": "https://platform.example/return",
+    }
+    assert client.v1.account_links.create(params=params).url
+    params[param] = "http://platform.example/plain"
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.account_links.create(params=params)
+    assert (raised.value.http_status, raised.value.param) == (400, param)
+    assert raised.value.user_message == HTTPS_REQUIRED_MESSAGE
+
+
+def test_test_mode_allows_http_redirects(client, express_account):
+    link = client.v1.account_links.create(
+        params={
+            "account": express_account.id,
+            "type": "account_onboarding",
+            "refresh_url": "http://127.0.0.1/refresh",
+            "return_url": "http://127.0.0.1/return",
+        }
+    )
+    assert link.url
+
+
+def test_restricted_key_acts_for_its_platform_within_its_permissions(
+    sandbox, client, make_client, express_account
+):
+    sandbox.add_restricted_key(RESTRICTED_KEY, ["rak_accounts_read"])
+    restricted = make_client(RESTRICTED_KEY)
+    assert restricted.v1.accounts.retrieve(express_account.id).id == express_account.id
+    assert restricted.v1.accounts.retrieve_current().id == sandbox.platform_account_id(
+        DEFAULT_TEST_KEY
+    )
+
+
+def test_restricted_key_without_the_permission_gets_stripes_403(sandbox, make_client):
+    sandbox.add_restricted_key(RESTRICTED_KEY, ["rak_accounts_read"])
+    with pytest.raises(stripe.PermissionError) as raised:
+        make_client(RESTRICTED_KEY).v1.accounts.create(params={"type": "express"})
+    error = raised.value.json_body["error"]
+    assert raised.value.http_status == 403
+    assert error["type"] == "invalid_request_error"
+    assert "code" not in error
+    platform = sandbox.platform_account_id(DEFAULT_TEST_KEY)
+    assert error["message"] == (
+        f"The provided key 'rk_test_{'*' * 22}y_0001' does not have the required "
+        f"permissions for this endpoint on account '{platform}'. Having the "
+        "'rak_accounts_write' permission would allow this request to continue."
+    )
+    assert RESTRICTED_KEY not in error["message"]
+    assert sandbox.accounts() == []
+
+
+@pytest.mark.parametrize(
+    ("path", "call"),
+    [
+        ("/v2/core/accounts", lambda c: c.v2.core.accounts.create(params={})),
+        ("/v1/accounts", lambda c: c.v1.accounts.create(params={"type": "express"})),
+    ],
+    ids=["accounts-v2", "connect"],
+)
+def test_an_endpoint_the_platform_has_not_enabled_is_an_unrecognized_url(
+    sandbox, client, path, call
+):
+    sandbox.configure_platform(unavailable_paths=[path])
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        call(client)
+    assert raised.value.http_status == 404
+    assert f"Unrecognized request URL (POST: {path})" in raised.value.json_body["error"]["message"]
+    assert client.v1.accounts.retrieve_current().id
+
+
+def test_reset_makes_the_platform_permissive_again(sandbox, client):
+    sandbox.configure_platform(profile_complete=False, livemode=True)
+    sandbox.reset()
+    assert client.v1.accounts.create(params={"type": "express"}).livemode is False
