@@ -62,6 +62,41 @@ LEGACY_CONTROLLERS: dict[str, dict[str, Any]] = {
     },
 }
 
+# An account's default currency is its country's: Stripe sets `default_currency` to the
+# currency of the account's country (https://docs.stripe.com/api/accounts/object
+# #account_object-default_currency; https://docs.stripe.com/currencies#presentment-currencies).
+EURO_COUNTRIES = ("AT", "BE", "CY", "DE", "EE", "ES", "FI", "FR", "GR", "HR", "IE", "IT")
+EURO_COUNTRIES += ("LT", "LU", "LV", "MT", "NL", "PT", "SI", "SK")
+COUNTRY_CURRENCIES: dict[str, str] = {country: "eur" for country in EURO_COUNTRIES} | {
+    "AU": "aud",
+    "BG": "bgn",
+    "BR": "brl",
+    "CA": "cad",
+    "CH": "chf",
+    "CZ": "czk",
+    "DK": "dkk",
+    "GB": "gbp",
+    "HK": "hkd",
+    "HU": "huf",
+    "IN": "inr",
+    "JP": "jpy",
+    "MX": "mxn",
+    "NO": "nok",
+    "NZ": "nzd",
+    "PL": "pln",
+    "RO": "ron",
+    "SE": "sek",
+    "SG": "sgd",
+    "TH": "thb",
+    "US": "usd",
+}
+
+
+def currency_for(country: str) -> str:
+    """The default currency of an account in `country` (usd for countries not listed)."""
+    return COUNTRY_CURRENCIES.get(country.upper(), "usd")
+
+
 BUSINESS_PROFILE_FIELDS = (
     "mcc",
     "name",
@@ -108,6 +143,7 @@ def new_account(account_id: str, params: dict[str, Any], now: int) -> dict[str, 
     ] or ["card_payments", "transfers"]
     profile = {field: None for field in BUSINESS_PROFILE_FIELDS}
     profile.update(params.get("business_profile") or {})
+    country = (params.get("country") or "US").upper()
     account = {
         "id": account_id,
         "object": "account",
@@ -116,9 +152,9 @@ def new_account(account_id: str, params: dict[str, Any], now: int) -> dict[str, 
         "capabilities": {name: "inactive" for name in sorted(requested)},
         "charges_enabled": False,
         "controller": build_controller(account_type, params.get("controller")),
-        "country": (params.get("country") or "US").upper(),
+        "country": country,
         "created": now,
-        "default_currency": params.get("default_currency") or "usd",
+        "default_currency": params.get("default_currency") or currency_for(country),
         "details_submitted": False,
         "email": params.get("email"),
         "external_accounts": {

@@ -200,3 +200,17 @@ def test_list_refuses_bad_parameters_like_stripe(client, params, param):
     with pytest.raises(stripe.InvalidRequestError) as raised:
         client.v1.accounts.list(params=params)
     assert (raised.value.http_status, raised.value.param) == (400, param)
+
+
+@pytest.mark.parametrize(
+    ("country", "currency"),
+    [("US", "usd"), ("de", "eur"), ("FR", "eur"), ("GB", "gbp"), ("JP", "jpy"), ("CH", "chf")],
+)
+def test_default_currency_follows_the_country(client, country, currency):
+    account = client.v1.accounts.create(params={"type": "express", "country": country})
+    assert account.default_currency == currency
+
+
+def test_an_explicit_default_currency_wins(client):
+    params = {"type": "express", "country": "DE", "default_currency": "usd"}
+    assert client.v1.accounts.create(params=params).default_currency == "usd"
