@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from stripe_sandbox import api_v1, api_v2, controls, hosted, pipeline
+from stripe_sandbox import api_v1, api_v2, api_webhooks, controls, hosted, pipeline
 from stripe_sandbox.state import SandboxState
 
 
@@ -16,6 +16,7 @@ def create_sandbox_app(state: SandboxState | None = None) -> Flask:
     pipeline.init_app(app)
     app.register_blueprint(api_v1.bp)
     app.register_blueprint(api_v2.bp)
+    app.register_blueprint(api_webhooks.bp)
     app.register_blueprint(hosted.bp)
     app.register_blueprint(controls.bp)
     app.wsgi_app = pipeline.NetworkFaults(app.wsgi_app, app.extensions["stripe_sandbox"])

@@ -73,13 +73,34 @@ def changed_attributes(before: Any, after: Any) -> Any:
 
 @dataclass
 class WebhookEndpoint:
-    """A receiver URL, its signing secret, and an optional platform filter."""
+    """A receiver URL, its signing secret, and what it wants delivered.
+
+    Endpoints added through the controls or the command line take every event of their
+    platform (or of all platforms); those a platform registers through the API
+    (`/v1/webhook_endpoints`, `/v2/core/event_destinations`) carry their Stripe object in
+    `api_object` and get only the events they enabled, and only while enabled.
+    """
 
     id: str
     url: str
     secret: str
     platform_account: str | None = None
     static: bool = False
+    payload: str = "snapshot"  # snapshot (v1 events) | thin (v2 event notifications)
+    connect: bool = True  # receives events of connected accounts
+    enabled: bool = True
+    enabled_events: list[str] = field(default_factory=lambda: ["*"])
+    api_object: dict[str, Any] | None = None
+
+    def wants(self, event_type: str, platform_account: str, payload: str) -> bool:
+        """Whether this endpoint should get an event of this type from this platform."""
+        return (
+            self.enabled
+            and self.connect
+            and self.payload == payload
+            and self.platform_account in (None, platform_account)
+            and ("*" in self.enabled_events or event_type in self.enabled_events)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON view for the control API."""
@@ -89,6 +110,9 @@ class WebhookEndpoint:
             "secret": self.secret,
             "platform_account": self.platform_account,
             "static": self.static,
+            "payload": self.payload,
+            "enabled": self.enabled,
+            "enabled_events": list(self.enabled_events),
         }
 
 
@@ -130,6 +154,7 @@ class WebhookDispatcher:
         self.default_backoff = tuple(backoff)
         self.timeout = timeout
         self._cond = threading.Condition()
+        self.lock = self._cond  # for callers changing an endpoint in place
         self._endpoints: dict[str, WebhookEndpoint] = {}
         self._deliveries: list[Delivery] = []
         self._events: list[dict[str, Any]] = []
@@ -153,14 +178,17 @@ class WebhookDispatcher:
         secret: str | None = None,
         platform_account: str | None = None,
         static: bool = False,
+        **options: Any,
     ) -> WebhookEndpoint:
-        """Register a receiver; a secret is generated when none is given."""
+        """Register a receiver; a secret is generated when none is given. `options` are
+        further `WebhookEndpoint` fields (payload, connect, enabled_events, api_object, id)."""
         endpoint = WebhookEndpoint(
-            id=new_id("we", 24),
+            id=options.pop("id", None) or new_id("we", 24),
             url=url,
             secret=secret or f"whsec_{random_token(32)}",
             platform_account=platform_account,
             static=static,
+            **options,
         )
         with self._cond:
             self._endpoints[endpoint.id] = endpoint
@@ -176,17 +204,25 @@ class WebhookDispatcher:
         with self._cond:
             return list(self._endpoints.values())
 
+    def endpoint(self, endpoint_id: str) -> WebhookEndpoint | None:
+        """One endpoint by id."""
+        with self._cond:
+            return self._endpoints.get(endpoint_id)
+
     # Events --------------------------------------------------------------------------------
 
-    def publish(self, event: dict[str, Any], platform_account: str) -> None:
-        """Queue `event` for every endpoint that wants this platform's events."""
+    def publish(
+        self, event: dict[str, Any], platform_account: str, payload: str = "snapshot"
+    ) -> None:
+        """Queue `event` for every endpoint that wants it (`payload`: snapshot | thin)."""
         with self._cond:
             targets = [
                 endpoint
                 for endpoint in self._endpoints.values()
-                if endpoint.platform_account in (None, platform_account)
+                if endpoint.wants(event["type"], platform_account, payload)
             ]
-            event["pending_webhooks"] = len(targets)
+            if payload == "snapshot":
+                event["pending_webhooks"] = len(targets)
             self._events.append(event)
             payload = json.dumps(event, indent=2).encode("utf-8")
             copies = 2 if self.duplicate else 1
@@ -201,7 +237,7 @@ class WebhookDispatcher:
                 id=new_id("wd", 20),
                 event_id=event["id"],
                 event_type=event["type"],
-                account=event["account"],
+                account=event.get("account") or event["related_object"]["id"],
                 endpoint_id=endpoint.id,
                 url=endpoint.url,
                 secret=endpoint.secret,
