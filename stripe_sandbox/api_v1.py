@@ -14,7 +14,7 @@ from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from stripe_sandbox import accounts
-from stripe_sandbox.errors import StripeError, no_such_account
+from stripe_sandbox.errors import StripeError, no_such_account, no_such_charge
 from stripe_sandbox.params import ANY, SCALAR, MapOf, check_params, choice, require, url
 from stripe_sandbox.pipeline import (
     api_request_info,
@@ -82,6 +82,7 @@ LIST_ACCOUNTS = {
     "created": ANY,
     "expand": EXPAND,
 }
+LIST_CHARGES = {**LIST_ACCOUNTS, "customer": SCALAR, "payment_intent": SCALAR}
 LINK_TYPES = ("account_onboarding", "account_update")
 ACCOUNT_TYPES = ("custom", "express", "standard")
 
@@ -129,20 +130,45 @@ def list_accounts() -> ResponseReturnValue:
     """The platform's connected accounts, newest first, with Stripe's cursor pagination."""
     params = request_params()
     check_params(params, LIST_ACCOUNTS)
+    accounts_ = sandbox_state().platform_accounts(g.api_key)
+    return jsonify(_page(accounts_, params, "/v1/accounts", no_such_account))
+
+
+@bp.get("/charges")
+def list_charges() -> ResponseReturnValue:
+    """Charges, newest first: with `Stripe-Account`, those on that connected account."""
+    params = request_params()
+    check_params(params, LIST_CHARGES)
+    state = sandbox_state()
+    acting_for = request.headers.get("Stripe-Account")
+    charges = []
+    if acting_for:
+        g.account_id = state.owned_account(g.api_key, acting_for).data["id"]
+        charges = state.account_charges(acting_for)
+    return jsonify(_page(charges, params, "/v1/charges", no_such_charge))
+
+
+def _page(
+    items: list[dict[str, Any]],
+    params: dict[str, Any],
+    list_url: str,
+    missing: Callable[[str, str], StripeError],
+) -> dict[str, Any]:
+    """One page of a newest-first list: `limit`, `created` and the two cursors."""
     limit = _list_limit(params.get("limit"))
     created = _created_filter(params.get("created"))
-    accounts_ = sandbox_state().platform_accounts(g.api_key)
-    matching = [account for account in accounts_ if created(account["created"])]
+    matching = [item for item in items if created(item["created"])]
     if params.get("ending_before"):
-        # The page just before the cursor (newer accounts), still newest first.
-        before = matching[: _cursor_index(matching, params["ending_before"], "ending_before")]
+        # The page just before the cursor (newer items), still newest first.
+        cursor = _cursor_index(matching, params["ending_before"], "ending_before", missing)
+        before = matching[:cursor]
         page, has_more = before[-limit:], len(before) > limit
     else:
         if params.get("starting_after"):
-            after = _cursor_index(matching, params["starting_after"], "starting_after") + 1
-            matching = matching[after:]
+            cursor = _cursor_index(matching, params["starting_after"], "starting_after", missing)
+            matching = matching[cursor + 1 :]
         page, has_more = matching[:limit], len(matching) > limit
-    return jsonify({"object": "list", "url": "/v1/accounts", "has_more": has_more, "data": page})
+    return {"object": "list", "url": list_url, "has_more": has_more, "data": page}
 
 
 def _list_limit(raw: Any) -> int:
@@ -183,11 +209,16 @@ def _created_filter(raw: Any) -> Callable[[int], bool]:
     return lambda created: all(check(created, bound) for check, bound in parsed)
 
 
-def _cursor_index(page: list[dict[str, Any]], account_id: str, param: str) -> int:
-    for index, account in enumerate(page):
-        if account["id"] == account_id:
+def _cursor_index(
+    page: list[dict[str, Any]],
+    object_id: str,
+    param: str,
+    missing: Callable[[str, str], StripeError],
+) -> int:
+    for index, item in enumerate(page):
+        if item["id"] == object_id:
             return index
-    raise no_such_account(account_id, param=param)
+    raise missing(object_id, param)
 
 
 @bp.get("/accounts/<account_id>")

@@ -137,6 +137,49 @@ def force_account_state(account_id: str) -> ResponseReturnValue:
     return jsonify(state.set_account_state(account_id, target))
 
 
+def _amount(value: Any) -> int | None:
+    """A positive integer amount in minor units, or None."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        return None
+    return value
+
+
+@bp.post("/accounts/<account_id>/charges")
+def create_charge(account_id: str) -> ResponseReturnValue:
+    """A succeeded charge of `amount` (minor units) in `currency` (default: the account's)
+    on a connected account; emits `charge.succeeded`."""
+    body = _body()
+    state = sandbox_state()
+    if account_id not in state.accounts:
+        abort(404)
+    amount = _amount(body.get("amount"))
+    if amount is None:
+        return _bad("amount must be a positive integer (minor units)")
+    currency = body.get("currency")
+    if currency is not None and not (isinstance(currency, str) and len(currency) == 3):
+        return _bad("currency must be a three-letter ISO code")
+    charge = state.create_charge(account_id, amount, currency.lower() if currency else None)
+    return jsonify(charge), 201
+
+
+@bp.post("/charges/<charge_id>/refund")
+def refund_charge(charge_id: str) -> ResponseReturnValue:
+    """Refund `amount` of a charge (default: all that is left); emits `charge.refunded`."""
+    body = _body()
+    state = sandbox_state()
+    if charge_id not in state.charges:
+        abort(404)
+    amount = None
+    if body.get("amount") is not None:
+        amount = _amount(body["amount"])
+        if amount is None:
+            return _bad("amount must be a positive integer (minor units)")
+    try:
+        return jsonify(state.refund_charge(charge_id, amount))
+    except ValueError as error:
+        return _bad(str(error))
+
+
 @bp.post("/links/expire")
 def expire_link() -> ResponseReturnValue:
     """Make the link with this `url` (or `token`) expired."""

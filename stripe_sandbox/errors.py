@@ -100,6 +100,11 @@ def no_such_account(account_id: str, param: str = "account") -> StripeError:
     )
 
 
+def no_such_charge(charge_id: str, param: str = "id") -> StripeError:
+    """400 for a charge id (e.g. a list cursor) the account does not have."""
+    return StripeError(400, f"No such charge: '{charge_id}'", code="resource_missing", param=param)
+
+
 def missing_api_key() -> StripeError:
     """401 when no key was sent at all."""
     return StripeError(

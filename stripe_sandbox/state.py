@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stripe_sandbox import accounts
+from stripe_sandbox import accounts, charges
 from stripe_sandbox.errors import account_invalid
 from stripe_sandbox.ids import new_account_id, platform_account_id, random_token
 from stripe_sandbox.platforms import PlatformSettings, RestrictedKey
@@ -121,6 +121,7 @@ class SandboxState:
         self.platforms: dict[str, PlatformSettings] = {}
         self.restricted_keys: dict[str, RestrictedKey] = {}
         self.clock_offset = 0.0
+        self.charges: dict[str, tuple[str, dict[str, Any]]] = {}  # id -> (account, charge)
 
     @contextmanager
     def api_request(self) -> Iterator[None]:
@@ -319,6 +320,56 @@ class SandboxState:
                     live,
                 )
                 self.webhooks.publish(event, platform)
+
+    # Charges -------------------------------------------------------------------------------
+
+    def create_charge(
+        self, account_id: str, amount: int, currency: str | None = None
+    ) -> dict[str, Any]:
+        """A succeeded charge on a connected account; emits `charge.succeeded`."""
+        with self.lock:
+            stored = self.accounts[account_id]
+            charge = charges.new_charge(
+                stored.data, amount, currency or stored.data["default_currency"], self.now()
+            )
+            self.charges[charge["id"]] = (account_id, charge)
+            self._emit_object("charge.succeeded", stored, charge, {})
+            return charge
+
+    def refund_charge(self, charge_id: str, amount: int | None = None) -> dict[str, Any]:
+        """Refund `amount` (default: all that is left) of a charge; emits `charge.refunded`."""
+        with self.lock:
+            account_id, before = self.charges[charge_id]
+            left = before["amount"] - before["amount_refunded"]
+            amount = left if amount is None else amount
+            if not 0 < amount <= left:
+                raise ValueError(f"refund amount must be between 1 and {left}")
+            after = charges.refund(before, amount, self.now())
+            self.charges[charge_id] = (account_id, after)
+            previous = changed_attributes(before, after)
+            self._emit_object("charge.refunded", self.accounts[account_id], after, previous)
+            return after
+
+    def account_charges(self, account_id: str) -> list[dict[str, Any]]:
+        """A connected account's charges, newest first (Stripe's list order)."""
+        with self.lock:
+            mine = [charge for owner, charge in self.charges.values() if owner == account_id]
+        return sorted(reversed(mine), key=lambda charge: charge["created"], reverse=True)
+
+    def _emit_object(
+        self, event_type: str, stored: StoredAccount, obj: dict[str, Any], previous: dict
+    ) -> None:
+        event = build_event(
+            event_type,
+            obj,
+            previous,
+            stored.data["id"],
+            self.config.api_version,
+            None,
+            self.now(),
+            stored.data["livemode"],
+        )
+        self.webhooks.publish(event, stored.platform)
 
     # Links ---------------------------------------------------------------------------------
 

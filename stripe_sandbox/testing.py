@@ -113,6 +113,17 @@ class SandboxServer:
         rejected | paused; emits webhooks."""
         return self.control("POST", f"/accounts/{account_id}/state", {"state": state})
 
+    def create_charge(
+        self, account_id: str, amount: int, currency: str | None = None
+    ) -> dict[str, Any]:
+        """A succeeded charge on a connected account (emits `charge.succeeded`)."""
+        body = {"amount": amount, "currency": currency}
+        return self.control("POST", f"/accounts/{account_id}/charges", body)
+
+    def refund_charge(self, charge_id: str, amount: int | None = None) -> dict[str, Any]:
+        """Refund part (`amount`) or all of a charge (emits `charge.refunded`)."""
+        return self.control("POST", f"/charges/{charge_id}/refund", {"amount": amount})
+
     def forget_idempotency_keys(self) -> int:
         """Forget every idempotency key, as Stripe does after 24 hours; returns how many."""
         return self.control("POST", "/idempotency/forget")["forgotten"]
