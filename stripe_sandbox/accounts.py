@@ -275,6 +275,44 @@ def apply_state(account: dict[str, Any], state: str, now: int) -> dict[str, Any]
     return account
 
 
+REQUIREMENT_LISTS = ("currently_due", "eventually_due", "past_due", "pending_verification")
+
+
+def check_requirements(changes: Any) -> str | None:
+    """Why `changes` is not a valid requirements patch (None when it is)."""
+    if not isinstance(changes, dict):
+        return "requirements must be an object"
+    for key, value in changes.items():
+        if key in REQUIREMENT_LISTS:
+            if not (isinstance(value, list) and all(isinstance(item, str) for item in value)):
+                return f"{key} must be a list of requirement names"
+        elif key == "current_deadline":
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                return "current_deadline must be a Unix timestamp or null"
+        elif key == "disabled_reason":
+            if value is not None and not isinstance(value, str):
+                return "disabled_reason must be a string or null"
+        else:
+            return f"unknown requirements field {key!r}"
+    return None
+
+
+def patch_requirements(
+    account: dict[str, Any], current: dict[str, Any] | None, future: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Return a copy of `account` with fields of `requirements` / `future_requirements`
+    replaced; what is past or currently due is also eventually due, as Stripe reports it."""
+    account = copy.deepcopy(account)
+    for name, changes in (("requirements", current), ("future_requirements", future)):
+        if changes is None:
+            continue
+        req = account[name]
+        req.update(copy.deepcopy(changes))
+        due = [*req["past_due"], *req["currently_due"]]
+        req["eventually_due"] = list(dict.fromkeys([*due, *req["eventually_due"]]))
+    return account
+
+
 def update_account(account: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     """Apply `POST /v1/accounts/{id}` params; an empty metadata value deletes that key."""
     account = copy.deepcopy(account)

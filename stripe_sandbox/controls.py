@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from stripe_sandbox.accounts import STATES
+from stripe_sandbox.accounts import STATES, check_requirements
 from stripe_sandbox.ids import platform_account_id
 from stripe_sandbox.pipeline import sandbox_state
 from stripe_sandbox.state import FAULT_KINDS
@@ -135,6 +135,48 @@ def force_account_state(account_id: str) -> ResponseReturnValue:
     if target not in STATES:
         return _bad(f"state must be one of {STATES}")
     return jsonify(state.set_account_state(account_id, target))
+
+
+@bp.post("/accounts/<account_id>/requirements")
+def set_requirements(account_id: str) -> ResponseReturnValue:
+    """Set fields of `requirements` and/or `future_requirements` (`current_deadline`,
+    `currently_due`, `past_due`, `eventually_due`, `pending_verification`,
+    `disabled_reason`); emits account.updated (and thin events for v2 accounts)."""
+    body = _body()
+    state = sandbox_state()
+    if account_id not in state.accounts:
+        abort(404)
+    current, future = body.get("requirements"), body.get("future_requirements")
+    if current is None and future is None:
+        return _bad("need requirements and/or future_requirements")
+    for changes in (current, future):
+        problem = changes is not None and check_requirements(changes)
+        if problem:
+            return _bad(problem)
+    return jsonify(state.set_requirements(account_id, current, future))
+
+
+@bp.get("/clock")
+def clock() -> ResponseReturnValue:
+    """The sandbox's time (Unix seconds) and its offset from real time."""
+    state = sandbox_state()
+    return jsonify({"now": state.now(), "offset": state.clock_offset})
+
+
+@bp.post("/clock")
+def move_clock() -> ResponseReturnValue:
+    """Set the clock's `offset` (seconds from real time) or `advance` it by seconds."""
+    body = _body()
+    state = sandbox_state()
+    for name in ("offset", "advance"):
+        value = body.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            return _bad(f"{name} must be a number of seconds")
+    with state.lock:
+        if body.get("offset") is not None:
+            state.clock_offset = float(body["offset"])
+        state.clock_offset += float(body.get("advance") or 0)
+    return jsonify({"now": state.now(), "offset": state.clock_offset})
 
 
 def _amount(value: Any) -> int | None:

@@ -287,6 +287,22 @@ class SandboxState:
             self._emit(stored.platform, before, stored.data, request)
             return stored.data
 
+    def set_requirements(
+        self,
+        account_id: str,
+        current: dict[str, Any] | None,
+        future: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """Replace fields of an account's `requirements` / `future_requirements` (deadlines,
+        what is due) and announce the change."""
+        with self.lock:
+            stored = self.accounts[account_id]
+            before = stored.data
+            stored.data = accounts.patch_requirements(before, current, future)
+            self._save()
+            self._emit(stored.platform, before, stored.data, None)
+            return stored.data
+
     def _emit(
         self,
         platform: str,

@@ -113,6 +113,26 @@ class SandboxServer:
         rejected | paused; emits webhooks."""
         return self.control("POST", f"/accounts/{account_id}/state", {"state": state})
 
+    def set_requirements(
+        self,
+        account_id: str,
+        requirements: dict[str, Any] | None = None,
+        future_requirements: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Set deadlines and what is due now or in the future, e.g.
+        `set_requirements(id, {"current_deadline": sandbox.now() + 7 * 86400,
+        "currently_due": ["external_account"]})`; emits account.updated."""
+        body = {"requirements": requirements, "future_requirements": future_requirements}
+        return self.control("POST", f"/accounts/{account_id}/requirements", body)
+
+    def now(self) -> int:
+        """The sandbox's clock (Unix seconds): real time plus the offset set by `move_clock`."""
+        return self.control("GET", "/clock")["now"]
+
+    def move_clock(self, *, offset: float | None = None, advance: float | None = None) -> int:
+        """Set the clock's offset from real time, or advance it; returns the new time."""
+        return self.control("POST", "/clock", {"offset": offset, "advance": advance})["now"]
+
     def create_charge(
         self, account_id: str, amount: int, currency: str | None = None
     ) -> dict[str, Any]:
