@@ -7,7 +7,6 @@ https://docs.stripe.com/connect/handling-api-verification.
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime
 from typing import Any
 
 from stripe_sandbox.errors import StripeError
@@ -133,14 +132,19 @@ def build_controller(account_type: str | None, controller: dict[str, Any] | None
     }
 
 
-def new_account(account_id: str, params: dict[str, Any], now: int) -> dict[str, Any]:
-    """A freshly created v1 account object for `POST /v1/accounts` params."""
+def new_account(
+    account_id: str, params: dict[str, Any], now: int, default_capabilities: bool = True
+) -> dict[str, Any]:
+    """A freshly created v1 account object for `POST /v1/accounts` params (v1 requests card
+    payments and transfers when no capability is named; v2 requests only what it names)."""
     account_type = params.get("type")
     requested = [
         name
         for name, options in (params.get("capabilities") or {}).items()
         if isinstance(options, dict) and str(options.get("requested")).lower() == "true"
-    ] or ["card_payments", "transfers"]
+    ]
+    if not requested and default_capabilities:
+        requested = ["card_payments", "transfers"]
     profile = {field: None for field in BUSINESS_PROFILE_FIELDS}
     profile.update(params.get("business_profile") or {})
     country = (params.get("country") or "US").upper()
@@ -358,94 +362,4 @@ def capability_object(account: dict[str, Any], name: str) -> dict[str, Any]:
         "requested_at": account["created"],
         "requirements": {key: req[key] for key in req},
         "status": account["capabilities"][name],
-    }
-
-
-def rfc3339(timestamp: float) -> str:
-    """An RFC 3339 UTC timestamp with milliseconds, as v2 endpoints write them."""
-    moment = datetime.fromtimestamp(timestamp, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-V2_CAPABILITY_STATUS = {"active": "active", "pending": "pending", "inactive": "restricted"}
-
-
-def v2_account(account: dict[str, Any], include: set[str]) -> dict[str, Any]:
-    """The v2 view of an account (`GET /v2/core/accounts/{id}`).
-
-    v2 leaves include-dependent fields (configuration, identity, requirements, …) null unless
-    asked for with `include`: https://docs.stripe.com/api-v2-overview#include-dependent-fields
-    """
-    statuses = account["capabilities"]
-    configuration = {
-        "merchant": {
-            "capabilities": {
-                "card_payments": _v2_status(statuses.get("card_payments", "inactive")),
-            },
-        },
-        "recipient": {
-            "capabilities": {
-                "stripe_balance": {
-                    "stripe_transfers": _v2_status(statuses.get("transfers", "inactive"))
-                }
-            },
-        },
-    }
-    req = account["requirements"]
-    entries = [
-        _v2_entry(field, "past_due" if field in req["past_due"] else "currently_due", req)
-        for field in req["currently_due"]
-    ] + [
-        _v2_entry(field, "currently_due", req, by="stripe") for field in req["pending_verification"]
-    ]
-    summary_status = (
-        "past_due" if req["past_due"] else "currently_due" if req["currently_due"] else None
-    )
-    full = {
-        "id": account["id"],
-        "object": "v2.core.account",
-        "applied_configurations": ["merchant", "recipient"],
-        "closed": False,
-        "configuration": configuration,
-        "contact_email": account["email"],
-        "created": rfc3339(account["created"]),
-        "dashboard": account["controller"]["stripe_dashboard"]["type"],
-        "defaults": {"currency": account["default_currency"], "locales": ["en-US"]},
-        "display_name": account["business_profile"].get("name"),
-        "future_requirements": None,
-        "identity": {"country": account["country"], "entity_type": account["business_type"]},
-        "livemode": False,
-        "metadata": account["metadata"],
-        "requirements": {
-            "entries": entries,
-            "summary": {
-                "minimum_deadline": summary_status and {"status": summary_status, "time": None}
-            },
-        },
-    }
-    dependent = ("configuration", "defaults", "future_requirements", "identity", "requirements")
-    for field in dependent:
-        if not any(item == field or item.startswith(field + ".") for item in include):
-            full[field] = None
-    return full
-
-
-def _v2_status(status: str) -> dict[str, Any]:
-    return {"status": V2_CAPABILITY_STATUS[status], "status_details": []}
-
-
-def _v2_entry(field: str, status: str, req: dict[str, Any], by: str = "user") -> dict[str, Any]:
-    errors = [
-        {"code": error["code"], "description": error["reason"]}
-        for error in req["errors"]
-        if error["requirement"] == field
-    ]
-    return {
-        "awaiting_action_from": by,
-        "description": field,
-        "errors": errors,
-        "impact": {"restricts_capabilities": []},
-        "minimum_deadline": {"status": status},
-        "reference": None,
-        "requested_reasons": [{"code": "routine_onboarding"}],
     }

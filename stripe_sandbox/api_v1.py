@@ -120,7 +120,7 @@ def create_account() -> ResponseReturnValue:
         params.get("type"), params.get("controller")
     ):
         raise refuse_unfinished_profile()
-    account = state.create_account(g.api_key, params, api_request_info())
+    account = state.create_account(g.api_key, params, api_request_info()).data
     g.account_id = account["id"]
     return jsonify(account)
 

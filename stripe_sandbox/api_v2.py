@@ -1,6 +1,8 @@
-"""Stripe's v2 core endpoints the project uses: account links and account retrieval.
+"""Stripe's v2 core endpoints the project uses: accounts and account links.
 
-v2 takes JSON and writes RFC 3339 timestamps: https://docs.stripe.com/api-v2-overview.
+v2 takes JSON, writes RFC 3339 timestamps and answers errors in its own shape:
+https://docs.stripe.com/api-v2-overview. Accounts: https://docs.stripe.com/api/v2/core/accounts;
+links: https://docs.stripe.com/api/v2/core/account-links.
 """
 
 from __future__ import annotations
@@ -10,10 +12,17 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from stripe_sandbox import accounts
+from stripe_sandbox import accounts_v2
 from stripe_sandbox.api_v1 import check_link_type, public_url
 from stripe_sandbox.errors import StripeError
-from stripe_sandbox.pipeline import request_params, sandbox_state
+from stripe_sandbox.pipeline import (
+    api_request_info,
+    endpoint_started,
+    request_params,
+    sandbox_state,
+)
+from stripe_sandbox.platforms import check_https, refuse_unfinished_profile
+from stripe_sandbox.state import StoredAccount
 
 bp = Blueprint("api_v2", __name__, url_prefix="/v2/core")
 
@@ -41,6 +50,93 @@ def _only(params: dict[str, Any], allowed: tuple[str, ...], prefix: str) -> None
     for key in params:
         if key not in allowed:
             raise _unknown(f"{prefix}{key}")
+
+
+def _v2_account(account_id: str) -> StoredAccount:
+    """An account of the calling platform that v2 endpoints may use.
+
+    A v1-created account can take up to 10 minutes to become usable on v2 endpoints
+    (STRIPE_NOTES.md, "Accounts v2"); with the platform's `v1_account_v2_delay` set, the
+    sandbox refuses it until then. Stripe publishes no error for this: the sandbox answers
+    400 `invalid_request_error`, code `account_not_yet_available`, naming the account.
+    """
+    state = sandbox_state()
+    stored = state.find_owned(g.api_key, account_id)
+    if stored is None:
+        raise _not_found(account_id)
+    delay = state.platform_settings(stored.platform).v1_account_v2_delay
+    if stored.api == "v1" and state.now() - stored.data["created"] < delay:
+        raise StripeError(
+            400,
+            f"The account '{account_id}' was created with the v1 API and is not yet "
+            "available on v2 endpoints. Try again in a few minutes.",
+            code="account_not_yet_available",
+            param="account",
+        )
+    return stored
+
+
+def _include() -> set[str]:
+    """`include` from a JSON body or the query string (`include[0]=…` or `include=…`)."""
+    if request.method == "POST":
+        return accounts_v2.include_set(request_params().get("include"))
+    return set(request.args.getlist("include")) | {
+        value for key, value in request.args.items(multi=True) if key.startswith("include[")
+    }
+
+
+def _view(stored: StoredAccount) -> dict[str, Any]:
+    configurations = sandbox_state().configurations_of(stored)
+    return accounts_v2.v2_account(stored.data, configurations, _include())
+
+
+@bp.post("/accounts")
+def create_account() -> ResponseReturnValue:
+    """Create a v2 account: identity, defaults, dashboard and the configurations requested."""
+    params = request_params()
+    accounts_v2.check_v2_params(params, accounts_v2.CREATE_ACCOUNT)
+    v1_params = accounts_v2.v1_create_params(params)
+    endpoint_started()
+    state = sandbox_state()
+    if (
+        not state.platform_settings(g.platform).profile_complete
+        and accounts_v2.losses_collector(params) == "application"
+    ):
+        raise refuse_unfinished_profile()
+    requested = accounts_v2.requested_capabilities(params.get("configuration") or {})
+    v1_params["capabilities"] = {name: {"requested": "true"} for name in requested}
+    stored = state.create_account(
+        g.api_key,
+        v1_params,
+        api_request_info(),
+        api="v2",
+        configurations=accounts_v2.applied_configurations(params),
+    )
+    g.account_id = stored.data["id"]
+    return jsonify(_view(stored))
+
+
+@bp.get("/accounts/<account_id>")
+def retrieve_account(account_id: str) -> ResponseReturnValue:
+    """Retrieve an owned account in its v2 shape; `include` asks for dependent fields."""
+    return jsonify(_view(_v2_account(account_id)))
+
+
+@bp.post("/accounts/<account_id>")
+def update_account(account_id: str) -> ResponseReturnValue:
+    """Update contact, display name, defaults, metadata or request more capabilities."""
+    params = request_params()
+    accounts_v2.check_v2_params(params, accounts_v2.UPDATE_ACCOUNT)
+    endpoint_started()
+    state = sandbox_state()
+    stored = _v2_account(account_id)
+    changes = accounts_v2.update(stored.data, params)
+    state.update_account(g.api_key, account_id, changes, api_request_info())
+    added = accounts_v2.applied_configurations(params)
+    if stored.api == "v2" and added:
+        with state.lock:
+            stored.configurations = sorted(set(stored.configurations) | set(added))
+    return jsonify(_view(stored))
 
 
 @bp.post("/account_links")
@@ -75,12 +171,14 @@ def create_account_link() -> ResponseReturnValue:
     _only(
         collection, ("fields", "future_requirements"), f"use_case.{link_type}.collection_options."
     )
-
+    endpoint_started()
     state = sandbox_state()
-    stored = state.find_owned(g.api_key, params["account"])
-    if stored is None:
-        raise _not_found(params["account"])
+    stored = _v2_account(params["account"])
     check_link_type(stored.data, link_type, "use_case.type")
+    if stored.data["livemode"]:
+        check_https(options["refresh_url"], f"use_case.{link_type}.refresh_url")
+        if options.get("return_url"):
+            check_https(options["return_url"], f"use_case.{link_type}.return_url")
     link = state.mint_link(
         "v2_account_link",
         stored,
@@ -98,22 +196,10 @@ def create_account_link() -> ResponseReturnValue:
         {
             "object": "v2.core.account_link",
             "account": link.account,
-            "created": accounts.rfc3339(link.created),
-            "expires_at": accounts.rfc3339(link.expires_at),
-            "livemode": False,
+            "created": accounts_v2.rfc3339(link.created),
+            "expires_at": accounts_v2.rfc3339(link.expires_at),
+            "livemode": stored.data["livemode"],
             "url": f"{public_url()}/r/{link.account}/{link.token}",
             "use_case": {"type": link_type, link_type: echoed},
         }
     )
-
-
-@bp.get("/accounts/<account_id>")
-def retrieve_account(account_id: str) -> ResponseReturnValue:
-    """Retrieve an owned account in its v2 shape; `include` asks for dependent fields."""
-    stored = sandbox_state().find_owned(g.api_key, account_id)
-    if stored is None:
-        raise _not_found(account_id)
-    include = set(request.args.getlist("include")) | {
-        value for key, value in request.args.items(multi=True) if key.startswith("include[")
-    }
-    return jsonify(accounts.v2_account(stored.data, include))

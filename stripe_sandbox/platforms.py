@@ -58,6 +58,9 @@ class PlatformSettings:
     profile_complete: bool = True
     livemode: bool = False
     unavailable_paths: list[str] = field(default_factory=list)
+    # Seconds before a v1-created account is usable on v2 endpoints. Stripe says up to 10
+    # minutes (STRIPE_NOTES.md, "Accounts v2"); 0 by default so tests need not wait.
+    v1_account_v2_delay: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON view for the control API."""
@@ -65,6 +68,7 @@ class PlatformSettings:
             "profile_complete": self.profile_complete,
             "livemode": self.livemode,
             "unavailable_paths": list(self.unavailable_paths),
+            "v1_account_v2_delay": self.v1_account_v2_delay,
         }
 
 

@@ -14,11 +14,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stripe_sandbox import accounts, charges
+from stripe_sandbox import accounts, accounts_v2, charges
 from stripe_sandbox.errors import account_invalid
 from stripe_sandbox.ids import new_account_id, platform_account_id, random_token
 from stripe_sandbox.platforms import PlatformSettings, RestrictedKey
-from stripe_sandbox.webhooks import WebhookDispatcher, build_event, changed_attributes
+from stripe_sandbox.webhooks import (
+    WebhookDispatcher,
+    build_event,
+    build_thin_event,
+    changed_attributes,
+)
 
 API_VERSION = "2026-10-28.endive"  # what stripe-python 16.1.0 pins
 # 500, 429 and drop fail before the request runs; slow runs it late. 500_stored fails it too,
@@ -46,6 +51,8 @@ class StoredAccount:
     platform: str
     state: str
     data: dict[str, Any]
+    api: str = "v1"  # the API that created it: v1 | v2
+    configurations: list[str] = field(default_factory=list)  # v2's applied configurations
 
 
 @dataclass
@@ -122,6 +129,7 @@ class SandboxState:
         self.restricted_keys: dict[str, RestrictedKey] = {}
         self.clock_offset = 0.0
         self.charges: dict[str, tuple[str, dict[str, Any]]] = {}  # id -> (account, charge)
+        self.v2_events: dict[str, tuple[str, dict[str, Any]]] = {}  # id -> (platform, event)
 
     @contextmanager
     def api_request(self) -> Iterator[None]:
@@ -210,14 +218,20 @@ class SandboxState:
     # Accounts ------------------------------------------------------------------------------
 
     def create_account(
-        self, api_key: str, params: dict[str, Any], request: dict[str, Any] | None
-    ) -> dict[str, Any]:
-        """Create a connected account owned by the key's platform."""
+        self,
+        api_key: str,
+        params: dict[str, Any],
+        request: dict[str, Any] | None,
+        api: str = "v1",
+        configurations: list[str] | None = None,
+    ) -> StoredAccount:
+        """Create a connected account owned by the key's platform (`params` in v1's model;
+        `api="v2"` for accounts made with `POST /v2/core/accounts`)."""
         with self.lock:
             account_id = new_account_id()
             now = self.now()
             platform = self.platform_of(api_key)
-            data = accounts.new_account(account_id, params, now)
+            data = accounts.new_account(account_id, params, now, default_capabilities=api == "v1")
             data["livemode"] = self.platform_settings(platform).livemode
             # Like Stripe's test-mode magic values, `metadata[sandbox_state]` lets a demo or a
             # test start an account in a given state without driving the hosted page.
@@ -226,10 +240,17 @@ class SandboxState:
                 state = "new"
             if state != "new":
                 data = accounts.apply_state(data, state, now)
-            self.accounts[account_id] = StoredAccount(platform=platform, state=state, data=data)
+            stored = StoredAccount(
+                platform=platform,
+                state=state,
+                data=data,
+                api=api,
+                configurations=list(configurations or []),
+            )
+            self.accounts[account_id] = stored
             self._save()
-            self._emit(platform, {}, data, request, created=True)
-            return data
+            self._emit(stored, {}, request, created=True)
+            return stored
 
     def owned_account(self, api_key: str, account_id: str) -> StoredAccount:
         """The account if the key's platform owns it, else Stripe's 403 `account_invalid`."""
@@ -271,7 +292,7 @@ class SandboxState:
             stored = self.owned_account(api_key, account_id)
             before, stored.data = stored.data, accounts.update_account(stored.data, params)
             self._save()
-            self._emit(stored.platform, before, stored.data, request)
+            self._emit(stored, before, request)
             return stored.data
 
     def set_account_state(
@@ -284,7 +305,7 @@ class SandboxState:
             stored.data = accounts.apply_state(before, state, self.now())
             stored.state = state
             self._save()
-            self._emit(stored.platform, before, stored.data, request)
+            self._emit(stored, before, request)
             return stored.data
 
     def set_requirements(
@@ -300,17 +321,27 @@ class SandboxState:
             before = stored.data
             stored.data = accounts.patch_requirements(before, current, future)
             self._save()
-            self._emit(stored.platform, before, stored.data, None)
+            self._emit(stored, before, None)
             return stored.data
+
+    def configurations_of(self, stored: StoredAccount) -> list[str]:
+        """v2's applied configurations: as created through v2, or what a v1 account's
+        capabilities amount to."""
+        if stored.configurations:
+            return stored.configurations
+        return sorted(
+            {accounts_v2.CAPABILITIES[name][0] for name in stored.data["capabilities"]}
+            & set(accounts_v2.CONFIGURATIONS)
+        )
 
     def _emit(
         self,
-        platform: str,
+        stored: StoredAccount,
         before: dict[str, Any],
-        after: dict[str, Any],
         request: dict[str, Any] | None,
         created: bool = False,
     ) -> None:
+        after, platform = stored.data, stored.platform
         version = self.config.api_version
         previous = changed_attributes(before, after) if before else {}
         if not created and not previous:
@@ -336,6 +367,48 @@ class SandboxState:
                     live,
                 )
                 self.webhooks.publish(event, platform)
+        if stored.api == "v2":
+            self._emit_thin(stored, before, previous, request)
+
+    def _emit_thin(
+        self,
+        stored: StoredAccount,
+        before: dict[str, Any],
+        previous: dict[str, Any],
+        request: dict[str, Any] | None,
+    ) -> None:
+        """Thin v2 events for a change to a v2 account, sent to event destinations.
+
+        Event types: https://docs.stripe.com/api/v2/core/events/event-types (the SDK's
+        `stripe/events/_v2_core_account_*` classes).
+        """
+        after = stored.data
+        changes: list[tuple[str, dict[str, Any] | None]] = []
+        if not before:
+            changes.append(("v2.core.account.created", None))
+        else:
+            if "requirements" in previous:
+                changes.append(("v2.core.account[requirements].updated", None))
+            if "future_requirements" in previous:
+                changes.append(("v2.core.account[future_requirements].updated", None))
+            for name, status in after["capabilities"].items():
+                if before["capabilities"].get(name) != status:
+                    configuration, path = accounts_v2.CAPABILITIES[name]
+                    changes.append(
+                        (
+                            f"v2.core.account[configuration.{configuration}]"
+                            ".capability_status_updated",
+                            {"updated_capability": path},
+                        )
+                    )
+            if set(previous) - {"requirements", "future_requirements", "capabilities"}:
+                changes.append(("v2.core.account.updated", None))
+        for event_type, data in changes:
+            full, thin = build_thin_event(
+                event_type, after, accounts_v2.rfc3339(self.now()), data, request
+            )
+            self.v2_events[full["id"]] = (stored.platform, full)
+            self.webhooks.publish(thin, stored.platform, payload="thin")
 
     # Charges -------------------------------------------------------------------------------
 

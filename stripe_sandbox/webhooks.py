@@ -60,6 +60,37 @@ def build_event(
     }
 
 
+def build_thin_event(
+    event_type: str,
+    account: dict[str, Any],
+    created: str,
+    data: dict[str, Any] | None,
+    request: dict[str, Any] | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A v2 event about a v2 account: (the full event `GET /v2/core/events/{id}` answers,
+    the thin notification an event destination receives).
+
+    The notification names the event and its related object only; the receiver fetches
+    either (https://docs.stripe.com/event-destinations#thin-payload). Events about the
+    platform's own v2 accounts carry no `context` (they are the platform's events).
+    """
+    thin: dict[str, Any] = {
+        "id": new_id("evt", 24),
+        "object": "v2.core.event",
+        "type": event_type,
+        "created": created,
+        "livemode": account["livemode"],
+        "related_object": {
+            "id": account["id"],
+            "type": "v2.core.account",
+            "url": f"/v2/core/accounts/{account['id']}",
+        },
+    }
+    if request and request.get("id"):
+        thin["reason"] = {"type": "request", "request": request}
+    return {**thin, "context": None, "data": data, "changes": None}, thin
+
+
 def changed_attributes(before: Any, after: Any) -> Any:
     """Stripe's `previous_attributes`: the old values of what changed, nested hashes diffed."""
     if not (isinstance(before, dict) and isinstance(after, dict)):
