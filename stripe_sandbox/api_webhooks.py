@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from stripe_sandbox.accounts_v2 import check_v2_params, include_set, rfc3339
 from stripe_sandbox.errors import StripeError
+from stripe_sandbox.ids import new_id
 from stripe_sandbox.params import ANY, SCALAR, MapOf, boolean, check_params, require, url
 from stripe_sandbox.pipeline import endpoint_started, request_params, sandbox_state
 from stripe_sandbox.webhooks import WebhookEndpoint
@@ -38,6 +40,23 @@ UPDATE_WEBHOOK_ENDPOINT = {
 }
 
 
+CREATE_EVENT_DESTINATION = {
+    "name": SCALAR,
+    "description": SCALAR,
+    "type": SCALAR,
+    "enabled_events": ANY,
+    "event_payload": SCALAR,
+    "events_from": ANY,
+    "include": ANY,
+    "metadata": MapOf(SCALAR),
+    "snapshot_api_version": SCALAR,
+    "webhook_endpoint": {"url": SCALAR},
+    "amazon_eventbridge": ANY,
+    "azure_event_grid": ANY,
+}
+REDACTED_FIELD = "webhook_endpoint.signing_secret"  # shown only when included
+
+
 def _events_list(value: Any, param: str) -> list[str]:
     if isinstance(value, str) and value:
         value = [value]
@@ -46,14 +65,20 @@ def _events_list(value: Any, param: str) -> list[str]:
     return value
 
 
-def _owned_endpoint(endpoint_id: str, payload: str) -> WebhookEndpoint:
+def _is_mine(endpoint: WebhookEndpoint | None, api_object: str) -> bool:
+    """Whether `endpoint` is the calling platform's, registered as an `api_object`
+    (`webhook_endpoint` or `v2.core.event_destination`)."""
+    return (
+        endpoint is not None
+        and endpoint.api_object is not None
+        and endpoint.api_object["object"] == api_object
+        and endpoint.platform_account == g.platform
+    )
+
+
+def _owned_endpoint(endpoint_id: str) -> WebhookEndpoint:
     endpoint = sandbox_state().webhooks.endpoint(endpoint_id)
-    if (
-        endpoint is None
-        or endpoint.api_object is None
-        or endpoint.payload != payload
-        or endpoint.platform_account != g.platform
-    ):
+    if not _is_mine(endpoint, "webhook_endpoint"):
         raise StripeError(
             404,
             f"No such webhook endpoint: '{endpoint_id}'",
@@ -106,9 +131,7 @@ def list_webhook_endpoints() -> ResponseReturnValue:
     mine = [
         endpoint.api_object
         for endpoint in sandbox_state().webhooks.endpoints()
-        if endpoint.api_object is not None
-        and endpoint.payload == "snapshot"
-        and endpoint.platform_account == g.platform
+        if _is_mine(endpoint, "webhook_endpoint")
     ]
     return jsonify(
         {"object": "list", "url": "/v1/webhook_endpoints", "has_more": False, "data": mine[::-1]}
@@ -118,7 +141,7 @@ def list_webhook_endpoints() -> ResponseReturnValue:
 @bp.get("/v1/webhook_endpoints/<endpoint_id>")
 def retrieve_webhook_endpoint(endpoint_id: str) -> ResponseReturnValue:
     """One of the platform's webhook endpoints."""
-    return jsonify(_owned_endpoint(endpoint_id, "snapshot").api_object)
+    return jsonify(_owned_endpoint(endpoint_id).api_object)
 
 
 @bp.post("/v1/webhook_endpoints/<endpoint_id>")
@@ -134,7 +157,7 @@ def update_webhook_endpoint(endpoint_id: str) -> ResponseReturnValue:
     )
     endpoint_started()
     state = sandbox_state()
-    endpoint = _owned_endpoint(endpoint_id, "snapshot")
+    endpoint = _owned_endpoint(endpoint_id)
     with state.webhooks.lock:
         obj = endpoint.api_object
         if target:
@@ -158,6 +181,127 @@ def update_webhook_endpoint(endpoint_id: str) -> ResponseReturnValue:
 def delete_webhook_endpoint(endpoint_id: str) -> ResponseReturnValue:
     """Stop sending to an endpoint and forget it."""
     endpoint_started()
-    endpoint = _owned_endpoint(endpoint_id, "snapshot")
+    endpoint = _owned_endpoint(endpoint_id)
     sandbox_state().webhooks.remove_endpoint(endpoint.id)
     return jsonify({"id": endpoint.id, "object": "webhook_endpoint", "deleted": True})
+
+
+# v2 event destinations -----------------------------------------------------------------
+
+
+def _v2_missing(param: str) -> StripeError:
+    return StripeError(
+        400, f"Missing required param: {param}.", code="parameter_missing", param=param
+    )
+
+
+def _destination_view(endpoint: WebhookEndpoint, include: set[str]) -> dict[str, Any]:
+    """The destination object; its signing secret only when `include` asks for it."""
+    obj = {**endpoint.api_object, "status": "enabled" if endpoint.enabled else "disabled"}
+    obj["webhook_endpoint"] = {
+        "signing_secret": endpoint.secret if REDACTED_FIELD in include else None,
+        "url": endpoint.url,
+    }
+    return obj
+
+
+def _owned_destination(destination_id: str) -> WebhookEndpoint:
+    endpoint = sandbox_state().webhooks.endpoint(destination_id)
+    if not _is_mine(endpoint, "v2.core.event_destination"):
+        raise StripeError(
+            404, f"No such event destination: '{destination_id}'", code="not_found", param="id"
+        )
+    return endpoint
+
+
+def _query_include() -> set[str]:
+    return set(request.args.getlist("include")) | {
+        value for key, value in request.args.items(multi=True) if key.startswith("include[")
+    }
+
+
+@bp.post("/v2/core/event_destinations")
+def create_event_destination() -> ResponseReturnValue:
+    """Register a webhook event destination for thin (or snapshot) events."""
+    params = request_params()
+    check_v2_params(params, CREATE_EVENT_DESTINATION)
+    for name in ("name", "type", "enabled_events", "event_payload"):
+        if not params.get(name):
+            raise _v2_missing(name)
+    if params["type"] != "webhook_endpoint":
+        raise StripeError(400, "The sandbox delivers only to type webhook_endpoint.", param="type")
+    if params["event_payload"] not in ("thin", "snapshot"):
+        raise StripeError(400, "Invalid event_payload: thin or snapshot.", param="event_payload")
+    target = url((params.get("webhook_endpoint") or {}).get("url"), "webhook_endpoint.url")
+    events = _events_list(params["enabled_events"], "enabled_events")
+    endpoint_started()
+    state = sandbox_state()
+    now = rfc3339(state.now())
+    obj = {
+        "id": None,
+        "object": "v2.core.event_destination",
+        "amazon_eventbridge": None,
+        "azure_event_grid": None,
+        "created": now,
+        "description": params.get("description") or "",
+        "enabled_events": events,
+        "event_payload": params["event_payload"],
+        "events_from": params.get("events_from") or ["@self"],
+        "livemode": state.platform_settings(g.platform).livemode,
+        "metadata": dict(params.get("metadata") or {}),
+        "name": params["name"],
+        "snapshot_api_version": params.get("snapshot_api_version"),
+        "status_details": None,
+        "type": "webhook_endpoint",
+        "updated": now,
+    }
+    endpoint = state.webhooks.add_endpoint(
+        target,
+        platform_account=g.platform,
+        payload=params["event_payload"],
+        enabled_events=events,
+        api_object=obj,
+        id=new_id("ed", 24),
+    )
+    obj["id"] = endpoint.id
+    return jsonify(_destination_view(endpoint, include_set(params.get("include"))))
+
+
+@bp.get("/v2/core/event_destinations")
+def list_event_destinations() -> ResponseReturnValue:
+    """The platform's event destinations, oldest first."""
+    mine = [
+        _destination_view(endpoint, set())
+        for endpoint in sandbox_state().webhooks.endpoints()
+        if _is_mine(endpoint, "v2.core.event_destination")
+    ]
+    return jsonify({"data": mine, "next_page_url": None, "previous_page_url": None})
+
+
+@bp.get("/v2/core/event_destinations/<destination_id>")
+def retrieve_event_destination(destination_id: str) -> ResponseReturnValue:
+    """One event destination (`include=webhook_endpoint.signing_secret` shows the secret)."""
+    return jsonify(_destination_view(_owned_destination(destination_id), _query_include()))
+
+
+@bp.post("/v2/core/event_destinations/<destination_id>/<action>")
+def switch_event_destination(destination_id: str, action: str) -> ResponseReturnValue:
+    """`enable` or `disable` an event destination."""
+    if action not in ("enable", "disable"):
+        raise StripeError(404, f"Unrecognized request URL (POST: {request.path}).")
+    endpoint_started()
+    endpoint = _owned_destination(destination_id)
+    state = sandbox_state()
+    with state.webhooks.lock:
+        endpoint.enabled = action == "enable"
+        endpoint.api_object["updated"] = rfc3339(state.now())
+    return jsonify(_destination_view(endpoint, set()))
+
+
+@bp.get("/v2/core/events/<event_id>")
+def retrieve_event(event_id: str) -> ResponseReturnValue:
+    """A v2 event in full (what a thin notification's `fetch_event()` reads)."""
+    found = sandbox_state().v2_events.get(event_id)
+    if found is None or found[0] != g.platform:
+        raise StripeError(404, f"No such event: '{event_id}'", code="not_found", param="id")
+    return jsonify(found[1])

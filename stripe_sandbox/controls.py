@@ -265,11 +265,15 @@ def configure_platform() -> ResponseReturnValue:
         isinstance(paths, list) and all(str(path).startswith("/v") for path in paths)
     ):
         return _bad("unavailable_paths must be a list of API path prefixes")
+    delay = body.get("v1_account_v2_delay")
+    if delay is not None and (isinstance(delay, bool) or not isinstance(delay, int) or delay < 0):
+        return _bad("v1_account_v2_delay must be a whole number of seconds")
     settings = sandbox_state().configure_platform(
         platform,
         profile_complete=body.get("profile_complete"),
         livemode=body.get("livemode"),
         unavailable_paths=paths,
+        v1_account_v2_delay=delay,
     )
     return jsonify({"platform": platform, **settings.to_dict()})
 

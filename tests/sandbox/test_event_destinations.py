@@ -1,0 +1,162 @@
+"""Event destinations and thin v2 events, parsed and fetched with the real SDK."""
+
+from __future__ import annotations
+
+import pytest
+import stripe
+
+from tests.sandbox.conftest import OTHER_PLATFORM_KEY
+from tests.sandbox.test_accounts_v2 import v2_create_params
+
+REQUIREMENTS_UPDATED = "v2.core.account[requirements].updated"
+MERCHANT_CAPABILITY = "v2.core.account[configuration.merchant].capability_status_updated"
+RECIPIENT_CAPABILITY = "v2.core.account[configuration.recipient].capability_status_updated"
+
+
+def add_destination(client, url, events=(REQUIREMENTS_UPDATED,)):
+    """Create a thin-event webhook destination, asking for its signing secret."""
+    return client.v2.core.event_destinations.create(
+        params={
+            "name": "connect-onboarding",
+            "type": "webhook_endpoint",
+            "event_payload": "thin",
+            "enabled_events": list(events),
+            "events_from": ["@self"],
+            "webhook_endpoint": {"url": url},
+            "include": ["webhook_endpoint.signing_secret"],
+        }
+    )
+
+
+def notifications(client, receiver, secret):
+    """Every accepted delivery, verified and parsed by the SDK."""
+    return [
+        client.parse_event_notification(item["body"], item["headers"]["Stripe-Signature"], secret)
+        for item in receiver.accepted()
+    ]
+
+
+def test_create_shows_the_signing_secret_only_when_included(client):
+    destination = add_destination(client, "https://platform.example/webhooks/stripe/v2")
+    assert destination.object == "v2.core.event_destination"
+    assert destination.status == "enabled"
+    assert destination.event_payload == "thin"
+    assert destination.webhook_endpoint.signing_secret.startswith("whsec_")
+    fetched = client.v2.core.event_destinations.retrieve(destination.id)
+    assert fetched.webhook_endpoint.signing_secret is None
+    assert fetched.webhook_endpoint.url == "https://platform.example/webhooks/stripe/v2"
+    assert [d.id for d in client.v2.core.event_destinations.list().data] == [destination.id]
+
+
+def test_a_v2_account_change_sends_thin_events_the_sdk_parses_and_fetches(
+    sandbox, client, webhook_receiver
+):
+    destination = add_destination(
+        client,
+        webhook_receiver.url,
+        events=[REQUIREMENTS_UPDATED, MERCHANT_CAPABILITY, RECIPIENT_CAPABILITY],
+    )
+    account = client.v2.core.accounts.create(params=v2_create_params())
+    sandbox.force_account_state(account.id, "complete")
+    sandbox.wait_for_deliveries(3)
+    parsed = notifications(client, webhook_receiver, destination.webhook_endpoint.signing_secret)
+    assert sorted(n.type for n in parsed) == sorted(
+        [REQUIREMENTS_UPDATED, MERCHANT_CAPABILITY, RECIPIENT_CAPABILITY]
+    )
+    for notification in parsed:
+        assert notification.livemode is False
+        assert notification.related_object.id == account.id
+        fetched = notification.fetch_related_object()
+        assert fetched.id == account.id and fetched.object == "v2.core.account"
+    merchant = next(n for n in parsed if n.type == MERCHANT_CAPABILITY)
+    event = merchant.fetch_event()
+    assert event.id == merchant.id
+    assert event.data.updated_capability == "card_payments"
+    recipient = next(n for n in parsed if n.type == RECIPIENT_CAPABILITY)
+    assert recipient.fetch_event().data.updated_capability == "stripe_balance.stripe_transfers"
+
+
+def test_deadlines_on_a_v2_account_send_requirements_updated(sandbox, client, webhook_receiver):
+    destination = add_destination(client, webhook_receiver.url)
+    account = client.v2.core.accounts.create(params=v2_create_params())
+    sandbox.set_requirements(account.id, {"current_deadline": sandbox.now() + 86_400})
+    sandbox.wait_for_deliveries(1)
+    (notification,) = notifications(
+        client, webhook_receiver, destination.webhook_endpoint.signing_secret
+    )
+    assert notification.type == REQUIREMENTS_UPDATED
+
+
+def test_v1_accounts_and_other_platforms_send_no_thin_events(
+    sandbox, client, make_client, webhook_receiver, express_account
+):
+    add_destination(make_client(OTHER_PLATFORM_KEY), webhook_receiver.url)
+    add_destination(client, webhook_receiver.url)
+    sandbox.force_account_state(express_account.id, "complete")  # a v1 account
+    make_client().v2.core.accounts.create(params=v2_create_params())
+    sandbox.set_requirements(sandbox.accounts()[-1]["account"]["id"], {"past_due": ["x"]})
+    deliveries = sandbox.wait_for_deliveries(1)
+    assert len(deliveries) == 1
+    assert sandbox.deliveries() == deliveries
+
+
+def test_a_disabled_destination_hears_nothing(sandbox, client, webhook_receiver):
+    destination = add_destination(client, webhook_receiver.url)
+    disabled = client.v2.core.event_destinations.disable(destination.id)
+    assert disabled.status == "disabled"
+    account = client.v2.core.accounts.create(params=v2_create_params())
+    sandbox.force_account_state(account.id, "complete")
+    assert sandbox.deliveries() == []
+    assert client.v2.core.event_destinations.enable(destination.id).status == "enabled"
+    sandbox.force_account_state(account.id, "past_due")
+    sandbox.wait_for_deliveries(1)
+
+
+def test_live_mode_thin_events_are_live(sandbox, client, webhook_receiver):
+    destination = add_destination(client, webhook_receiver.url)
+    sandbox.configure_platform(livemode=True)
+    account = client.v2.core.accounts.create(params=v2_create_params())
+    sandbox.force_account_state(account.id, "complete")
+    sandbox.wait_for_deliveries(1)
+    (notification,) = notifications(
+        client, webhook_receiver, destination.webhook_endpoint.signing_secret
+    )
+    assert notification.livemode is True
+
+
+def test_foreign_events_and_destinations_are_not_found(sandbox, client, make_client):
+    destination = add_destination(client, "https://platform.example/hook")
+    account = client.v2.core.accounts.create(params=v2_create_params())
+    sandbox.force_account_state(account.id, "complete")
+    other = make_client(OTHER_PLATFORM_KEY)
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        other.v2.core.event_destinations.retrieve(destination.id)
+    assert raised.value.http_status == 404
+    event_id = next(iter(sandbox.state.v2_events))
+    assert client.v2.core.events.retrieve(event_id).id == event_id
+    with pytest.raises(stripe.InvalidRequestError):
+        other.v2.core.events.retrieve(event_id)
+
+
+@pytest.mark.parametrize(
+    ("change", "param"),
+    [
+        ({"name": None}, "name"),
+        ({"enabled_events": None}, "enabled_events"),
+        ({"webhook_endpoint": {"url": "not a url"}}, "webhook_endpoint.url"),
+        ({"colour": "x"}, "colour"),
+    ],
+)
+def test_invalid_destinations_are_refused(client, change, param):
+    params = {
+        "name": "d",
+        "type": "webhook_endpoint",
+        "event_payload": "thin",
+        "enabled_events": [REQUIREMENTS_UPDATED],
+        "webhook_endpoint": {"url": "https://platform.example/hook"},
+        **change,
+    }
+    params = {key: value for key, value in params.items() if value is not None}
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v2.core.event_destinations.create(params=params)
+    assert raised.value.json_body["error"]["param"] == param
