@@ -27,6 +27,13 @@ from stripe_sandbox.state import StoredAccount
 bp = Blueprint("api_v2", __name__, url_prefix="/v2/core")
 
 USE_CASES = ("account_onboarding", "account_update")
+CONFIGURATIONS_REMOVED = "2026-09-30"
+
+
+def _api_version() -> str:
+    """The request's API version (`Stripe-Version`, else the sandbox's), e.g. 2026-10-28.endive;
+    versions compare by their date."""
+    return request.headers.get("Stripe-Version") or sandbox_state().config.api_version
 
 
 def _missing(param: str) -> StripeError:
@@ -162,9 +169,12 @@ def create_account_link() -> ResponseReturnValue:
     options = use_case.get(link_type)
     if not isinstance(options, dict):
         raise _missing(f"use_case.{link_type}")
-    # `configurations` was removed from use_case on 2026-09-30.endive; sending it now fails
-    # like any unknown field (docs changelog; STRIPE_NOTES.md).
-    _only(options, ("refresh_url", "return_url", "collection_options"), f"use_case.{link_type}.")
+    # `configurations` was removed from use_case on 2026-09-30.endive; on that version and
+    # later sending it fails like any unknown field (docs changelog; STRIPE_NOTES.md).
+    allowed = ("refresh_url", "return_url", "collection_options")
+    if _api_version() < CONFIGURATIONS_REMOVED:
+        allowed += ("configurations",)
+    _only(options, allowed, f"use_case.{link_type}.")
     if not options.get("refresh_url"):
         raise _missing(f"use_case.{link_type}.refresh_url")
     collection = options.get("collection_options") or {}
@@ -187,11 +197,7 @@ def create_account_link() -> ResponseReturnValue:
         return_url=options.get("return_url"),
         collection_options=collection,
     )
-    echoed = {
-        key: options[key]
-        for key in ("refresh_url", "return_url", "collection_options")
-        if key in options
-    }
+    echoed = {key: options[key] for key in allowed if key in options}
     return jsonify(
         {
             "object": "v2.core.account_link",

@@ -104,6 +104,16 @@ def test_v2_link_with_configurations_fails_on_our_api_version(client, express_ac
     assert "configurations" in str(raised.value.user_message)
 
 
+def test_v2_link_accepts_configurations_on_api_versions_before_their_removal(
+    client, express_account
+):
+    params = v2_params(express_account.id, configurations=["recipient"])
+    link = client.v2.core.account_links.create(
+        params=params, options={"stripe_version": "2026-08-27.preview"}
+    )
+    assert link.use_case.account_onboarding.configurations == ["recipient"]
+
+
 def test_v2_link_needs_a_refresh_url(client, express_account):
     params = v2_params(express_account.id)
     del params["use_case"]["account_onboarding"]["refresh_url"]
