@@ -14,16 +14,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stripe_sandbox import accounts, accounts_v2, charges
+from stripe_sandbox import account_events, accounts, accounts_v2, charges
 from stripe_sandbox.errors import account_invalid
 from stripe_sandbox.ids import new_account_id, platform_account_id, random_token
 from stripe_sandbox.platforms import PlatformSettings, RestrictedKey
-from stripe_sandbox.webhooks import (
-    WebhookDispatcher,
-    build_event,
-    build_thin_event,
-    changed_attributes,
-)
+from stripe_sandbox.webhooks import WebhookDispatcher, build_event, changed_attributes
 
 API_VERSION = "2026-10-28.endive"  # what stripe-python 16.1.0 pins
 # 500, 429 and drop fail before the request runs; slow runs it late. 500_stored fails it too,
@@ -341,74 +336,19 @@ class SandboxState:
         request: dict[str, Any] | None,
         created: bool = False,
     ) -> None:
-        after, platform = stored.data, stored.platform
-        version = self.config.api_version
+        after = stored.data
         previous = changed_attributes(before, after) if before else {}
         if not created and not previous:
             return  # Stripe sends no account.updated when nothing changed
-        now, live = self.now(), after["livemode"]
-        event = build_event(
-            "account.updated", after, previous, after["id"], version, request, now, live
-        )
-        self.webhooks.publish(event, platform)
-        old_caps = before.get("capabilities", {}) if before else {}
-        for name, status in after["capabilities"].items():
-            if old_caps.get(name) != status and (before or status != "inactive"):
-                capability = accounts.capability_object(after, name)
-                prior = {"status": old_caps.get(name)} if name in old_caps else {}
-                event = build_event(
-                    "capability.updated",
-                    capability,
-                    prior,
-                    after["id"],
-                    version,
-                    request,
-                    now,
-                    live,
-                )
-                self.webhooks.publish(event, platform)
+        now = self.now()
+        for event in account_events.snapshot_events(
+            before, after, previous, request, self.config.api_version, now
+        ):
+            self.webhooks.publish(event, stored.platform)
         if stored.api == "v2":
-            self._emit_thin(stored, before, previous, request)
-
-    def _emit_thin(
-        self,
-        stored: StoredAccount,
-        before: dict[str, Any],
-        previous: dict[str, Any],
-        request: dict[str, Any] | None,
-    ) -> None:
-        """Thin v2 events for a change to a v2 account, sent to event destinations.
-
-        Event types: https://docs.stripe.com/api/v2/core/events/event-types (the SDK's
-        `stripe/events/_v2_core_account_*` classes).
-        """
-        after = stored.data
-        changes: list[tuple[str, dict[str, Any] | None]] = []
-        if not before:
-            changes.append(("v2.core.account.created", None))
-        else:
-            if "requirements" in previous:
-                changes.append(("v2.core.account[requirements].updated", None))
-            if "future_requirements" in previous:
-                changes.append(("v2.core.account[future_requirements].updated", None))
-            for name, status in after["capabilities"].items():
-                if before["capabilities"].get(name) != status:
-                    configuration, path = accounts_v2.CAPABILITIES[name]
-                    changes.append(
-                        (
-                            f"v2.core.account[configuration.{configuration}]"
-                            ".capability_status_updated",
-                            {"updated_capability": path},
-                        )
-                    )
-            if set(previous) - {"requirements", "future_requirements", "capabilities"}:
-                changes.append(("v2.core.account.updated", None))
-        for event_type, data in changes:
-            full, thin = build_thin_event(
-                event_type, after, accounts_v2.rfc3339(self.now()), data, request
-            )
-            self.v2_events[full["id"]] = (stored.platform, full)
-            self.webhooks.publish(thin, stored.platform, payload="thin")
+            for full, thin in account_events.thin_events(before, after, previous, request, now):
+                self.v2_events[full["id"]] = (stored.platform, full)
+                self.webhooks.publish(thin, stored.platform, payload="thin")
 
     # Charges -------------------------------------------------------------------------------
 
