@@ -113,7 +113,12 @@ def list_accounts() -> ResponseReturnValue:
     state = sandbox_state()
     with state.lock:
         data = [
-            {"platform": stored.platform, "state": stored.state, "account": stored.data}
+            {
+                "platform": stored.platform,
+                "state": stored.state,
+                "api": stored.api,
+                "account": stored.data,
+            }
             for stored in state.accounts.values()
         ]
     return jsonify({"data": data})

@@ -105,7 +105,7 @@ class SandboxServer:
         self.control("POST", "/latency", {"seconds": seconds})
 
     def accounts(self) -> list[dict[str, Any]]:
-        """Every connected account as `{platform, state, account}`."""
+        """Every connected account as `{platform, state, api, account}`."""
         return self.control("GET", "/accounts")["data"]
 
     def force_account_state(self, account_id: str, state: str) -> dict[str, Any]:

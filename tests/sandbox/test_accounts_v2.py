@@ -189,7 +189,7 @@ def test_v2_posts_replay_under_their_idempotency_key(client, sandbox):
         client.v2.core.accounts.create(
             params=v2_create_params(display_name="Other"), options=options
         )
-    assert len(sandbox.accounts()) == 1
+    assert [stored["api"] for stored in sandbox.accounts()] == ["v2"]
 
 
 def test_the_hosted_page_works_for_v2_accounts_and_links(client, v2_account):
