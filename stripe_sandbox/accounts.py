@@ -132,19 +132,26 @@ def build_controller(account_type: str | None, controller: dict[str, Any] | None
     }
 
 
+def requested_capabilities(params: dict[str, Any], defaults: bool = True) -> list[str]:
+    """The capabilities v1 create params request (card payments and transfers when none are
+    named and `defaults`)."""
+    requested = [
+        name
+        for name, options in (params.get("capabilities") or {}).items()
+        if isinstance(options, dict) and str(options.get("requested")).lower() == "true"
+    ]
+    if not requested and defaults:
+        requested = ["card_payments", "transfers"]
+    return requested
+
+
 def new_account(
     account_id: str, params: dict[str, Any], now: int, default_capabilities: bool = True
 ) -> dict[str, Any]:
     """A freshly created v1 account object for `POST /v1/accounts` params (v1 requests card
     payments and transfers when no capability is named; v2 requests only what it names)."""
     account_type = params.get("type")
-    requested = [
-        name
-        for name, options in (params.get("capabilities") or {}).items()
-        if isinstance(options, dict) and str(options.get("requested")).lower() == "true"
-    ]
-    if not requested and default_capabilities:
-        requested = ["card_payments", "transfers"]
+    requested = requested_capabilities(params, default_capabilities)
     profile = {field: None for field in BUSINESS_PROFILE_FIELDS}
     profile.update(params.get("business_profile") or {})
     country = (params.get("country") or "US").upper()

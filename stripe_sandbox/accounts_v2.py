@@ -9,6 +9,7 @@ account, so v1 and v2 calls see the same account, as Stripe's do.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,6 +72,10 @@ CAPABILITIES = {
     "transfers": ("recipient", "stripe_balance.stripe_transfers"),
 }
 V2_CAPABILITY_STATUS = {"active": "active", "pending": "pending", "inactive": "restricted"}
+UNSUPPORTED = {
+    "status": "unsupported",
+    "status_details": [{"code": "unsupported_country", "resolution": "no_resolution"}],
+}
 
 
 def rfc3339(timestamp: float) -> str:
@@ -184,24 +189,29 @@ def include_set(values: Any) -> set[str]:
 
 
 def v2_account(
-    account: dict[str, Any], configurations: list[str], include: set[str]
+    account: dict[str, Any],
+    configurations: list[str],
+    include: set[str],
+    unsupported: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The v2 view of an account (`GET /v2/core/accounts/{id}`).
 
     v2 leaves include-dependent fields (configuration, identity, requirements, …) null unless
     asked for with `include`: https://docs.stripe.com/api-v2-overview#include-dependent-fields
     """
-    statuses = account["capabilities"]
+    statuses = {name: _v2_status(status) for name, status in account["capabilities"].items()} | {
+        name: UNSUPPORTED for name in unsupported
+    }
     configuration: dict[str, Any] = {"customer": None, "merchant": None, "recipient": None}
     if "merchant" in configurations:
         caps = {}
         if "card_payments" in statuses:
-            caps["card_payments"] = _v2_status(statuses["card_payments"])
+            caps["card_payments"] = statuses["card_payments"]
         configuration["merchant"] = {"capabilities": caps}
     if "recipient" in configurations:
         caps = {}
         if "transfers" in statuses:
-            caps["stripe_balance"] = {"stripe_transfers": _v2_status(statuses["transfers"])}
+            caps["stripe_balance"] = {"stripe_transfers": statuses["transfers"]}
         configuration["recipient"] = {"capabilities": caps}
     controller = account["controller"]
     losses = controller["losses"]["payments"]

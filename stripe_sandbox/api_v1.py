@@ -22,7 +22,12 @@ from stripe_sandbox.pipeline import (
     request_params,
     sandbox_state,
 )
-from stripe_sandbox.platforms import check_https, refuse_unfinished_profile, stripe_bears_no_losses
+from stripe_sandbox.platforms import (
+    capability_unavailable,
+    check_https,
+    refuse_unfinished_profile,
+    stripe_bears_no_losses,
+)
 
 bp = Blueprint("api_v1", __name__, url_prefix="/v1")
 
@@ -116,10 +121,15 @@ def create_account() -> ResponseReturnValue:
             param="country",
         )
     state = sandbox_state()
-    if not state.platform_settings(g.platform).profile_complete and stripe_bears_no_losses(
+    settings = state.platform_settings(g.platform)
+    if not settings.profile_complete and stripe_bears_no_losses(
         params.get("type"), params.get("controller")
     ):
         raise refuse_unfinished_profile()
+    country = (country or "US").upper()
+    unavailable = settings.unsupported_in(country, accounts.requested_capabilities(params))
+    if unavailable:
+        raise capability_unavailable(unavailable[0], country)
     account = state.create_account(g.api_key, params, api_request_info()).data
     g.account_id = account["id"]
     return jsonify(account)

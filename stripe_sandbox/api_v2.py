@@ -94,7 +94,7 @@ def _include() -> set[str]:
 
 def _view(stored: StoredAccount) -> dict[str, Any]:
     configurations = sandbox_state().configurations_of(stored)
-    return accounts_v2.v2_account(stored.data, configurations, _include())
+    return accounts_v2.v2_account(stored.data, configurations, _include(), stored.unsupported)
 
 
 @bp.post("/accounts")
@@ -111,13 +111,20 @@ def create_account() -> ResponseReturnValue:
     ):
         raise refuse_unfinished_profile()
     requested = accounts_v2.requested_capabilities(params.get("configuration") or {})
-    v1_params["capabilities"] = {name: {"requested": "true"} for name in requested}
+    # v2 does not refuse a capability the country lacks: it reports it `unsupported`
+    # (docs.stripe.com/changelog/basil/2025-06-30/adds-unsupported-capability-status).
+    country = (v1_params["country"] or "US").upper()
+    unsupported = state.platform_settings(g.platform).unsupported_in(country, requested)
+    v1_params["capabilities"] = {
+        name: {"requested": "true"} for name in requested if name not in unsupported
+    }
     stored = state.create_account(
         g.api_key,
         v1_params,
         api_request_info(),
         api="v2",
         configurations=accounts_v2.applied_configurations(params),
+        unsupported=unsupported,
     )
     g.account_id = stored.data["id"]
     return jsonify(_view(stored))

@@ -270,6 +270,15 @@ def configure_platform() -> ResponseReturnValue:
         isinstance(paths, list) and all(str(path).startswith("/v") for path in paths)
     ):
         return _bad("unavailable_paths must be a list of API path prefixes")
+    unsupported = body.get("unsupported_capabilities")
+    if unsupported is not None and not (
+        isinstance(unsupported, dict)
+        and all(
+            isinstance(country, str) and len(country) == 2 and isinstance(names, list)
+            for country, names in unsupported.items()
+        )
+    ):
+        return _bad("unsupported_capabilities must map two-letter countries to capability lists")
     delay = body.get("v1_account_v2_delay")
     if delay is not None and (isinstance(delay, bool) or not isinstance(delay, int) or delay < 0):
         return _bad("v1_account_v2_delay must be a whole number of seconds")
@@ -279,6 +288,8 @@ def configure_platform() -> ResponseReturnValue:
         livemode=body.get("livemode"),
         unavailable_paths=paths,
         v1_account_v2_delay=delay,
+        unsupported_capabilities=unsupported
+        and {country.upper(): names for country, names in unsupported.items()},
     )
     return jsonify({"platform": platform, **settings.to_dict()})
 

@@ -61,6 +61,14 @@ class PlatformSettings:
     # Seconds before a v1-created account is usable on v2 endpoints. Stripe says up to 10
     # minutes (STRIPE_NOTES.md, "Accounts v2"); 0 by default so tests need not wait.
     v1_account_v2_delay: int = 0
+    # Country → capabilities Stripe does not offer there for this platform (e.g. only
+    # `transfers` for many cross-border accounts: docs.stripe.com/connect/cross-border-payouts).
+    unsupported_capabilities: dict[str, list[str]] = field(default_factory=dict)
+
+    def unsupported_in(self, country: str, requested: list[str]) -> list[str]:
+        """Which of the `requested` capabilities are not available in `country`."""
+        refused = self.unsupported_capabilities.get(country.upper(), [])
+        return [name for name in requested if name in refused]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON view for the control API."""
@@ -69,6 +77,7 @@ class PlatformSettings:
             "livemode": self.livemode,
             "unavailable_paths": list(self.unavailable_paths),
             "v1_account_v2_delay": self.v1_account_v2_delay,
+            "unsupported_capabilities": dict(self.unsupported_capabilities),
         }
 
 
@@ -117,6 +126,20 @@ def stripe_bears_no_losses(account_type: str | None, controller: dict[str, Any] 
 def refuse_unfinished_profile() -> StripeError:
     """The platform-profile refusal for accounts where the platform bears losses."""
     return StripeError(400, PLATFORM_PROFILE_MESSAGE)
+
+
+def capability_unavailable(name: str, country: str) -> StripeError:
+    """v1's 400 for requesting a capability the account's country does not support.
+
+    Stripe answers v1 with a 400 validation error here (v2 instead marks the capability
+    `unsupported`: docs.stripe.com/changelog/basil/2025-06-30/adds-unsupported-capability-status);
+    the exact v1 wording is not published, so this message is the sandbox's.
+    """
+    return StripeError(
+        400,
+        f"The `{name}` capability is not available for accounts in {country}.",
+        param=f"capabilities[{name}]",
+    )
 
 
 def check_https(url: str, param: str) -> None:

@@ -48,6 +48,7 @@ class StoredAccount:
     data: dict[str, Any]
     api: str = "v1"  # the API that created it: v1 | v2
     configurations: list[str] = field(default_factory=list)  # v2's applied configurations
+    unsupported: list[str] = field(default_factory=list)  # v2 capabilities not offered
 
 
 @dataclass
@@ -219,6 +220,7 @@ class SandboxState:
         request: dict[str, Any] | None,
         api: str = "v1",
         configurations: list[str] | None = None,
+        unsupported: list[str] | None = None,
     ) -> StoredAccount:
         """Create a connected account owned by the key's platform (`params` in v1's model;
         `api="v2"` for accounts made with `POST /v2/core/accounts`)."""
@@ -241,6 +243,7 @@ class SandboxState:
                 data=data,
                 api=api,
                 configurations=list(configurations or []),
+                unsupported=list(unsupported or []),
             )
             self.accounts[account_id] = stored
             self._save()

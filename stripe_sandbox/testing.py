@@ -164,18 +164,22 @@ class SandboxServer:
         livemode: bool | None = None,
         unavailable_paths: list[str] | None = None,
         v1_account_v2_delay: int | None = None,
+        unsupported_capabilities: dict[str, list[str]] | None = None,
     ) -> dict[str, Any]:
         """Make Stripe strict with the platform of `key`, as with a new real platform:
         `profile_complete=False` refuses accounts where the platform bears losses,
         `livemode=True` makes it behave as live (objects and events `livemode: true`, HTTPS
         redirect URLs required), `unavailable_paths` answers those API path prefixes 404,
-        `v1_account_v2_delay=600` refuses v2 calls on v1 accounts younger than that."""
+        `v1_account_v2_delay=600` refuses v2 calls on v1 accounts younger than that,
+        `unsupported_capabilities={"BR": ["card_payments"]}` refuses (v1) or marks
+        `unsupported` (v2) those capabilities for accounts in that country."""
         body = {
             "key": key,
             "profile_complete": profile_complete,
             "livemode": livemode,
             "unavailable_paths": unavailable_paths,
             "v1_account_v2_delay": v1_account_v2_delay,
+            "unsupported_capabilities": unsupported_capabilities,
         }
         return self.control("POST", "/platforms", body)
 

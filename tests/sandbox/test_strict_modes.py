@@ -147,3 +147,44 @@ def test_reset_makes_the_platform_permissive_again(sandbox, client):
     sandbox.configure_platform(profile_complete=False, livemode=True)
     sandbox.reset()
     assert client.v1.accounts.create(params={"type": "express"}).livemode is False
+
+
+def test_a_capability_the_country_lacks_is_refused_on_v1_and_kept_under_the_key(sandbox, client):
+    sandbox.configure_platform(unsupported_capabilities={"br": ["card_payments"]})
+    params = {
+        "country": "BR",
+        "controller": {"stripe_dashboard": {"type": "express"}},
+        "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}},
+    }
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.accounts.create(params=params, options={"idempotency_key": "br"})
+    assert (raised.value.http_status, raised.value.param) == (400, "capabilities[card_payments]")
+    assert "BR" in raised.value.user_message
+    with pytest.raises(stripe.InvalidRequestError) as again:
+        client.v1.accounts.create(params=params, options={"idempotency_key": "br"})
+    assert again.value.headers["Idempotent-Replayed"] == "true"
+    recipient = {**params, "capabilities": {"transfers": {"requested": True}}}
+    assert client.v1.accounts.create(params=recipient).capabilities.to_dict() == {
+        "transfers": "inactive"
+    }
+
+
+def test_a_capability_the_country_lacks_is_unsupported_on_v2(sandbox, client):
+    sandbox.configure_platform(unsupported_capabilities={"BR": ["card_payments"]})
+    account = client.v2.core.accounts.create(
+        params={
+            "identity": {"country": "BR"},
+            "configuration": {
+                "merchant": {"capabilities": {"card_payments": {"requested": True}}},
+                "recipient": {
+                    "capabilities": {"stripe_balance": {"stripe_transfers": {"requested": True}}}
+                },
+            },
+            "include": ["configuration.merchant", "configuration.recipient"],
+        }
+    )
+    card = account.configuration.merchant.capabilities.card_payments
+    assert card.status == "unsupported"
+    assert card.status_details[0].code == "unsupported_country"
+    transfers = account.configuration.recipient.capabilities.stripe_balance.stripe_transfers
+    assert transfers.status == "restricted"
