@@ -7,6 +7,7 @@ its state from tests through `/_sandbox/...` (see `stripe_sandbox/README.md`).
 
 from stripe_sandbox.app import create_sandbox_app
 from stripe_sandbox.ids import platform_account_id
-from stripe_sandbox.state import SandboxConfig, SandboxState
+from stripe_sandbox.records import SandboxConfig
+from stripe_sandbox.state import SandboxState
 
 __all__ = ["SandboxConfig", "SandboxState", "create_sandbox_app", "platform_account_id"]

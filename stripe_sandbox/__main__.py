@@ -8,8 +8,9 @@ import logging
 import sys
 from pathlib import Path
 
+from stripe_sandbox.records import SandboxConfig
 from stripe_sandbox.server import SandboxHTTPServer
-from stripe_sandbox.state import SandboxConfig, SandboxState
+from stripe_sandbox.state import SandboxState
 
 
 def _webhook(value: str) -> tuple[str, str]:

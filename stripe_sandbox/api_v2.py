@@ -22,7 +22,7 @@ from stripe_sandbox.pipeline import (
     sandbox_state,
 )
 from stripe_sandbox.platforms import check_https, refuse_unfinished_profile
-from stripe_sandbox.state import StoredAccount
+from stripe_sandbox.records import StoredAccount
 
 bp = Blueprint("api_v2", __name__, url_prefix="/v2/core")
 

@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from stripe_sandbox.accounts import STATES, check_requirements
 from stripe_sandbox.ids import platform_account_id
 from stripe_sandbox.pipeline import sandbox_state
-from stripe_sandbox.state import FAULT_KINDS
+from stripe_sandbox.records import FAULT_KINDS
 
 bp = Blueprint("controls", __name__, url_prefix="/_sandbox")
 

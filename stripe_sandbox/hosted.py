@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from stripe_sandbox.pipeline import sandbox_state
-from stripe_sandbox.state import Link
+from stripe_sandbox.records import Link
 
 bp = Blueprint("hosted", __name__)
 

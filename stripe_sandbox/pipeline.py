@@ -24,7 +24,8 @@ from stripe_sandbox.errors import (
 from stripe_sandbox.ids import LIVE_KEY_PREFIXES, is_test_key, new_id
 from stripe_sandbox.params import decode_form
 from stripe_sandbox.platforms import missing_permission, required_permission
-from stripe_sandbox.state import IdempotentResult, SandboxState
+from stripe_sandbox.records import IdempotentResult
+from stripe_sandbox.state import SandboxState
 
 FAULT_KEY = "stripe_sandbox.fault"
 API_PREFIXES = ("/v1/", "/v2/")

@@ -1,5 +1,6 @@
-"""Everything the sandbox remembers, behind one lock: accounts, links, idempotency results,
-the request log, faults and revoked keys. Optionally persists accounts to a JSON file."""
+"""Everything the sandbox remembers, behind one lock: accounts, charges, links, idempotency
+results, platforms' strict modes, the request log, faults and revoked keys. Optionally
+persists accounts to a JSON file. The record types live in `records.py`."""
 
 from __future__ import annotations
 
@@ -10,94 +11,25 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import asdict
 from typing import Any
 
 from stripe_sandbox import account_events, accounts, accounts_v2, charges
 from stripe_sandbox.errors import account_invalid
 from stripe_sandbox.ids import new_account_id, platform_account_id, random_token
 from stripe_sandbox.platforms import PlatformSettings, RestrictedKey
+from stripe_sandbox.records import (
+    FAULT_KINDS,
+    Fault,
+    IdempotentResult,
+    Link,
+    PageSession,
+    SandboxConfig,
+    StoredAccount,
+)
 from stripe_sandbox.webhooks import WebhookDispatcher, build_event, changed_attributes
 
-API_VERSION = "2026-10-28.endive"  # what stripe-python 16.1.0 pins
-# 500, 429 and drop fail before the request runs; slow runs it late. 500_stored fails it too,
-# but like a 5xx after the endpoint started, the 500 is kept under the idempotency key;
-# 500_after runs the request, then answers (and keeps) a 500.
-FAULT_KINDS = ("500", "429", "slow", "drop", "500_stored", "500_after")
 RESET_WAIT_SECONDS = 30.0
-
-
-@dataclass
-class SandboxConfig:
-    """Start-up settings (the CLI flags)."""
-
-    link_lifetime: int = 300  # v1 example in https://docs.stripe.com/api/account_links/object
-    v2_link_lifetime: int = 600  # v2 example: 10 minutes
-    public_url: str | None = None  # None: the host the API request came in on
-    state_file: Path | None = None
-    api_version: str = API_VERSION
-
-
-@dataclass
-class StoredAccount:
-    """A connected account, the platform that owns it, and the sandbox state it is in."""
-
-    platform: str
-    state: str
-    data: dict[str, Any]
-    api: str = "v1"  # the API that created it: v1 | v2
-    configurations: list[str] = field(default_factory=list)  # v2's applied configurations
-    unsupported: list[str] = field(default_factory=list)  # v2 capabilities not offered
-
-
-@dataclass
-class Link:
-    """An account link (v1 or v2) or an Express login link, keyed by its URL token."""
-
-    token: str
-    kind: str  # account_link | v2_account_link | login_link
-    account: str
-    platform: str
-    type: str
-    created: int
-    expires_at: int
-    refresh_url: str | None = None
-    return_url: str | None = None
-    collection_options: dict[str, Any] = field(default_factory=dict)
-    consumed_at: float | None = None
-
-
-@dataclass
-class PageSession:
-    """The onboarding form a link opened; its nonce lets the form POST after the GET used
-    the link up."""
-
-    nonce: str
-    token: str
-    used: bool = False
-
-
-@dataclass
-class IdempotentResult:
-    """The first response to an idempotency key, replayed for the same request."""
-
-    fingerprint: str
-    status: int | None = None  # None while the first request is still running
-    body: bytes = b""
-    content_type: str = "application/json"
-
-
-@dataclass
-class Fault:
-    """A failure to inject into the next `remaining` API requests under `path` (and of
-    `method`, when set)."""
-
-    path: str
-    kind: str
-    remaining: int
-    seconds: float = 0.0
-    method: str | None = None
 
 
 class SandboxState:

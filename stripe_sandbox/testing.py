@@ -12,8 +12,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from stripe_sandbox.ids import platform_account_id
+from stripe_sandbox.records import SandboxConfig
 from stripe_sandbox.server import SandboxHTTPServer
-from stripe_sandbox.state import SandboxConfig, SandboxState
+from stripe_sandbox.state import SandboxState
 
 DEFAULT_TEST_KEY = "sk_test_sandbox_platform_0001"
 
