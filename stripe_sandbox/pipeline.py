@@ -1,5 +1,6 @@
 """What every API request goes through before and after its endpoint: faults and latency,
-a request id, API-key checks, idempotency replay, and the request log."""
+a request id, API-key checks (with a platform's restricted keys and disabled endpoints),
+idempotency replay and storage, and the request log."""
 
 from __future__ import annotations
 
