@@ -226,8 +226,8 @@ def _stripe_key_rejected(error: StripeKeyRejected) -> Response:
         return json_error(
             502,
             "stripe_key_rejected",
-            "Stripe rejected the app-level API key (STRIPE_SECRET_KEY). An operator must "
-            "update it.",
+            "Stripe rejected the app-level API key (STRIPE_SECRET_KEY). The app's administrator "
+            "must update it.",
         )
     return json_error(
         502,

@@ -291,9 +291,9 @@ def stripe_failed(error: StripeGatewayError) -> Response:
     if isinstance(error, StripeKeyRejected) and error.app_level_key:
         return _problem(
             502,
-            "The app's Stripe key was rejected — an operator must update it",
+            "The app's Stripe key was rejected — the app's administrator must update it",
             "Stripe refused the app-level API key (STRIPE_SECRET_KEY) this resource onboards "
-            "with. An operator must set a valid key; then try again.",
+            "with. The app's administrator must set a valid key; then try again.",
             request_id=error.request_id,
         )
     if isinstance(error, StripeKeyRejected):

@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import PaymentsAccount, StripeConnection
+from app.services import api_tokens
 from app.services.account_creation import claim_lease
 from app.services.stripe_failures import KEY_REJECTED_REASON
 from tests.conftest import PLATFORM_KEY, is_postgres
@@ -199,6 +200,21 @@ def test_a_rejected_app_level_key_names_stripe_secret_key(auth, signed_in, sandb
     assert "STRIPE_SECRET_KEY" in html
     assert "connection" not in html.split("<main", 1)[-1].lower()
     assert PLATFORM_KEY not in html
+
+
+def test_v1_names_stripe_secret_key_when_the_app_level_key_is_rejected(app, client, owned, sandbox):
+    with app.app_context():
+        token = api_tokens.create_token(owned.owner.id, "tests").secret
+    sandbox.revoke_key(PLATFORM_KEY)
+
+    response = client.post(
+        f"/v1/servers/{owned.server.id}/payments/connect-account",
+        json={},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert response.status_code == 502
+    assert "STRIPE_SECRET_KEY" in response.get_json()["error"]["message"]
 
 
 def test_a_rejected_connection_key_still_names_the_connection(
