@@ -263,8 +263,8 @@ def _apply_locked(
     ignored."""
     if payments.stripe_account_id != event.get("account"):
         return "ignored"
-    before = tracked_state(payments)
     if event["type"] == DEAUTHORIZED:
+        before = tracked_state(payments)
         _deauthorize(payments, event["account"], event["id"])
         return "applied" if tracked_state(payments) != before else "unchanged"
     created = int(event.get("created") or 0)
@@ -276,6 +276,8 @@ def _apply_locked(
         payments, account, source="webhook", fetched_at=fetched_at, actor_label="stripe"
     )
     payments.last_event_created = max(created, payments.last_event_created or 0)
+    if not applied.stored:
+        return "stale"  # a fetch that started later is stored already
     return "applied" if applied.changed else "unchanged"
 
 
