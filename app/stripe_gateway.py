@@ -131,6 +131,8 @@ class _DeadlineClient(stripe.RequestsClient):
     The SDK's retry loop lives in the HTTP client (`_request_with_retries_internal`), so this
     is where a retry is refused when its back-off sleep and a useful attempt no longer fit
     before the deadline, and where each attempt's read timeout shrinks to the time left.
+    Retried POSTs keep their idempotency key, so a retry never repeats a request that Stripe
+    carried out (https://docs.stripe.com/api/idempotent_requests).
     """
 
     def __init__(self, timeout: float) -> None:

@@ -106,7 +106,9 @@ def test_one_deadline_cuts_a_slow_attempt_short_and_starts_no_retry(
     elapsed = time.monotonic() - started
 
     assert response.status_code == 503
-    assert elapsed < step_deadline + 0.8
+    # One attempt cut to the deadline (plus the page load for the CSRF token), where three
+    # 3-second attempts were allowed before.
+    assert elapsed < step_deadline + 1.5
     assert len(sandbox.requests("/v1/account_links")) <= 1
 
 
@@ -123,7 +125,7 @@ def test_retries_stop_when_the_deadline_would_be_exceeded(
     elapsed = time.monotonic() - started
 
     assert response.status_code == 503
-    assert elapsed < step_deadline + 0.5
+    assert elapsed < step_deadline + 1.0
     # The SDK alone would try three times (0.5 s and 1 s apart); only what fits is tried.
     assert 1 <= len(sandbox.requests("/v1/account_links")) <= 2
 
