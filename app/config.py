@@ -53,14 +53,13 @@ class DefaultConfig:
     STRIPE_API_BASE: str | None = None
     STRIPE_TIMEOUT_SECONDS = 8.0
     STRIPE_MAX_NETWORK_RETRIES = 2
+    # One deadline for a whole Stripe step (every attempt and retry): a person is waiting.
+    STRIPE_STEP_DEADLINE_SECONDS = 10.0
     STRIPE_ACCOUNT_LINKS_API = "v1"  # or "v2" (POST /v2/core/account_links)
     STRIPE_COLLECTION_FIELDS = "currently_due"  # or "eventually_due"
     STRIPE_FUTURE_REQUIREMENTS = "omit"  # or "include"
     # Origins the browser may be redirected to from our Connect form (CSP form-action).
     STRIPE_REDIRECT_ORIGINS = ["https://connect.stripe.com", "https://accounts.stripe.com"]
-    # A creation claim older than this belongs to a request that died between Stripe's answer
-    # and our commit; the next click takes it over (same idempotency key → same account).
-    ACCOUNT_CLAIM_STALE_SECONDS = 60.0
     # How long a concurrent Connect waits for the request that is creating the account.
     ACCOUNT_CLAIM_WAIT_SECONDS = 10.0
     STRIPE_ACCOUNT_DASHBOARD = "express"  # express | full | none (platform collects)
@@ -96,7 +95,11 @@ ENV_STRINGS = (
     "JWT_SECRET",
     "RATELIMIT_STORAGE_URI",
 )
-ENV_NUMBERS = {"STRIPE_TIMEOUT_SECONDS": float, "PROXY_FIX_HOPS": int}
+ENV_NUMBERS = {
+    "STRIPE_TIMEOUT_SECONDS": float,
+    "STRIPE_STEP_DEADLINE_SECONDS": float,
+    "PROXY_FIX_HOPS": int,
+}
 
 
 def _from_environment() -> dict[str, Any]:

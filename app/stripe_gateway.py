@@ -2,41 +2,61 @@
 
 Every call goes through a `stripe.StripeClient` built for one API key — never the global
 `stripe.api_key`, which would leak one workspace's key into another's request under threads.
-Clients are cached per key, pinned to the SDK's API version, retry network failures and 5xx
-twice (the SDK reuses one idempotency key across its own retries), and time out after a few
-seconds instead of the SDK's default 80 s, because a person is waiting on the page.
+Clients are cached per key, pinned to the SDK's API version, and retry network failures and 5xx
+(the SDK reuses one idempotency key across its own retries). A person is waiting on the page, so
+one deadline bounds each gateway's calls (`STRIPE_STEP_DEADLINE_SECONDS`): every attempt's
+timeout shrinks to what is left of it, and no retry starts that could not finish in time.
 
 Stripe's exceptions are translated here into four of ours, so views and services never see
-the SDK. Messages of ours never contain keys or link URLs.
+the SDK. Messages of ours never contain keys or link URLs, and `init_app` keeps the SDK's own
+log records (which carry response bodies at DEBUG) free of them too.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from hashlib import sha256
 from typing import Any
 
 import stripe
-from flask import current_app
+from flask import Flask, current_app
 
 log = logging.getLogger(__name__)
 
 PINNED_API_VERSION = stripe.api_version
+# The SDK logs through this logger: request params and response bodies at DEBUG.
+SDK_LOGGER = "stripe"
 
 
 class StripeGatewayError(Exception):
     """Base of the errors the gateway raises; `request_id` is Stripe's, for support."""
 
     def __init__(
-        self, message: str, *, request_id: str | None = None, replayed: bool = False
+        self,
+        message: str,
+        *,
+        request_id: str | None = None,
+        replayed: bool = False,
+        app_level_key: bool = False,
     ) -> None:
         super().__init__(message)
         self.request_id = request_id
         # Stripe answered with a result stored under the request's idempotency key.
         self.replayed = replayed
+        # The key in use was the app-level STRIPE_SECRET_KEY, not a workspace connection's:
+        # an operator fixes it, not a workspace admin.
+        self.app_level_key = app_level_key
+        # Set by the onboarding step that failed after this request had stored a new account,
+        # so nobody is told that nothing was changed.
+        self.account_created = False
 
 
 class StripeUnavailable(StripeGatewayError):
@@ -88,6 +108,75 @@ def mode_of_key(api_key: str) -> str | None:
     return None
 
 
+# The deadline of the gateway call running in this thread (time.monotonic()), or None.
+_deadline: ContextVar[float | None] = ContextVar("stripe_deadline", default=None)
+# An attempt with less time than this left is not started: it could only time out.
+MIN_ATTEMPT_SECONDS = 0.2
+CONNECT_TIMEOUT_SECONDS = 3.0
+
+
+def step_deadline() -> float:
+    """A deadline (time.monotonic()) STRIPE_STEP_DEADLINE_SECONDS from now."""
+    return time.monotonic() + float(current_app.config["STRIPE_STEP_DEADLINE_SECONDS"])
+
+
+def _remaining() -> float | None:
+    deadline = _deadline.get()
+    return None if deadline is None else deadline - time.monotonic()
+
+
+class _DeadlineClient(stripe.RequestsClient):
+    """The SDK's requests client, bounded by the deadline of the gateway call in progress.
+
+    The SDK's retry loop lives in the HTTP client (`_request_with_retries_internal`), so this
+    is where a retry is refused when its back-off sleep and a useful attempt no longer fit
+    before the deadline, and where each attempt's read timeout shrinks to the time left.
+    Retried POSTs keep their idempotency key, so a retry never repeats a request that Stripe
+    carried out (https://docs.stripe.com/api/idempotent_requests).
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self._full_timeout = timeout
+        super().__init__(timeout=timeout)
+
+    @property
+    def _timeout(self) -> tuple[float, float]:  # read by RequestsClient for every attempt
+        timeout = self._full_timeout
+        remaining = _remaining()
+        if remaining is not None:
+            timeout = min(timeout, max(remaining, MIN_ATTEMPT_SECONDS))
+        return (min(CONNECT_TIMEOUT_SECONDS, timeout), timeout)
+
+    @_timeout.setter
+    def _timeout(self, value: float) -> None:
+        self._full_timeout = value
+
+    def request(self, method: str, url: str, headers: Any, post_data: Any = None) -> Any:
+        """One attempt, unless the deadline leaves no time for it."""
+        remaining = _remaining()
+        if remaining is not None and remaining < MIN_ATTEMPT_SECONDS:
+            raise stripe.APIConnectionError(
+                "The Stripe step's deadline passed before this attempt.", should_retry=False
+            )
+        return super().request(method, url, headers, post_data)
+
+    def _should_retry(
+        self,
+        response: Any,
+        api_connection_error: Any,
+        num_retries: int,
+        max_network_retries: int | None,
+    ) -> bool:
+        if not super()._should_retry(
+            response, api_connection_error, num_retries, max_network_retries
+        ):
+            return False
+        remaining = _remaining()
+        # The SDK sleeps INITIAL_DELAY × 2^n (jittered, at most MAX_DELAY) before retry n+1.
+        back_off = min(self.INITIAL_DELAY * 2**num_retries, self.MAX_DELAY)
+        return remaining is None or remaining >= back_off + MIN_ATTEMPT_SECONDS
+
+
 _clients: dict[tuple[str, str | None, float, int], stripe.StripeClient] = {}
 _clients_lock = threading.Lock()
 
@@ -108,10 +197,47 @@ def _client_for(api_key: str) -> stripe.StripeClient:
                 stripe_version=PINNED_API_VERSION,
                 base_addresses=base_addresses,
                 max_network_retries=retries,
-                http_client=stripe.RequestsClient(timeout=(min(3.0, timeout), timeout)),
+                http_client=_DeadlineClient(timeout),
             )
             _clients[cache_key] = client
         return client
+
+
+# Secrets, addresses and links that must not reach a log line through the SDK's records.
+_SECRET_PATTERNS = (
+    re.compile(r"\b(?:sk|rk|pk)_(?:test|live)_[A-Za-z0-9]+"),
+    re.compile(r"\bwhsec_[A-Za-z0-9]+"),
+    re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
+    # Any URL except an API path of Stripe's (/v1/…, /v2/…): Account and login links.
+    re.compile(r"https?://[^\s/\"'<>]+/(?!v[12]/)[^\s\"'<>]*"),
+)
+
+
+class SdkLogFilter(logging.Filter):
+    """Drops the SDK's DEBUG records (request params, response bodies with link URLs and
+    emails) and scrubs keys, emails and non-API URLs from the records it lets through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.INFO:
+            return False
+        message = record.getMessage()
+        for pattern in _SECRET_PATTERNS:
+            message = pattern.sub("[redacted]", message)
+        record.msg, record.args = message, None
+        return True
+
+
+def init_app(app: Flask) -> None:
+    """Keep the SDK's logger above DEBUG and filter what it logs, whatever the root level.
+
+    A filter on the logger itself also holds when a handler or test lowers its level.
+    """
+    sdk_logger = logging.getLogger(SDK_LOGGER)
+    sdk_logger.setLevel(logging.INFO)
+    if not any(isinstance(f, SdkLogFilter) for f in sdk_logger.filters):
+        sdk_logger.addFilter(SdkLogFilter())
+    # `stripe.log = "debug"` would print bodies to stderr, past logging altogether.
+    stripe.log = None
 
 
 def _header(error: stripe.StripeError, name: str) -> str | None:
@@ -120,8 +246,16 @@ def _header(error: stripe.StripeError, name: str) -> str | None:
     return next((str(v) for k, v in headers.items() if k.lower() == name.lower()), None)
 
 
-def _translate(error: stripe.StripeError, action: str) -> StripeGatewayError:
+def _translate(
+    error: stripe.StripeError, action: str, credentials: StripeCredentials
+) -> StripeGatewayError:
     """Map an SDK error to ours; log what support needs (never the key or a URL)."""
+    translated = _translated(error, action)
+    translated.app_level_key = credentials.connection_id is None
+    return translated
+
+
+def _translated(error: stripe.StripeError, action: str) -> StripeGatewayError:
     request_id = getattr(error, "request_id", None)
     status = getattr(error, "http_status", None)
     # The SDK sets `.code` only on some error classes (not PermissionError, which carries
@@ -190,28 +324,40 @@ def _timestamp(value: Any) -> datetime:
 
 
 class StripeGateway:
-    """Stripe operations for one set of credentials."""
+    """Stripe operations for one set of credentials, all within one deadline.
 
-    def __init__(self, credentials: StripeCredentials) -> None:
+    `deadline` (a time.monotonic() value) bounds every call made through this gateway, retries
+    included; by default it is STRIPE_STEP_DEADLINE_SECONDS after the gateway is made.
+    """
+
+    def __init__(self, credentials: StripeCredentials, *, deadline: float | None = None) -> None:
         self.credentials = credentials
+        self.deadline = step_deadline() if deadline is None else deadline
         self._client = _client_for(credentials.api_key)
+
+    @contextmanager
+    def _calling(self, action: str) -> Iterator[None]:
+        """SDK calls inside run within the deadline; their errors come out as ours."""
+        token = _deadline.set(self.deadline)
+        try:
+            yield
+        except stripe.StripeError as error:
+            raise _translate(error, action, self.credentials) from None
+        finally:
+            _deadline.reset(token)
 
     def create_account(self, params: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
         """POST /v1/accounts with a caller-chosen idempotency key (race- and crash-safe)."""
-        try:
+        with self._calling("account create"):
             account = self._client.v1.accounts.create(
                 params=params, options={"idempotency_key": idempotency_key}
             )
-        except stripe.StripeError as error:
-            raise _translate(error, "account create") from None
         return _as_dict(account)
 
     def retrieve_account(self, account_id: str) -> dict[str, Any]:
         """GET /v1/accounts/{id}: the account's current flags and requirements."""
-        try:
+        with self._calling("account retrieve"):
             return _as_dict(self._client.v1.accounts.retrieve(account_id))
-        except stripe.StripeError as error:
-            raise _translate(error, "account retrieve") from None
 
     def find_account_created_since(
         self, since: datetime, *, metadata_key: str, metadata_value: str
@@ -224,21 +370,17 @@ class StripeGateway:
         `since` close to the moment the lost request was sent, so the window stays small.
         """
         params = {"created": {"gte": int(since.timestamp())}, "limit": 100}
-        try:
+        with self._calling("account list"):
             for listed in self._client.v1.accounts.list(params=params).auto_paging_iter():
                 account = _as_dict(listed)
                 if (account.get("metadata") or {}).get(metadata_key) == metadata_value:
                     return account
-        except stripe.StripeError as error:
-            raise _translate(error, "account list") from None
         return None
 
     def retrieve_platform_account(self) -> dict[str, Any]:
         """GET /v1/account: the key's own platform account (verifies a connection's key)."""
-        try:
+        with self._calling("platform account retrieve"):
             return _as_dict(self._client.v1.accounts.retrieve_current())
-        except stripe.StripeError as error:
-            raise _translate(error, "platform account retrieve") from None
 
     def create_account_link(
         self,
@@ -253,7 +395,7 @@ class StripeGateway:
     ) -> AccountLink:
         """Mint a single-use Account Link (v1 default, v2 `/v2/core/account_links`)."""
         collection = {"fields": collection_fields, "future_requirements": future_requirements}
-        try:
+        with self._calling(f"account link ({api}) create"):
             if api == "v2":
                 # On API versions 2026-09-30.endive and later `configurations` is gone from
                 # use_case (sending it fails); the account's configuration decides instead.
@@ -280,14 +422,10 @@ class StripeGateway:
                         "collection_options": collection,
                     }
                 )
-        except stripe.StripeError as error:
-            raise _translate(error, f"account link ({api}) create") from None
         return AccountLink(url=link.url, expires_at=_timestamp(link.expires_at))
 
     def create_login_link(self, account_id: str) -> str:
         """A single-use Express dashboard login URL. Never store or log it."""
-        try:
+        with self._calling("login link create"):
             link = self._client.v1.accounts.login_links.create(account_id)
-        except stripe.StripeError as error:
-            raise _translate(error, "login link create") from None
         return link.url

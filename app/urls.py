@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, url_for
 
+from app.services.onboarding import LinkUrls
+
 
 def external_url(endpoint: str, **values: Any) -> str:
     """The absolute URL of `endpoint`, on `PUBLIC_BASE_URL` when configured."""
@@ -26,9 +28,9 @@ def external_url(endpoint: str, **values: Any) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def onboarding_urls(server_id: str) -> tuple[str, str]:
-    """(refresh_url, return_url) for a resource's Account Links: the resource is in the path."""
-    return (
-        external_url("onboarding.refresh", server_id=server_id),
-        external_url("onboarding.return_", server_id=server_id),
+def onboarding_urls(server_id: str) -> LinkUrls:
+    """Where a resource's Account Links send the person back: the resource is in the path."""
+    return LinkUrls(
+        refresh_url=external_url("onboarding.refresh", server_id=server_id),
+        return_url=external_url("onboarding.return_", server_id=server_id),
     )

@@ -163,6 +163,8 @@ def _connect_demo_resource(server: Server, user_id: str, state: str) -> None:
     server.metadata_ = {**(server.metadata_ or {}), "sandbox_state": state}
     db.session.commit()
     try:
-        connect_or_continue(server.id, user_id=user_id, link_kind="none", actor_label="demo seed")
+        connect_or_continue(
+            server.id, user_id=user_id, urls=None, link_kind="none", actor_label="demo seed"
+        )
     except (OnboardingBlocked, StripeGatewayError) as error:
         click.echo(f"  {server.name}: left unconnected ({error}).")

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.models.base import Base, UTCDateTime, new_id, utcnow
 from app.models.workspaces import Workspace
@@ -61,6 +61,16 @@ class Server(Base):
     payments: Mapped[PaymentsAccount | None] = relationship(  # noqa: F821
         back_populates="server", uselist=False, cascade="all, delete-orphan"
     )
+
+    @validates("status")
+    def _stamp_deployment(self, _key: str, status: str) -> str:
+        """`lastDeployedAt` is set whenever the status becomes `deployed`, whoever sets it.
+
+        The server's lifecycle owns `status` (creation sets `draft`); onboarding never does.
+        """
+        if status == "deployed" and self.status != "deployed":
+            self.last_deployed_at = utcnow()
+        return status
 
     @property
     def project_id(self) -> str:

@@ -2,17 +2,24 @@
 
 A conditional UPDATE claims the creation (one winner, also on PostgreSQL under concurrency),
 the winner creates the account with a deterministic idempotency key, and everyone else waits for
-its commit. A claim left behind by a request that died between Stripe's answer and our commit
-goes stale and is taken over; the retry sends the same key and params, so Stripe replays the
-same account instead of making a second one. Stripe forgets an idempotency key after 24 hours,
-so any attempt that follows an unfinished one (crashed, timed out, failed) first looks for an
-account the earlier one may have made, by the `payments_id` metadata we send. A 5xx Stripe
-stored under the key (it replays it for 24 hours) moves creation to a new key, once a lookup
-shows the failed request made no account.
+its commit. The claim is committed and the connection released before Stripe is called, and the
+account is stored afterwards in a short transaction, so no database connection waits on Stripe.
+
+A claim is a lease: the claimant's Stripe step ends by its deadline (the gateway starts no
+attempt after it and cuts every attempt's timeout to it), so once the deadline and a grace for
+the final commit have passed since the claim, its claimant is provably done with Stripe —
+finished, failed, or dead. Such a claim is taken over; the retry sends the same key and params,
+so Stripe replays the same account instead of making a second one, and a claimant that was
+merely slow finds the account already stored when it commits. Stripe forgets an idempotency key
+after 24 hours, so any attempt that follows an unfinished one (crashed, timed out, failed) first
+looks for an account the earlier one may have made, by the `payments_id` metadata we send. A 5xx
+Stripe stored under the key (it replays it for 24 hours) moves creation to a new key, once a
+lookup shows the failed request made no account.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,15 +33,16 @@ from app.extensions import db
 from app.models import PaymentsAccount, Server, utcnow
 from app.models.payments import CLAIM_CLAIMED, CLAIM_CREATED, CLAIM_NONE
 from app.services import audit
-from app.services.account_sync import apply_account
+from app.services.account_sync import apply_account, locked_payments
 from app.services.onboarding_plan import account_params, idempotency_key_for
 from app.services.stripe_credentials import options_for
-from app.services.stripe_failures import run_guarded
+from app.services.stripe_failures import stripe_step
 from app.stripe_gateway import StripeCredentials, StripeGateway, StripeUnavailable
 
-# A claim older than this is a winner that died between Stripe's answer and our commit. It is
-# well above one create call's worst case (timeout × 3 attempts with the SDK's retries).
-DEFAULT_CLAIM_STALE_SECONDS = 60.0
+log = logging.getLogger(__name__)
+
+# After the claimant's step deadline, the time it may still need to commit what it got.
+CLAIM_COMMIT_GRACE_SECONDS = 5.0
 DEFAULT_CLAIM_WAIT_SECONDS = 10.0
 CLAIM_POLL_SECONDS = 0.1
 # Our clock and Stripe's may differ a little; look this much earlier than the lost request.
@@ -45,8 +53,10 @@ class AccountCreationBusy(Exception):
     """Another request is creating this resource's account and did not finish in time."""
 
 
-def _config_seconds(name: str, default: float) -> float:
-    return float(current_app.config.get(name, default))
+def claim_lease() -> timedelta:
+    """How long a claim proves its claimant may still be working with Stripe."""
+    deadline = float(current_app.config["STRIPE_STEP_DEADLINE_SECONDS"])
+    return timedelta(seconds=deadline + CLAIM_COMMIT_GRACE_SECONDS)
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,16 @@ class Claim:
 
     claimed_at: datetime
     search_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """What one creation attempt sends Stripe, read from the row before the call."""
+
+    payments_id: str
+    params: dict[str, Any]
+    idempotency_key: str
+    generation: int
 
 
 def claim_creation(payments_id: str, inputs: dict[str, str]) -> Claim | None:
@@ -91,9 +111,7 @@ def claim_creation(payments_id: str, inputs: dict[str, str]) -> Claim | None:
     )
     won = fresh.rowcount == 1
     if not won:
-        stale_before = now - timedelta(
-            seconds=_config_seconds("ACCOUNT_CLAIM_STALE_SECONDS", DEFAULT_CLAIM_STALE_SECONDS)
-        )
+        stale_before = now - claim_lease()
         takeover = db.session.execute(
             update(PaymentsAccount)
             .where(
@@ -116,58 +134,99 @@ def claim_creation(payments_id: str, inputs: dict[str, str]) -> Claim | None:
     return Claim(claimed_at=now, search_since=earlier_attempt) if won else None
 
 
-def release_claim(payments: PaymentsAccount) -> None:
+def release_claim(payments: PaymentsAccount, claimed_at: datetime) -> None:
     """After a failed create, let the next click try again at once (same key, same params).
 
+    Only the failed request's own claim is released, never one that took it over.
     `creation_started_at` stays: the failed call may still have made the account.
     """
-    if payments.stripe_account_id is None and payments.account_claim == CLAIM_CLAIMED:
+    if (
+        payments.stripe_account_id is None
+        and payments.account_claim == CLAIM_CLAIMED
+        and payments.claimed_at == claimed_at
+    ):
         payments.account_claim = CLAIM_NONE
         payments.claimed_at = None
 
 
 def _create_account(
-    server: Server,
+    server_id: str,
     credentials: StripeCredentials,
     claim: Claim,
     *,
     user_id: str | None,
     actor_label: str | None,
-) -> None:
+    deadline: float | None,
+) -> bool:
     """Create the Stripe account we hold the claim for (or find the one an earlier attempt
-    made), store it, and commit."""
+    made) and store it; True when this request stored it."""
+    server = db.session.get(Server, server_id)
     payments = server.payments
     db.session.refresh(payments)  # the stored inputs, exactly as a retry would read them
-    account, recovered = _find_or_create(StripeGateway(credentials), server, payments, claim)
-    payments.stripe_account_id = account["id"]
-    payments.connection_id = credentials.connection_id
-    payments.account_claim = CLAIM_CREATED
-    payments.creation_started_at = None
-    apply_account(
-        payments, account, source="connect", actor_user_id=user_id, actor_label=actor_label
+    dashboard = options_for(credentials).get("dashboard", "express")
+    attempt = _Attempt(
+        payments_id=payments.id,
+        params=account_params(server, payments, dashboard),
+        idempotency_key=idempotency_key_for(payments),
+        generation=payments.account_generation,
     )
-    audit.record_on_server(
-        "onboarding.account_recovered" if recovered else "onboarding.account_created",
-        server,
-        actor_user_id=user_id,
-        actor_label=actor_label,
-        details={
-            "stripe_account_id": account["id"],
-            "connection_id": credentials.connection_id,
-            "generation": payments.account_generation,
-        },
-    )
-    db.session.commit()
+    db.session.commit()  # hold no connection while Stripe answers
+    fetched_at = utcnow()
+    with stripe_step(
+        server_id,
+        "account_create",
+        credentials,
+        user_id=user_id,
+        deadline=deadline,
+        on_failure=partial(release_claim, claimed_at=claim.claimed_at),
+    ) as gateway:
+        account, recovered = _find_or_create(gateway, attempt, claim)
+    with locked_payments(attempt.payments_id) as payments:
+        if payments.stripe_account_id is not None:
+            # A request that took over our lapsed claim stored it first (the same account:
+            # same idempotency key, or found by its metadata).
+            if payments.stripe_account_id != account["id"]:
+                log.error(
+                    "payments %s: Stripe gave account %s but %s is stored",
+                    payments.id,
+                    account["id"],
+                    payments.stripe_account_id,
+                )
+            return False
+        payments.stripe_account_id = account["id"]
+        payments.connection_id = credentials.connection_id
+        payments.account_claim = CLAIM_CREATED
+        payments.creation_started_at = None
+        apply_account(
+            payments,
+            account,
+            source="connect",
+            fetched_at=fetched_at,
+            actor_user_id=user_id,
+            actor_label=actor_label,
+        )
+        audit.record_on_server(
+            "onboarding.account_recovered" if recovered else "onboarding.account_created",
+            payments.server,
+            actor_user_id=user_id,
+            actor_label=actor_label,
+            details={
+                "stripe_account_id": account["id"],
+                "connection_id": credentials.connection_id,
+                "generation": payments.account_generation,
+            },
+        )
+    return True
 
 
 def _find_or_create(
-    gateway: StripeGateway, server: Server, payments: PaymentsAccount, claim: Claim
+    gateway: StripeGateway, attempt: _Attempt, claim: Claim
 ) -> tuple[dict[str, Any], bool]:
     """The resource's account, and True when an earlier attempt had made it."""
 
     def find(since: datetime) -> dict[str, Any] | None:
         return gateway.find_account_created_since(
-            since - CLOCK_SKEW, metadata_key="payments_id", metadata_value=payments.id
+            since - CLOCK_SKEW, metadata_key="payments_id", metadata_value=attempt.payments_id
         )
 
     if claim.search_since is not None:
@@ -176,10 +235,10 @@ def _find_or_create(
         found = find(claim.search_since)
         if found is not None:
             return found, True
-    dashboard = options_for(gateway.credentials).get("dashboard", "express")
-    params = account_params(server, payments, dashboard)
     try:
-        return gateway.create_account(params, idempotency_key=idempotency_key_for(payments)), False
+        return gateway.create_account(
+            attempt.params, idempotency_key=attempt.idempotency_key
+        ), False
     except StripeUnavailable as error:
         if not error.replayed:
             raise
@@ -190,52 +249,60 @@ def _find_or_create(
     found = find(claim.search_since or claim.claimed_at)
     if found is not None:
         return found, True
-    payments.account_generation += 1
+    db.session.execute(
+        update(PaymentsAccount)
+        .where(
+            PaymentsAccount.id == attempt.payments_id,
+            PaymentsAccount.account_generation == attempt.generation,
+        )
+        .values(account_generation=attempt.generation + 1)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
-    return gateway.create_account(params, idempotency_key=idempotency_key_for(payments)), False
+    payments = db.session.get(PaymentsAccount, attempt.payments_id)
+    db.session.refresh(payments)
+    key = idempotency_key_for(payments)
+    db.session.commit()  # hold no connection while Stripe answers
+    return gateway.create_account(attempt.params, idempotency_key=key), False
 
 
 def ensure_account(
-    server: Server,
+    server_id: str,
     credentials: StripeCredentials,
     inputs: dict[str, str],
     *,
     user_id: str | None,
     actor_label: str | None,
+    deadline: float | None = None,
 ) -> bool:
     """Make sure the resource has a Stripe account; True when this request stored it
     (created it, or found the one an interrupted attempt made).
 
     Losers of the claim wait for the winner's commit (polling the row) and continue with its
-    account; if the winner gave up, the next round claims again.
+    account; if the winner gave up, or its lease ran out, the next round claims again.
     """
-    payments = server.payments
-    deadline = time.monotonic() + _config_seconds(
-        "ACCOUNT_CLAIM_WAIT_SECONDS", DEFAULT_CLAIM_WAIT_SECONDS
+    payments_id = db.session.scalar(
+        select(PaymentsAccount.id).where(PaymentsAccount.server_id == server_id)
     )
+    wait = float(current_app.config.get("ACCOUNT_CLAIM_WAIT_SECONDS", DEFAULT_CLAIM_WAIT_SECONDS))
+    give_up_at = time.monotonic() + wait
     while True:
-        claim = claim_creation(payments.id, inputs)
+        claim = claim_creation(payments_id, inputs)
         if claim is not None:
-            run_guarded(
-                server.id,
-                "account_create",
-                user_id,
+            return _create_account(
+                server_id,
                 credentials,
-                partial(
-                    _create_account,
-                    server,
-                    credentials,
-                    claim,
-                    user_id=user_id,
-                    actor_label=actor_label,
-                ),
-                cleanup=release_claim,
+                claim,
+                user_id=user_id,
+                actor_label=actor_label,
+                deadline=deadline,
             )
-            return True
-        db.session.refresh(payments)
-        if payments.stripe_account_id is not None:
+        stored = db.session.scalar(
+            select(PaymentsAccount.stripe_account_id).where(PaymentsAccount.id == payments_id)
+        )
+        db.session.commit()  # end the read so the next poll sees the winner's commit
+        if stored is not None:
             return False
-        if time.monotonic() >= deadline:
-            raise AccountCreationBusy(server.id)
-        db.session.rollback()  # end the read so the next poll sees the winner's commit
+        if time.monotonic() >= give_up_at:
+            raise AccountCreationBusy(server_id)
         time.sleep(CLAIM_POLL_SECONDS)

@@ -1,16 +1,34 @@
-"""Persisting what Stripe says about an account, and noticing when the status changes.
+"""Applying what Stripe says about an account: one function, one lock order, one record per change.
 
-Used by every path that learns the account's state — return, Check status, the API's re-sync,
-and webhooks — so they all store the same fields and derive the status the same way.
+Every path that learns an account's state — Connect's create, the return page, Check status, the
+API's `?sync=true`, webhooks, and any sweep to come — fetches the account from Stripe first, with
+no transaction open, and then stores it with `apply_account` inside `locked_payments`, a short
+transaction.
+
+Lock order, followed by every writer of these rows so that PostgreSQL cannot deadlock on them:
+  1. the payments row: `SELECT … FOR UPDATE` on PostgreSQL; on SQLite a write as the
+     transaction's first statement, which takes the database's write lock at once (what
+     `BEGIN IMMEDIATE` does), so the compare below reads the last committed state;
+  2. then anything else: the server and connection rows, new audit and outbox rows.
+
+Inside the lock the stored fields are compared before and after, so when the return page and
+several webhooks apply the same completion at once, exactly one of them sees the change and
+records it (audit row and partner notification); the others find nothing to do. A snapshot
+whose fetch started before the stored one's is older and is not applied.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from app.models import PaymentsAccount, utcnow
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.models import PaymentsAccount
 from app.services import audit, notifications
 from app.services.status import OnboardingState, derive_onboarding_status
 
@@ -20,12 +38,82 @@ REQUIREMENT_LISTS = ("currently_due", "past_due", "eventually_due", "pending_ver
 _DASHBOARD_BY_TYPE = {"express": "express", "standard": "full", "custom": "none"}
 
 
+# What "the stored state changed" means: the derived status and every flag and list we keep.
+TRACKED_FIELDS = (
+    "status",
+    "onboarding_status",
+    "status_reason",
+    "details_submitted",
+    "charges_enabled",
+    "payouts_enabled",
+    "requirements",
+    "disabled_reason",
+    "current_deadline",
+    "dashboard_type",
+    "requirement_collection",
+)
+_LOCKED = "locked_payments_id"
+
+
 @dataclass(frozen=True)
 class StatusChange:
     """The onboarding status before and after applying an account."""
 
     before: OnboardingState
     after: OnboardingState
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What applying one account snapshot did.
+
+    `stored` is False when the snapshot was not written: it is not the resource's account
+    (any more), or a snapshot fetched later is already stored. `changed` says whether a
+    tracked field changed; `status_change` whether the onboarding status did.
+    """
+
+    stored: bool
+    changed: bool = False
+    status_change: StatusChange | None = None
+
+
+@contextmanager
+def locked_payments(payments_id: str) -> Iterator[PaymentsAccount]:
+    """The payments row, locked (step 1 of the lock order) for a short transaction.
+
+    Ends any transaction in progress first, so that this lock is the first one taken; commits
+    when the block ends and rolls back if it raises. Never call Stripe inside the block.
+    """
+    db.session.commit()
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite has no row locks and pysqlite begins lazily: a no-op write takes the
+        # database's write lock now, before the read that the compare relies on.
+        db.session.execute(
+            update(PaymentsAccount)
+            .where(PaymentsAccount.id == payments_id)
+            .values(id=PaymentsAccount.id)
+            .execution_options(synchronize_session=False)
+        )
+    payments = db.session.scalars(
+        select(PaymentsAccount)
+        .where(PaymentsAccount.id == payments_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    db.session.info[_LOCKED] = payments_id
+    try:
+        yield payments
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        db.session.info.pop(_LOCKED, None)
+
+
+def tracked_state(payments: PaymentsAccount) -> tuple:
+    """The stored fields whose change is a change of the account's state."""
+    return tuple(getattr(payments, name) for name in TRACKED_FIELDS)
 
 
 def _requirements(account: dict[str, Any]) -> dict[str, Any]:
@@ -55,14 +143,23 @@ def apply_account(
     account: dict[str, Any],
     *,
     source: str,
+    fetched_at: datetime,
     actor_user_id: str | None = None,
     actor_label: str | None = None,
-) -> StatusChange | None:
-    """Store the account's flags and requirements on `payments`; return the status change.
+) -> Applied:
+    """Store the account's flags and requirements on `payments`, locked by `locked_payments`;
+    record a status change (audit row and partner notification) only if there is one.
 
-    Adds to the current transaction (no commit). `source` says how we learned it (return,
-    check, api, webhook) and goes into the audit trail.
+    `fetched_at` is when the fetch of `account` started; `source` says how we learned it
+    (connect, return, check, api, webhook) and goes into the audit trail. No commit.
     """
+    if db.session.info.get(_LOCKED) != payments.id:
+        raise RuntimeError("apply_account needs the payments row from locked_payments()")
+    if account.get("id") != payments.stripe_account_id or (
+        payments.last_synced_at is not None and fetched_at < payments.last_synced_at
+    ):
+        return Applied(stored=False)
+    before_state = tracked_state(payments)
     before = OnboardingState(payments.onboarding_status, payments.status_reason)
     requirements = account.get("requirements") or {}
     payments.details_submitted = bool(account.get("details_submitted"))
@@ -75,21 +172,25 @@ def apply_account(
     payments.dashboard_type, payments.requirement_collection = _controller(account)
     if account.get("email") and not payments.email:
         payments.email = account["email"]
+    if account.get("country"):
+        # Stripe's word on the country; it can never change for this account.
+        payments.country = str(account["country"]).upper()
     after = derive_onboarding_status(account)
     payments.onboarding_status, payments.status_reason = after.status, after.reason
-    payments.last_synced_at = utcnow()
+    payments.last_synced_at = fetched_at
     payments.last_error = None
     if payments.status == "disconnected":
         payments.status = "active"
-    server = payments.server
-    server.status = "deployed" if after.status == "complete" else "draft"
-    return record_status_change(
+    change = record_status_change(
         payments,
         before,
         after,
         source=source,
         actor_user_id=actor_user_id,
         actor_label=actor_label,
+    )
+    return Applied(
+        stored=True, changed=tracked_state(payments) != before_state, status_change=change
     )
 
 

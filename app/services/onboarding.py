@@ -3,14 +3,17 @@
 The flow (DESIGN.md, "The onboarding flow"): Connect claims the account's creation atomically,
 creates it with a deterministic idempotency key, and mints a single-use Account Link at click
 time. Link URLs are handed to the caller and nowhere else — never stored, logged or audited.
-Every function here owns its transaction; a Stripe failure rolls back what was in flight,
-leaves an audit entry, and re-raises the gateway's exception for the caller to show.
+Every function here owns its transactions and commits before each Stripe step, so no database
+connection waits on Stripe; what Stripe answered is stored afterwards in a short transaction
+(`account_sync`). A Stripe failure rolls back what was in flight, leaves an audit entry, and
+re-raises the gateway's exception for the caller to show (`stripe_step`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -21,7 +24,7 @@ from app.reference import STRIPE_COUNTRIES
 from app.security.permissions import ONBOARD, VIEW, membership, permissions_for_role
 from app.services import audit
 from app.services.account_creation import AccountCreationBusy, ensure_account
-from app.services.account_sync import StatusChange, apply_account
+from app.services.account_sync import StatusChange, apply_account, locked_payments
 from app.services.onboarding_plan import (
     LINK_ONBOARDING,
     NextStep,
@@ -30,19 +33,16 @@ from app.services.onboarding_plan import (
 )
 from app.services.resources import ResourceNotFound
 from app.services.stripe_credentials import choose_credentials, options_for
-from app.services.stripe_failures import clear_key_flag, run_guarded
-from app.stripe_gateway import (
-    AccountLink,
-    StripeCredentials,
-    StripeGateway,
-)
-from app.urls import onboarding_urls
+from app.services.stripe_failures import stripe_step
+from app.stripe_gateway import AccountLink, StripeCredentials, StripeGatewayError, step_deadline
 
 __all__ = [
     "AccountCreationBusy",
     "ConnectResult",
+    "CountryMismatch",
     "DashboardUnavailable",
     "InvalidOnboardingInput",
+    "LinkUrls",
     "NotAPaymentsResource",
     "NothingToRefresh",
     "OnboardingBlocked",
@@ -83,6 +83,17 @@ class InvalidOnboardingInput(ValueError):
         self.fields = fields
 
 
+class CountryMismatch(Exception):
+    """Stripe cannot change an account's country, and another one was asked for."""
+
+    def __init__(self, existing: str, requested: str) -> None:
+        super().__init__(
+            f"The Stripe account's country is {existing}; Stripe cannot change it to {requested}."
+        )
+        self.existing = existing
+        self.requested = requested
+
+
 class RefreshLoop(Exception):
     """Too many refreshes of one resource in a short time: stop instead of bouncing forever."""
 
@@ -93,6 +104,14 @@ class NothingToRefresh(Exception):
 
 class DashboardUnavailable(Exception):
     """The account has no Express dashboard, or has not finished onboarding yet."""
+
+
+class LinkUrls(NamedTuple):
+    """Where Stripe sends the person from an Account Link: built by the caller that knows
+    our routes and the public address (the views), not by this service."""
+
+    refresh_url: str
+    return_url: str
 
 
 @dataclass(frozen=True)
@@ -170,25 +189,31 @@ def _mint_link(
     server: Server,
     credentials: StripeCredentials,
     link_type: str,
+    urls: LinkUrls,
     *,
     user_id: str | None,
     actor_label: str | None,
     action: str,
+    operation: str,
+    deadline: float | None = None,
 ) -> AccountLink:
-    """Mint an Account Link and audit it (type, API, expiry — never the URL). No commit."""
+    """Mint an Account Link and audit it (type, API, expiry — never the URL), and commit."""
     options = options_for(credentials)
     api = options.get("account_links_api", "v1")
-    refresh_url, return_url = onboarding_urls(server.id)
-    link = StripeGateway(credentials).create_account_link(
-        account_id=server.payments.stripe_account_id,
-        link_type=link_type,
-        refresh_url=refresh_url,
-        return_url=return_url,
-        collection_fields=options.get("collection_fields", "currently_due"),
-        future_requirements=options.get("future_requirements", "omit"),
-        api=api,
-    )
-    clear_key_flag(credentials)
+    server_id, account_id = server.id, server.payments.stripe_account_id
+    db.session.commit()  # hold no connection while Stripe answers
+    with stripe_step(
+        server_id, operation, credentials, user_id=user_id, deadline=deadline
+    ) as gateway:
+        link = gateway.create_account_link(
+            account_id=account_id,
+            link_type=link_type,
+            refresh_url=urls.refresh_url,
+            return_url=urls.return_url,
+            collection_fields=options.get("collection_fields", "currently_due"),
+            future_requirements=options.get("future_requirements", "omit"),
+            api=api,
+        )
     audit.record_on_server(
         action,
         server,
@@ -198,43 +223,27 @@ def _mint_link(
             "link_type": link_type,
             "api": api,
             "expires_at": link.expires_at.isoformat(),
-            "stripe_account_id": server.payments.stripe_account_id,
+            "stripe_account_id": account_id,
         },
     )
+    db.session.commit()
     return link
 
 
-def _mint_link_guarded(
-    server: Server,
-    credentials: StripeCredentials,
-    link_type: str,
-    *,
-    user_id: str | None,
-    actor_label: str | None,
-    action: str,
-    operation: str,
-) -> AccountLink:
-    """`_mint_link` with Stripe failures rolled back, audited and re-raised."""
-    return run_guarded(
-        server.id,
-        operation,
-        user_id,
-        credentials,
-        lambda: _mint_link(
-            server,
-            credentials,
-            link_type,
-            user_id=user_id,
-            actor_label=actor_label,
-            action=action,
-        ),
-    )
+def _check_country(payments: PaymentsAccount, inputs: dict[str, str]) -> None:
+    """An existing account keeps its country: asking for another is refused, not ignored."""
+    requested = inputs.get("country")
+    if payments.stripe_account_id is None or requested is None:
+        return
+    if requested.upper() != payments.country.upper():
+        raise CountryMismatch(payments.country.upper(), requested.upper())
 
 
 def connect_or_continue(
     server_id: str,
     *,
     user_id: str,
+    urls: LinkUrls | None,
     country: str | None = None,
     email: str | None = None,
     product_description: str | None = None,
@@ -244,31 +253,49 @@ def connect_or_continue(
     """Create the resource's Stripe account if it has none, then mint the link that is due.
 
     Two Stripe calls on a first connect (create + link), one afterwards (link only: the link
-    type comes from the stored `details_submitted`, no re-fetch). A finished resource gets no
-    link (`next_action` says what it can do instead) and is never sent through onboarding.
+    type comes from the stored `details_submitted`, no re-fetch), all within one deadline. A
+    finished resource gets no link (`next_action` says what it can do instead) and is never
+    sent through onboarding. `urls` may be None only with `link_kind="none"` (mint nothing).
     """
     server = load_resource(server_id, user_id, ONBOARD)
     inputs = _validated_inputs(country, email, product_description)
     credentials = _credentials(server)
+    _check_country(server.payments, inputs)
+    deadline = step_deadline()
     created = False
     if server.payments.stripe_account_id is None:
         created = ensure_account(
-            server, credentials, inputs, user_id=user_id, actor_label=actor_label
+            server.id,
+            credentials,
+            inputs,
+            user_id=user_id,
+            actor_label=actor_label,
+            deadline=deadline,
         )
+        if not created:
+            _check_country(server.payments, inputs)
     payments = server.payments
     step: NextStep = plan_next_step(payments, link_kind)
     link = None
     # link_kind "none": make sure the account exists, mint nothing (e.g. the demo seed).
     if step.link_type is not None and link_kind != "none":
-        link = _mint_link_guarded(
-            server,
-            credentials,
-            step.link_type,
-            user_id=user_id,
-            actor_label=actor_label,
-            action="onboarding.link_minted",
-            operation="account_link",
-        )
+        if urls is None:
+            raise TypeError("connect_or_continue needs the link URLs to mint a link")
+        try:
+            link = _mint_link(
+                server,
+                credentials,
+                step.link_type,
+                urls,
+                user_id=user_id,
+                actor_label=actor_label,
+                action="onboarding.link_minted",
+                operation="account_link",
+                deadline=deadline,
+            )
+        except StripeGatewayError as error:
+            error.account_created = created
+            raise
     db.session.commit()
     return ConnectResult(
         server=server,
@@ -288,11 +315,12 @@ def sync_status(server_id: str, *, user_id: str, source: str) -> StatusChange | 
     Used by the return route (`source="return"`): Stripe sends people back both when they
     finish and when they leave early, with no state in the URL, so returning proves nothing
     until the account itself says so. Also Check status (`"check"`) and the API (`"api"`).
+    The account is fetched with no transaction open, then applied under the payments lock.
     """
     server = load_resource(server_id, user_id, VIEW)
-    payments = server.payments
+    payments_id, account_id = server.payments.id, server.payments.stripe_account_id
     action = "onboarding.returned" if source == "return" else "onboarding.status_checked"
-    if payments.stripe_account_id is None:
+    if account_id is None:
         audit.record_on_server(
             action,
             server,
@@ -302,14 +330,17 @@ def sync_status(server_id: str, *, user_id: str, source: str) -> StatusChange | 
         db.session.commit()
         return None
     credentials = _credentials(server)
-
-    def work() -> StatusChange | None:
-        account = StripeGateway(credentials).retrieve_account(payments.stripe_account_id)
-        clear_key_flag(credentials)
-        change = apply_account(payments, account, source=source, actor_user_id=user_id)
+    db.session.commit()  # hold no connection while Stripe answers
+    fetched_at = utcnow()
+    with stripe_step(server_id, f"sync_{source}", credentials, user_id=user_id) as gateway:
+        account = gateway.retrieve_account(account_id)
+    with locked_payments(payments_id) as payments:
+        applied = apply_account(
+            payments, account, source=source, fetched_at=fetched_at, actor_user_id=user_id
+        )
         audit.record_on_server(
             action,
-            server,
+            payments.server,
             actor_user_id=user_id,
             details={
                 "source": source,
@@ -317,10 +348,7 @@ def sync_status(server_id: str, *, user_id: str, source: str) -> StatusChange | 
                 "reason": payments.status_reason,
             },
         )
-        db.session.commit()
-        return change
-
-    return run_guarded(server.id, f"sync_{source}", user_id, credentials, work)
+    return applied.status_change
 
 
 def _recent_refreshes(server_id: str) -> int:
@@ -339,7 +367,7 @@ def _recent_refreshes(server_id: str) -> int:
     )
 
 
-def refresh_link(server_id: str, *, user_id: str) -> AccountLink:
+def refresh_link(server_id: str, *, user_id: str, urls: LinkUrls) -> AccountLink:
     """A new link of the same kind for an expired or used one (Stripe's `refresh_url`).
 
     The loop guard counts this resource's recent refreshes in the audit trail (shared by every
@@ -358,17 +386,16 @@ def refresh_link(server_id: str, *, user_id: str) -> AccountLink:
         db.session.commit()
         raise RefreshLoop(server_id)
     credentials = _credentials(server)
-    link = _mint_link_guarded(
+    return _mint_link(
         server,
         credentials,
         step.link_type or LINK_ONBOARDING,
+        urls,
         user_id=user_id,
         actor_label=None,
         action="onboarding.refreshed",
         operation="account_link_refresh",
     )
-    db.session.commit()
-    return link
 
 
 def dashboard_link(server_id: str, *, user_id: str) -> str:
@@ -382,16 +409,10 @@ def dashboard_link(server_id: str, *, user_id: str) -> str:
     ):
         raise DashboardUnavailable(server_id)
     credentials = _credentials(server)
-
-    def work() -> str:
-        url = StripeGateway(credentials).create_login_link(payments.stripe_account_id)
-        clear_key_flag(credentials)
-        audit.record_on_server(
-            "onboarding.dashboard_opened",
-            server,
-            actor_user_id=user_id,
-        )
-        db.session.commit()
-        return url
-
-    return run_guarded(server.id, "login_link", user_id, credentials, work)
+    account_id = payments.stripe_account_id
+    db.session.commit()  # hold no connection while Stripe answers
+    with stripe_step(server_id, "login_link", credentials, user_id=user_id) as gateway:
+        url = gateway.create_login_link(account_id)
+    audit.record_on_server("onboarding.dashboard_opened", server, actor_user_id=user_id)
+    db.session.commit()
+    return url

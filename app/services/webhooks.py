@@ -6,11 +6,12 @@ Stripe delivers at least once, out of order, and retries failures for three days
 - the event id is inserted into `webhook_events` in the SAME transaction as the change it causes;
   a duplicate (even a concurrent one) hits the primary key and is acknowledged without applying;
 - `account.updated` / `capability.updated` only tell us *that* the account changed: we re-fetch
-  the account and store what Stripe says now, so an old event can never write old state. An event
-  strictly older than the newest one applied is acknowledged without even asking Stripe;
-- the resource row is locked while we fetch and apply, so two events for one account (Stripe
-  sends `account.updated` and `capability.updated` together) apply one after the other and the
-  status change — and its partner notification — is recorded once;
+  the account (with no transaction open) and store what Stripe says now, so an old event can
+  never write old state. An event strictly older than the newest one applied is acknowledged
+  without even asking Stripe;
+- the fetched account is applied through `account_sync` under the payments row's lock, the same
+  way as the return page and Check status, so when several events and the return page carry one
+  change at once, the status change — and its partner notification — is recorded once;
 - anything that fails rolls the whole transaction back and answers 500, so Stripe's retry
   applies the event later.
 
@@ -23,24 +24,29 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import PaymentsAccount, StripeConnection, WebhookEvent, utcnow
 from app.models.payments import CLAIM_NONE, empty_requirements
 from app.security.crypto import SecretUnreadable, decrypt_secret
 from app.services import audit
-from app.services.account_sync import apply_account, record_status_change
+from app.services.account_sync import (
+    apply_account,
+    locked_payments,
+    record_status_change,
+    tracked_state,
+)
 from app.services.status import OnboardingState
 from app.services.stripe_credentials import app_level_credentials, credentials_from_connection
+from app.services.stripe_failures import stripe_step
 from app.stripe_gateway import (
     StripeAccountNotFound,
     StripeCredentials,
-    StripeGateway,
     WebhookSignatureInvalid,
     mode_of_key,
     verify_webhook,
@@ -51,21 +57,6 @@ log = logging.getLogger(__name__)
 ACCOUNT_CHANGED = ("account.updated", "capability.updated")
 DEAUTHORIZED = "account.application.deauthorized"
 HANDLED_TYPES = (*ACCOUNT_CHANGED, DEAUTHORIZED)
-
-# What "something changed" means for the `webhook.applied` audit entry.
-_TRACKED_FIELDS = (
-    "status",
-    "onboarding_status",
-    "status_reason",
-    "details_submitted",
-    "charges_enabled",
-    "payouts_enabled",
-    "requirements",
-    "disabled_reason",
-    "current_deadline",
-    "dashboard_type",
-    "requirement_collection",
-)
 
 
 class WebhookRejected(Exception):
@@ -187,8 +178,23 @@ def _credentials(endpoint: _Endpoint) -> StripeCredentials:
     return credentials
 
 
-def _snapshot(payments: PaymentsAccount) -> tuple:
-    return tuple(getattr(payments, name) for name in _TRACKED_FIELDS)
+def _is_recorded(event_id: str) -> bool:
+    return db.session.scalar(select(WebhookEvent.id).where(WebhookEvent.id == event_id)) is not None
+
+
+def _fetch_account(
+    endpoint: _Endpoint, payments: PaymentsAccount, account_id: str
+) -> dict[str, Any] | None:
+    """The account as Stripe has it now, fetched with no transaction open; None when the key
+    can no longer see it (a retry would not help; a deauthorization arrives as its own event)."""
+    credentials = _credentials(endpoint)
+    server_id = payments.server_id
+    db.session.commit()  # hold no connection while Stripe answers
+    try:
+        with stripe_step(server_id, "webhook_fetch", credentials, user_id=None) as gateway:
+            return gateway.retrieve_account(account_id)
+    except StripeAccountNotFound:
+        return None
 
 
 def _apply_event(endpoint: _Endpoint, event: dict[str, Any]) -> WebhookOutcome:
@@ -208,65 +214,76 @@ def _apply_event(endpoint: _Endpoint, event: dict[str, Any]) -> WebhookOutcome:
     found = _owned_account(endpoint, account_id)
     if found is None:
         return _ignore(endpoint, event, "no resource of this endpoint holds the account")
+    if _is_recorded(event_id):
+        return _duplicate(endpoint, event)
+    created = int(event.get("created") or 0)
+    account = fetched_at = None
+    if event_type in ACCOUNT_CHANGED and not _older_than_applied(found, created):
+        fetched_at = utcnow()
+        account = _fetch_account(endpoint, found, account_id)
 
-    db.session.add(
-        WebhookEvent(
-            id=event_id,
-            connection_id=endpoint.connection.id if endpoint.connection else None,
-            type=event_type,
-            account_id=account_id,
+    with locked_payments(found.id) as payments:
+        # Events for one account apply one at a time under this lock, so this check also
+        # catches a duplicate delivered concurrently.
+        if _is_recorded(event_id):
+            return _duplicate(endpoint, event)
+        db.session.add(
+            WebhookEvent(
+                id=event_id,
+                connection_id=endpoint.connection.id if endpoint.connection else None,
+                type=event_type,
+                account_id=account_id,
+            )
         )
+        result = _apply_locked(payments, event, account, fetched_at)
+        if result == "applied":
+            audit.record_on_server(
+                "webhook.applied",
+                payments.server,
+                actor_label="stripe",
+                details={"event": event_id, "type": event_type},
+            )
+        _touch(endpoint)
+    log.info("webhook %s (%s) on %s: %s", event_id, event_type, endpoint.label, result)
+    return WebhookOutcome(result, event_id, event_type)
+
+
+def _older_than_applied(payments: PaymentsAccount, created: int) -> bool:
+    """We already fetched the account after a newer event; this one has nothing new."""
+    return payments.last_event_created is not None and created < payments.last_event_created
+
+
+def _apply_locked(
+    payments: PaymentsAccount,
+    event: dict[str, Any],
+    account: dict[str, Any] | None,
+    fetched_at: datetime | None,
+) -> str:
+    """Apply a recorded event to the locked payments row: applied | unchanged | stale |
+    ignored."""
+    if payments.stripe_account_id != event.get("account"):
+        return "ignored"
+    if event["type"] == DEAUTHORIZED:
+        before = tracked_state(payments)
+        _deauthorize(payments, event["account"], event["id"])
+        return "applied" if tracked_state(payments) != before else "unchanged"
+    created = int(event.get("created") or 0)
+    if _older_than_applied(payments, created):
+        return "stale"
+    if account is None:
+        return "ignored"
+    applied = apply_account(
+        payments, account, source="webhook", fetched_at=fetched_at, actor_label="stripe"
     )
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        log.info("webhook %s on %s: duplicate delivery acknowledged", event_id, endpoint.label)
-        return WebhookOutcome("duplicate", event_id, event_type)
-
-    # Lock the resource (PostgreSQL) for the fetch-and-apply; SQLite already holds its write
-    # lock since the insert above.
-    payments = db.session.scalars(
-        select(PaymentsAccount)
-        .where(PaymentsAccount.id == found.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    if payments.stripe_account_id != account_id:
-        return _finish(endpoint, event, "ignored")
-    before = _snapshot(payments)
-    if event_type == DEAUTHORIZED:
-        _deauthorize(payments, account_id, event_id)
-    else:
-        created = int(event.get("created") or 0)
-        if payments.last_event_created is not None and created < payments.last_event_created:
-            # We already fetched the account after a newer event; this one has nothing new.
-            return _finish(endpoint, event, "stale")
-        gateway = StripeGateway(_credentials(endpoint))
-        try:
-            account = gateway.retrieve_account(account_id)
-        except StripeAccountNotFound:
-            # The key can no longer see the account; a retry would not help. Deauthorization,
-            # if that is what happened, arrives as its own event.
-            return _finish(endpoint, event, "ignored")
-        apply_account(payments, account, source="webhook", actor_label="stripe")
-        payments.last_event_created = max(created, payments.last_event_created or 0)
-    if _snapshot(payments) == before:
-        return _finish(endpoint, event, "unchanged")
-    audit.record_on_server(
-        "webhook.applied",
-        payments.server,
-        actor_label="stripe",
-        details={"event": event_id, "type": event_type},
-    )
-    return _finish(endpoint, event, "applied")
+    payments.last_event_created = max(created, payments.last_event_created or 0)
+    if not applied.stored:
+        return "stale"  # a fetch that started later is stored already
+    return "applied" if applied.changed else "unchanged"
 
 
-def _finish(endpoint: _Endpoint, event: dict[str, Any], result: str) -> WebhookOutcome:
-    _touch(endpoint)
-    db.session.commit()
-    log.info("webhook %s (%s) on %s: %s", event["id"], event["type"], endpoint.label, result)
-    return WebhookOutcome(result, event["id"], event["type"])
+def _duplicate(endpoint: _Endpoint, event: dict[str, Any]) -> WebhookOutcome:
+    log.info("webhook %s on %s: duplicate delivery acknowledged", event["id"], endpoint.label)
+    return WebhookOutcome("duplicate", event["id"], event["type"])
 
 
 def _deauthorize(payments: PaymentsAccount, account_id: str, event_id: str) -> None:
@@ -286,7 +303,6 @@ def _deauthorize(payments: PaymentsAccount, account_id: str, event_id: str) -> N
     payments.current_deadline = None
     payments.last_event_created = None
     payments.last_synced_at = utcnow()
-    payments.server.status = "draft"
     after = OnboardingState("not_started", "disconnected")
     audit.record_on_server(
         "webhook.deauthorized",

@@ -31,6 +31,7 @@ from app.stripe_gateway import (
     StripeRequestRejected,
     StripeUnavailable,
 )
+from app.urls import onboarding_urls
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
 csrf.exempt(bp)
@@ -133,6 +134,7 @@ def connect_account(server_id: str):
     result = onboarding.connect_or_continue(
         server_id,
         user_id=g.api_user_id,
+        urls=onboarding_urls(server_id),
         country=wanted.country,
         email=wanted.email,
         product_description=wanted.product_description,
@@ -195,6 +197,11 @@ def _invalid_for_stripe(error: onboarding.InvalidOnboardingInput) -> Response:
     return json_error(422, "validation_failed", "Some fields are invalid.", error.fields)
 
 
+@bp.errorhandler(onboarding.CountryMismatch)
+def _country_mismatch(error: onboarding.CountryMismatch) -> Response:
+    return json_error(409, "country_mismatch", str(error))
+
+
 @bp.errorhandler(onboarding.AccountCreationBusy)
 def _busy(_error: Exception) -> Response:
     return _retry_later(
@@ -214,7 +221,14 @@ def _stripe_unavailable(_error: Exception) -> Response:
 
 
 @bp.errorhandler(StripeKeyRejected)
-def _stripe_key_rejected(_error: Exception) -> Response:
+def _stripe_key_rejected(error: StripeKeyRejected) -> Response:
+    if error.app_level_key:
+        return json_error(
+            502,
+            "stripe_key_rejected",
+            "Stripe rejected the app-level API key (STRIPE_SECRET_KEY). The app's administrator "
+            "must update it.",
+        )
     return json_error(
         502,
         "stripe_key_rejected",

@@ -39,6 +39,7 @@ from app.stripe_gateway import (
     StripeUnavailable,
     mode_of_key,
 )
+from app.urls import onboarding_urls
 
 bp = Blueprint("onboarding", __name__)
 
@@ -68,7 +69,9 @@ def _detail(server_id: str) -> Response:
 def connect(server_id: str):
     """Connect with Stripe / Continue onboarding / Update details: 303 to a fresh link."""
     link_kind = "update" if request.form.get("link_kind") == "update" else "auto"
-    result = onboarding.connect_or_continue(server_id, user_id=current_user.id, link_kind=link_kind)
+    result = onboarding.connect_or_continue(
+        server_id, user_id=current_user.id, urls=onboarding_urls(server_id), link_kind=link_kind
+    )
     if result.link is None:
         flash(NEXT_ACTION_MESSAGES[result.next_action], "info")
         return _detail(server_id)
@@ -89,7 +92,9 @@ def return_(server_id: str):
 def refresh(server_id: str):
     """Stripe's refresh_url (link expired or used): mint a new one and go straight back."""
     try:
-        link = onboarding.refresh_link(server_id, user_id=current_user.id)
+        link = onboarding.refresh_link(
+            server_id, user_id=current_user.id, urls=onboarding_urls(server_id)
+        )
     except onboarding.NothingToRefresh:
         flash("Onboarding is already complete; there is no link to renew.", "info")
         return _detail(server_id)
@@ -271,11 +276,24 @@ def no_dashboard(error: Exception) -> Response:
 def stripe_failed(error: StripeGatewayError) -> Response:
     """Stripe failed: a clear page, nothing changed, and a way to try again."""
     if isinstance(error, StripeUnavailable):
+        outcome = (
+            "Your Stripe account was created; only the onboarding link is missing."
+            if error.account_created
+            else "Nothing was changed."
+        )
         return _problem(
             503,
             "Stripe is unavailable, try again",
-            "We couldn't reach Stripe just now. Nothing was changed. Try again in a moment.",
+            f"We couldn't reach Stripe just now. {outcome} Try again in a moment.",
             retry=_retry_for_endpoint(),
+            request_id=error.request_id,
+        )
+    if isinstance(error, StripeKeyRejected) and error.app_level_key:
+        return _problem(
+            502,
+            "The app's Stripe key was rejected — the app's administrator must update it",
+            "Stripe refused the app-level API key (STRIPE_SECRET_KEY) this resource onboards "
+            "with. The app's administrator must set a valid key; then try again.",
             request_id=error.request_id,
         )
     if isinstance(error, StripeKeyRejected):

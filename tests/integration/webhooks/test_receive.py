@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, Notification, WebhookEvent
+from app.models import AuditEvent, Notification, StripeConnection, WebhookEvent
+from app.services.stripe_failures import KEY_REJECTED_REASON
 from tests.integration.webhooks.conftest import (
     APP_SECRET,
     CONNECTION_SECRET,
@@ -309,3 +310,34 @@ def test_the_dashboard_shows_disconnected_after_deauthorization(
     auth.login(res.owner.email)
     page = client.get(f"/payments/{res.server_id}").get_data(as_text=True)
     assert "Disconnected" in page
+
+
+def test_a_fetch_that_works_clears_a_rejected_key_flag(app, connect, sandbox, post_event):
+    res = connect()
+    with app.app_context():
+        connection = db.session.get(StripeConnection, res.connection_id)
+        connection.attention_reason = KEY_REJECTED_REASON
+        db.session.commit()
+    sandbox.force_account_state(res.account_id, "complete")
+
+    response = post_event(
+        res.webhook_path, stripe_event("account.updated", res.account_id), CONNECTION_SECRET
+    )
+
+    assert response.get_json()["result"] == "applied"
+    assert connection_row(app, res.connection_id).attention_reason is None
+
+
+def test_a_rejected_key_during_the_fetch_flags_the_connection_and_stripe_retries(
+    app, connect, sandbox, post_event
+):
+    res = connect()
+    sandbox.revoke_key(res.api_key)
+
+    response = post_event(
+        res.webhook_path, stripe_event("account.updated", res.account_id), CONNECTION_SECRET
+    )
+
+    assert response.status_code == 500
+    assert connection_row(app, res.connection_id).attention_reason == KEY_REJECTED_REASON
+    assert count(app, WebhookEvent) == 0

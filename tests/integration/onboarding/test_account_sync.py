@@ -1,0 +1,82 @@
+"""`apply_account`: only under the payments lock, never older over newer, one record per change."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import AuditEvent, PaymentsAccount, utcnow
+from app.services.account_sync import apply_account, locked_payments
+from tests.conftest import PLATFORM_KEY
+from tests.integration.onboarding.test_connect import connect
+
+
+@pytest.fixture
+def onboarded(auth, signed_in, sandbox, stored):
+    """A resource after its first Connect: (payments id, account id)."""
+    connect(auth, signed_in.server.id)
+    payments = stored(signed_in.server.id)
+    return payments.id, payments.stripe_account_id
+
+
+def complete_account(sandbox, account_id: str) -> dict:
+    """The account, finished, as `GET /v1/accounts/{id}` answers it."""
+    sandbox.force_account_state(account_id, "complete")
+    client = sandbox.stripe_client(PLATFORM_KEY)
+    return client.v1.accounts.retrieve(account_id).to_dict()
+
+
+def changes_recorded() -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == "onboarding.status_changed")
+    )
+
+
+def test_apply_account_refuses_a_row_that_is_not_locked(app, onboarded, sandbox):
+    payments_id, account_id = onboarded
+    account = complete_account(sandbox, account_id)
+    with app.app_context():
+        payments = db.session.get(PaymentsAccount, payments_id)
+        with pytest.raises(RuntimeError):
+            apply_account(payments, account, source="check", fetched_at=utcnow())
+        db.session.remove()
+
+
+def test_a_snapshot_fetched_before_the_stored_one_is_not_applied(app, onboarded, sandbox):
+    payments_id, account_id = onboarded
+    complete = complete_account(sandbox, account_id)
+    with app.app_context():
+        before = changes_recorded()
+        fetched_later = utcnow()
+        with locked_payments(payments_id) as payments:
+            first = apply_account(payments, complete, source="check", fetched_at=fetched_later)
+        stale = {**complete, "details_submitted": False, "charges_enabled": False}
+        with locked_payments(payments_id) as payments:
+            second = apply_account(
+                payments, stale, source="webhook", fetched_at=fetched_later - timedelta(seconds=1)
+            )
+        with locked_payments(payments_id) as payments:
+            again = apply_account(payments, complete, source="return", fetched_at=utcnow())
+
+        assert (first.stored, first.status_change is not None) == (True, True)
+        assert (second.stored, second.changed) == (False, False)
+        assert (again.stored, again.changed, again.status_change) == (True, False, None)
+        assert db.session.get(PaymentsAccount, payments_id).onboarding_status == "complete"
+        assert changes_recorded() == before + 1
+        db.session.remove()
+
+
+def test_a_snapshot_of_another_account_is_not_applied(app, onboarded, sandbox):
+    payments_id, account_id = onboarded
+    other = {**complete_account(sandbox, account_id), "id": "acct_notThisOne"}
+    with app.app_context(), locked_payments(payments_id) as payments:
+        applied = apply_account(payments, other, source="check", fetched_at=utcnow())
+        assert not applied.stored
+        assert payments.onboarding_status != "complete"
+    with app.app_context():
+        db.session.remove()
