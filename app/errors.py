@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, request
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from sqlalchemy import exc as sa_exc
@@ -113,7 +113,10 @@ def render_error(status: int, message: str | None = None, code: str | None = Non
         return renderer(status, code or default_code, message or default_message, None)
     message = message or default_message
     try:
-        html = render_template("errors/error.html", status=status, message=message)
+        # Straight from the environment, skipping context processors: Flask-Login's would load
+        # the signed-in user from the database that may be what just failed.
+        template = current_app.jinja_env.get_template("errors/error.html")
+        html = template.render(status=status, message=message)
     except Exception:
         # Last resort, so the client still gets our headers rather than the server's bare page.
         log.exception("the error page itself failed to render")
