@@ -14,10 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
+from app.models import Notification, PaymentsAccount
+from app.services import connections, notifications
+from app.services.status import COMPLETE, NOT_STARTED
+from stripe_sandbox import platform_account_id
+
+CONNECTION_KEY = "sk_test_hardeningConnectionKey000000000001"
 
 # What a second app (a worker or another web process) needs from the test app's config.
 SIBLING_SETTINGS = (
@@ -204,3 +211,45 @@ def outage_app(app) -> Iterator[tuple[Any, Any]]:
             moved.rename(folder)
 
     yield app, cut_off
+
+
+@pytest.fixture
+def queue_notifications(app, factory, partner):
+    """`queue(count, endpoint=partner.url)`: a connection to `endpoint` with `count` due rows."""
+
+    def queue(count: int, endpoint: str | None = None) -> list[str]:
+        owner = factory.user()
+        workspace = factory.workspace(owner)
+        server = factory.resource(workspace)
+        with app.app_context():
+            connection, _secret = connections.create_connection(
+                workspace.id,
+                actor_user_id=None,
+                verify=False,
+                name="Partner",
+                stripe_account_id=platform_account_id(CONNECTION_KEY),
+                api_key=CONNECTION_KEY,
+                webhook_secret="whsec_hardeningSigningSecret0000000001",  # noqa: S106
+                partner_endpoint=endpoint or partner.url,
+            )
+            payments = db.session.get(PaymentsAccount, server.payments.id)
+            payments.connection_id = connection.id
+            ids = [
+                notifications.enqueue_status_change(
+                    payments, NOT_STARTED, COMPLETE, source="test"
+                ).id
+                for _ in range(count)
+            ]
+            db.session.commit()
+            db.session.remove()
+        return ids
+
+    return queue
+
+
+def stored_notifications(app) -> list[Notification]:
+    """Every notification, detached, in id order."""
+    with app.app_context():
+        rows = list(db.session.scalars(select(Notification).order_by(Notification.id)))
+        db.session.expunge_all()
+        return rows
