@@ -93,3 +93,26 @@ def test_a_broken_session_still_gets_the_styled_500_page(failing_app, factory):
     assert response.headers["Content-Security-Policy"]
     with failing_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_with_the_database_gone_the_apis_answer_503_in_their_family_shape(factory, outage_app):
+    from app.security.jwt_tokens import mint_jwt
+    from app.services.api_tokens import create_token
+
+    web, cut_off = outage_app
+    owner = factory.user("owner@example.com")
+    workspace = factory.workspace(owner, "Acme")
+    with web.app_context():
+        jwt_token = mint_jwt(owner.id)
+        api_token = create_token(owner.id, "ci").secret
+        db.session.remove()
+    client = web.test_client()
+    with cut_off():
+        v1 = client.get("/v1/servers", headers={"Authorization": f"Bearer {api_token}"})
+        web_v1 = client.get(
+            f"/web/v1/workspaces/{workspace.id}/stripe/connections",
+            headers={"Authorization": f"Bearer {jwt_token}"},
+        )
+    assert v1.status_code == 503 and v1.is_json
+    assert web_v1.status_code == 503 and web_v1.is_json
+    assert "Retry-After" in v1.headers and "Retry-After" in web_v1.headers

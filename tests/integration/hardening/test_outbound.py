@@ -190,3 +190,10 @@ def test_a_closed_port_is_could_not_connect(app, queue_notifications):
     deliver_all(app)
     [row] = stored_notifications(app)
     assert row.last_error == "Could not connect"
+
+
+def test_a_tls_failure_is_said_in_plain_words(app, partner, queue_notifications):
+    queue_notifications(1, endpoint=partner.url.replace("http://", "https://"))
+    deliver_all(app)
+    [row] = stored_notifications(app)
+    assert row.last_error == "Could not connect securely (TLS failed)"
