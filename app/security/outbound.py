@@ -35,6 +35,7 @@ NAT64 = ipaddress.ip_network("64:ff9b::/96")
 REFUSED_PRIVATE = "Refused: the address is on a private network"
 REFUSED_UNRESOLVED = "Could not find the partner's host name"
 COULD_NOT_CONNECT = "Could not connect"
+REFUSED_PORT = "Refused: the port is not valid"
 
 
 class OutboundRefused(Exception):
@@ -129,7 +130,7 @@ def endpoint_refusal(url: str) -> str | None:
     except OutboundRefused as refused:
         return str(refused)
     except ValueError:  # a port outside 0-65535
-        return "Refused: the port is not valid"
+        return REFUSED_PORT
     return None
 
 
@@ -140,8 +141,8 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float) -> O
         address = vetted_address(host, port)
     except OutboundRefused as refused:
         return OutboundResult(None, str(refused))
-    except ValueError:
-        return OutboundResult(None, "Refused: the port is not valid")
+    except ValueError:  # a port outside 0-65535
+        return OutboundResult(None, REFUSED_PORT)
     parts = urlsplit(url)
     # `netloc` without credentials (refused when saved) is exactly the Host the URL names.
     host_header = parts.netloc.rsplit("@", 1)[-1]

@@ -10,6 +10,8 @@ from app import create_app
 from app.errors import database_unavailable
 from app.extensions import db
 from app.models import User
+from app.security.jwt_tokens import mint_jwt
+from app.services.api_tokens import create_token
 from tests.conftest import AuthActions
 from tests.integration.hardening.conftest import SIBLING_SETTINGS
 
@@ -96,9 +98,6 @@ def test_a_broken_session_still_gets_the_styled_500_page(failing_app, factory):
 
 
 def test_with_the_database_gone_the_apis_answer_503_in_their_family_shape(factory, outage_app):
-    from app.security.jwt_tokens import mint_jwt
-    from app.services.api_tokens import create_token
-
     web, cut_off = outage_app
     owner = factory.user("owner@example.com")
     workspace = factory.workspace(owner, "Acme")

@@ -10,11 +10,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+from app import create_app
 from app.cli.notifications import run_worker
+from app.config import UnsafeConfigError
 from app.extensions import db
 from app.models import Notification, utcnow
 from app.services import notifications
-from tests.integration.hardening.conftest import stored_notifications
+from tests.integration.hardening.conftest import SIBLING_SETTINGS, stored_notifications
 
 
 def start_workers(app, count: int) -> tuple[threading.Event, list[threading.Thread], list]:
@@ -128,10 +130,6 @@ def test_the_worker_waits_out_a_database_outage_and_delivers_afterwards(
 
 @pytest.mark.parametrize(("lease", "timeout"), [(10.0, 5.0), (5.0, 5.0)])
 def test_a_lease_shorter_than_two_timeouts_is_refused_at_start_up(app, lease, timeout):
-    from app import create_app
-    from app.config import UnsafeConfigError
-    from tests.integration.hardening.conftest import SIBLING_SETTINGS
-
     settings = {key: app.config[key] for key in SIBLING_SETTINGS}
     settings.update(NOTIFICATION_LEASE_SECONDS=lease, NOTIFICATION_TIMEOUT_SECONDS=timeout)
     with pytest.raises(UnsafeConfigError, match="NOTIFICATION_LEASE_SECONDS"):

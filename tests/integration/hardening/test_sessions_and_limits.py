@@ -13,6 +13,7 @@ from app import create_app
 from app.config import UnsafeConfigError
 from app.extensions import db
 from app.models import utcnow
+from app.security.jwt_tokens import mint_jwt
 from tests.conftest import AuthActions
 from tests.integration.hardening.conftest import SIBLING_SETTINGS
 from tests.integration.onboarding.test_connect import connect
@@ -205,8 +206,6 @@ def test_jwt_times_must_be_numbers(app, client, factory, claims):
 
 
 def test_a_jwt_with_numeric_times_still_works(app, client, factory):
-    from app.security.jwt_tokens import mint_jwt
-
     owner = factory.user("owner@example.com")
     workspace = factory.workspace(owner, "Acme")
     with app.app_context():
