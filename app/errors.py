@@ -3,7 +3,7 @@
 API families register a renderer for their URL prefix (`register_api_family`), so routing errors
 (404, 405) raised before any blueprint runs still answer in that family's shape.
 
-Error pages never touch the database: the failure being reported may be the database itself
+A 5xx page never touches the database: the failure being reported may be the database itself
 (down, restarting, a deadlock that poisoned the session). Every unexpected error first rolls the
 session back, and an unreachable database answers 503 with `Retry-After` (`database_unavailable`
 is the one test of that, shared with the API families and the notification worker).
@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from sqlalchemy import exc as sa_exc
@@ -72,6 +72,11 @@ def json_error(status: int, code: str, message: str, fields: dict | None = None)
     return response
 
 
+def is_api_request() -> bool:
+    """Whether the request's path belongs to an API family (which validates its own input)."""
+    return any(request.path.startswith(prefix) for prefix, _renderer in _API_FAMILIES)
+
+
 def _api_renderer() -> ApiRenderer | None:
     for prefix, renderer in _API_FAMILIES:
         if request.path.startswith(prefix):
@@ -112,16 +117,31 @@ def render_error(status: int, message: str | None = None, code: str | None = Non
     if renderer is not None:
         return renderer(status, code or default_code, message or default_message, None)
     message = message or default_message
+    return Response(_error_page(status, message), status=status, mimetype="text/html")
+
+
+def _error_page(status: int, message: str) -> str:
+    """The error page; with the signed-in header (it queries) only for a 4xx.
+
+    A 4xx is an answer we chose while the database works, and the header keeps the person's
+    navigation and Sign out. A 5xx may be the database failing: that page is rendered straight
+    from the environment, skipping context processors (Flask-Login's would load the user).
+    """
+    if status < 500:
+        try:
+            return render_template(
+                "errors/error.html", status=status, message=message, account_menu=True
+            )
+        except Exception as error:  # the database broke after all: fall back to the plain page
+            log.warning("error page without the account menu: %s", type(error).__name__)
+            rollback_session()
     try:
-        # Straight from the environment, skipping context processors: Flask-Login's would load
-        # the signed-in user from the database that may be what just failed.
         template = current_app.jinja_env.get_template("errors/error.html")
-        html = template.render(status=status, message=message)
+        return template.render(status=status, message=message, account_menu=False)
     except Exception:
         # Last resort, so the client still gets our headers rather than the server's bare page.
         log.exception("the error page itself failed to render")
-        html = f"<!doctype html><title>{status}</title><h1>{escape(message)}</h1>"
-    return Response(html, status=status, mimetype="text/html")
+        return f"<!doctype html><title>{status}</title><h1>{escape(message)}</h1>"
 
 
 def database_unavailable_response() -> Response:

@@ -7,8 +7,10 @@ kind of input:
 - every Flask-WTF form in the app derives from `AppForm`, which gives each text field an inline
   error for control characters before any other validation runs, so the person sees which field
   to fix (tab, line feed and carriage return stay allowed: text areas need them);
-- URL paths and query strings are not typed into a form: a control character there answers 404
-  (no route or id has one) or 400, before any view or query runs.
+- URL paths and query strings are not typed into a form: a control character in a path answers
+  404 (no route or id has one), and in a page's query string 400, before any view or query
+  runs. The JSON API families check their own query parameters, answering their documented
+  validation error.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import re
 
 from flask import Flask, abort, request
 from flask_wtf import FlaskForm
+
+from app.errors import is_api_request
 
 # C0 controls except tab, line feed and carriage return; DEL; the C1 controls.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -56,6 +60,8 @@ def init_app(app: Flask) -> None:
     def refuse_control_characters_in_urls() -> None:
         if has_control_characters(request.path):
             abort(404)
+        if is_api_request():  # its input models answer the family's documented 422
+            return
         for key, value in request.args.items(multi=True):
             if has_control_characters(key) or has_control_characters(value):
                 abort(400)

@@ -115,3 +115,19 @@ def test_with_the_database_gone_the_apis_answer_503_in_their_family_shape(factor
     assert v1.status_code == 503 and v1.is_json
     assert web_v1.status_code == 503 and web_v1.is_json
     assert "Retry-After" in v1.headers and "Retry-After" in web_v1.headers
+
+
+def test_a_4xx_page_keeps_the_account_menu_and_still_renders_without_the_database(
+    factory, outage_app
+):
+    web, cut_off = outage_app
+    owner = factory.user("owner@example.com")
+    client = web.test_client()
+    AuthActions(client).login(owner.email)
+    assert "Sign out" in client.get("/no-such-page").get_data(as_text=True)
+
+    with cut_off():
+        response = client.get("/no-such-page")
+    assert response.status_code == 404  # not a 500 from the header's failed query
+    html = response.get_data(as_text=True)
+    assert "We couldn" in html and "Sign out" not in html
