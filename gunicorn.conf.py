@@ -6,10 +6,13 @@ and with synchronous workers those waits starve every other page (STRIPE_NOTES.m
 
 import os
 
+from app.config import DEFAULT_WEB_CONCURRENCY
+
 wsgi_app = "app:create_app()"
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 worker_class = "gthread"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# The app reads the same variable: with several workers, memory:// rate limits are refused.
+workers = int(os.environ.get("WEB_CONCURRENCY", DEFAULT_WEB_CONCURRENCY))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = 30
 graceful_timeout = 20

@@ -67,10 +67,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    """Security headers (CSP and friends) on every response."""
-    from app.security import headers
+    """Security headers (CSP, HSTS and friends) on every response; hostile URLs stop early."""
+    from app.security import headers, input
 
     headers.init_app(app)
+    input.init_app(app)
 
 
 def register_errors(app: Flask) -> None:

@@ -6,11 +6,13 @@ Nothing here is read at import time by the rest of the app; `load_config` runs i
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from flask import Flask
@@ -18,6 +20,10 @@ from flask import Flask
 
 class UnsafeConfigError(RuntimeError):
     """Raised when production would start with development secrets."""
+
+
+# gunicorn's default worker count; one process per worker, each with its own memory.
+DEFAULT_WEB_CONCURRENCY = 2
 
 
 class DefaultConfig:
@@ -44,6 +50,11 @@ class DefaultConfig:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
+    # Per account, whatever the address: many addresses cannot share one account's guesses.
+    LOGIN_ACCOUNT_RATE_LIMIT = "20 per hour"
+    # gunicorn's worker processes (gunicorn.conf.py reads the same variable and default).
+    WEB_CONCURRENCY = DEFAULT_WEB_CONCURRENCY
+    HSTS_MAX_AGE_SECONDS = 365 * 24 * 3600
     CHECK_STATUS_RATE_LIMIT = "6 per minute"
     API_RATE_LIMIT = "120 per minute"
 
@@ -67,7 +78,9 @@ class DefaultConfig:
     REFRESH_LOOP_WINDOW_SECONDS = 120  # ... within this window trip the loop guard
 
     # Where Stripe and partners reach us; links we mint use it when set (behind a proxy).
+    # Required in production, where it also fills TRUSTED_HOSTS when that is not set.
     PUBLIC_BASE_URL: str | None = None
+    TRUSTED_HOSTS: list[str] | None = None
     PROXY_FIX_HOPS = 0
 
     JWT_SECRET: str | None = None
@@ -76,6 +89,11 @@ class DefaultConfig:
 
     NOTIFICATION_MAX_ATTEMPTS = 8
     NOTIFICATION_TIMEOUT_SECONDS = 5.0
+    # A claimed notification is this worker's for this long: longer than any delivery can take
+    # (name resolution plus the timeout), so a live worker never loses the row it is sending.
+    NOTIFICATION_LEASE_SECONDS = 30.0
+    # Networks partner endpoints may be on although they are not public (CIDRs, e.g. 10.0.0.0/8).
+    OUTBOUND_ALLOWED_NETWORKS: list[str] = []
     MAX_WEBHOOK_BYTES = 256 * 1024
     MAX_CONTENT_LENGTH = 1024 * 1024
     DASHBOARD_PAGE_SIZE = 20
@@ -99,7 +117,9 @@ ENV_NUMBERS = {
     "STRIPE_TIMEOUT_SECONDS": float,
     "STRIPE_STEP_DEADLINE_SECONDS": float,
     "PROXY_FIX_HOPS": int,
+    "WEB_CONCURRENCY": int,
 }
+ENV_LISTS = ("STRIPE_REDIRECT_ORIGINS", "OUTBOUND_ALLOWED_NETWORKS", "TRUSTED_HOSTS")
 
 
 def _from_environment() -> dict[str, Any]:
@@ -114,8 +134,9 @@ def _from_environment() -> dict[str, Any]:
         found["ENCRYPTION_KEYS"] = [
             k.strip() for k in os.environ["ENCRYPTION_KEYS"].split(",") if k.strip()
         ]
-    if os.environ.get("STRIPE_REDIRECT_ORIGINS"):
-        found["STRIPE_REDIRECT_ORIGINS"] = os.environ["STRIPE_REDIRECT_ORIGINS"].split(",")
+    for key in ENV_LISTS:
+        if os.environ.get(key):
+            found[key] = [item.strip() for item in os.environ[key].split(",") if item.strip()]
     return found
 
 
@@ -174,6 +195,55 @@ def check_production_config(config: dict[str, Any]) -> None:
                 "Refusing to start in production: ENCRYPTION_KEYS holds an invalid Fernet key "
                 "(make one with `flask secrets new-key`)."
             ) from None
+    if not config.get("PUBLIC_BASE_URL"):
+        raise UnsafeConfigError(
+            "Refusing to start in production: set PUBLIC_BASE_URL (where people and Stripe "
+            "reach this app), so no request's Host header can steer the links we mint."
+        )
+    if config["RATELIMIT_STORAGE_URI"].startswith("memory://") and (
+        int(config["WEB_CONCURRENCY"]) > 1
+    ):
+        raise UnsafeConfigError(
+            "Refusing to start in production: RATELIMIT_STORAGE_URI=memory:// gives each of the "
+            f"{config['WEB_CONCURRENCY']} worker processes its own limits; use redis:// "
+            "(or WEB_CONCURRENCY=1)."
+        )
+
+
+def check_outbound_networks(config: dict[str, Any]) -> None:
+    """Refuse an allow-list entry that is not a network, naming it."""
+    for cidr in config["OUTBOUND_ALLOWED_NETWORKS"]:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            raise UnsafeConfigError(
+                f"OUTBOUND_ALLOWED_NETWORKS holds {cidr!r}, which is not a network such as "
+                "10.0.0.0/8."
+            ) from None
+
+
+def check_notification_lease(config: dict[str, Any]) -> None:
+    """A lease no longer than two delivery timeouts could expire while its worker still sends."""
+    lease = float(config["NOTIFICATION_LEASE_SECONDS"])
+    timeout = float(config["NOTIFICATION_TIMEOUT_SECONDS"])
+    if lease <= 2 * timeout:
+        raise UnsafeConfigError(
+            f"NOTIFICATION_LEASE_SECONDS={lease:g} must exceed twice "
+            f"NOTIFICATION_TIMEOUT_SECONDS={timeout:g}, or a slow partner gets rows twice."
+        )
+
+
+def trusted_hosts(config: dict[str, Any]) -> list[str] | None:
+    """The Host names requests may carry: as set, else PUBLIC_BASE_URL's host in production.
+
+    Werkzeug answers any other Host with 400 (Flask's TRUSTED_HOSTS), so a forged Host can
+    never reach a link we build from the request.
+    """
+    if config.get("TRUSTED_HOSTS"):
+        return list(config["TRUSTED_HOSTS"])
+    if config["APP_ENV"] == "production":
+        return [urlsplit(config["PUBLIC_BASE_URL"]).hostname or ""]
+    return None
 
 
 # Settings with a fixed set of values: a typo must stop the app, not silently change behaviour.
@@ -204,10 +274,23 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config.update(test_config)
 
     check_choices(app.config)
+    check_outbound_networks(app.config)
+    check_notification_lease(app.config)
     env = app.config["APP_ENV"]
     if env == "production":
         check_production_config(app.config)
-        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
+        # `__Host-` cookies are only accepted when Secure, for path /, with no Domain: a
+        # sibling subdomain can then neither set nor overwrite them (RFC 6265bis §4.1.3.2).
+        app.config.update(
+            SESSION_COOKIE_SECURE=True,
+            REMEMBER_COOKIE_SECURE=True,
+            SESSION_COOKIE_NAME="__Host-session",
+            REMEMBER_COOKIE_NAME="__Host-remember_token",
+            SESSION_COOKIE_DOMAIN=None,
+            SESSION_COOKIE_PATH="/",
+            REMEMBER_COOKIE_DOMAIN=None,
+            REMEMBER_COOKIE_PATH="/",
+        )
     else:
         dev = _development_secrets(Path(app.instance_path))
         for key, value in dev.items():
@@ -220,3 +303,4 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     if env == "testing":
         app.config.update(SESSION_COOKIE_SECURE=False, REMEMBER_COOKIE_SECURE=False)
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)

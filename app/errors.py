@@ -2,6 +2,11 @@
 
 API families register a renderer for their URL prefix (`register_api_family`), so routing errors
 (404, 405) raised before any blueprint runs still answer in that family's shape.
+
+A 5xx page never touches the database: the failure being reported may be the database itself
+(down, restarting, a deadlock that poisoned the session). Every unexpected error first rolls the
+session back, and an unreachable database answers 503 with `Retry-After` (`database_unavailable`
+is the one test of that, shared with the API families and the notification worker).
 """
 
 from __future__ import annotations
@@ -9,9 +14,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
+
+from app.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +40,9 @@ MESSAGES: dict[int, tuple[str, str]] = {
     502: ("stripe_error", "Stripe could not complete the request."),
     503: ("unavailable", "A service we depend on is unavailable. Please try again shortly."),
 }
+
+DATABASE_UNAVAILABLE = "The database is unavailable for a moment. Please try again shortly."
+RETRY_AFTER_SECONDS = 5
 
 ApiRenderer = Callable[[int, str, str, dict | None], Response]
 _API_FAMILIES: list[tuple[str, ApiRenderer]] = []
@@ -60,6 +72,11 @@ def json_error(status: int, code: str, message: str, fields: dict | None = None)
     return response
 
 
+def is_api_request() -> bool:
+    """Whether the request's path belongs to an API family (which validates its own input)."""
+    return any(request.path.startswith(prefix) for prefix, _renderer in _API_FAMILIES)
+
+
 def _api_renderer() -> ApiRenderer | None:
     for prefix, renderer in _API_FAMILIES:
         if request.path.startswith(prefix):
@@ -73,14 +90,65 @@ def _api_renderer() -> ApiRenderer | None:
     return None
 
 
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database cannot answer right now, so a retry may work.
+
+    Covers a server that is down or restarting (OperationalError: connection refused, server
+    closed the connection, SQLite unable to open its file), a connection the driver invalidated,
+    and a pool with no connection free in time.
+    """
+    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        return True
+    return isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated
+
+
+def rollback_session() -> None:
+    """Roll the request's session back so nothing after a failure reuses a broken transaction."""
+    try:
+        db.session.rollback()
+    except Exception as error:  # the connection itself is gone; the teardown discards it
+        log.warning("rollback after an error failed: %s", type(error).__name__)
+
+
 def render_error(status: int, message: str | None = None, code: str | None = None) -> Response:
     """Answer an error the way this client wants it."""
     default_code, default_message = MESSAGES.get(status, ("error", "Something went wrong."))
     renderer = _api_renderer()
     if renderer is not None:
         return renderer(status, code or default_code, message or default_message, None)
-    html = render_template("errors/error.html", status=status, message=message or default_message)
-    return Response(html, status=status, mimetype="text/html")
+    message = message or default_message
+    return Response(_error_page(status, message), status=status, mimetype="text/html")
+
+
+def _error_page(status: int, message: str) -> str:
+    """The error page; with the signed-in header (it queries) only for a 4xx.
+
+    A 4xx is an answer we chose while the database works, and the header keeps the person's
+    navigation and Sign out. A 5xx may be the database failing: that page is rendered straight
+    from the environment, skipping context processors (Flask-Login's would load the user).
+    """
+    if status < 500:
+        try:
+            return render_template(
+                "errors/error.html", status=status, message=message, account_menu=True
+            )
+        except Exception as error:  # the database broke after all: fall back to the plain page
+            log.warning("error page without the account menu: %s", type(error).__name__)
+            rollback_session()
+    try:
+        template = current_app.jinja_env.get_template("errors/error.html")
+        return template.render(status=status, message=message, account_menu=False)
+    except Exception:
+        # Last resort, so the client still gets our headers rather than the server's bare page.
+        log.exception("the error page itself failed to render")
+        return f"<!doctype html><title>{status}</title><h1>{escape(message)}</h1>"
+
+
+def database_unavailable_response() -> Response:
+    """503 with a retry hint, in the client's format."""
+    response = render_error(503, DATABASE_UNAVAILABLE, "database_unavailable")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def init_app(app: Flask) -> None:
@@ -109,6 +177,15 @@ def init_app(app: Flask) -> None:
     def unhandled(error: Exception) -> Response:
         if isinstance(error, HTTPException):
             return http_error(error)
+        rollback_session()
+        if database_unavailable(error):
+            log.warning(
+                "database unavailable on %s %s: %s",
+                request.method,
+                request.path,
+                type(error).__name__,
+            )
+            return database_unavailable_response()
         log.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(500)
 

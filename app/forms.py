@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.reference import CURRENCIES, STRIPE_COUNTRIES
+from app.security.input import AppForm
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     """Email and password sign-in."""
 
     email = EmailField(
@@ -26,7 +26,7 @@ class LoginForm(FlaskForm):
     remember = BooleanField("Keep me signed in for 30 days")
 
 
-class PaymentsResourceForm(FlaskForm):
+class PaymentsResourceForm(AppForm):
     """A new payments resource in one of the workspaces the user manages."""
 
     workspace_id = SelectField("Workspace", validators=[DataRequired("Choose a workspace.")])

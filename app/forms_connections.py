@@ -8,13 +8,14 @@ form re-shown with errors never echoes a key back into the page.
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField, SubmitField, TextAreaField
+
+from app.security.input import AppForm
 
 SECRET_INPUT = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}
 
 
-class ConnectionForm(FlaskForm):
+class ConnectionForm(AppForm):
     """Add a Stripe connection: every seed 004 field."""
 
     name = StringField("Name", render_kw={"maxlength": 100})

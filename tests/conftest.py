@@ -78,6 +78,8 @@ def app(tmp_path_factory, sandbox_server):
             "STRIPE_SECRET_KEY": PLATFORM_KEY,
             "STRIPE_WEBHOOK_SECRET": "whsec_appLevelTestSecret000000000000",
             "STRIPE_TIMEOUT_SECONDS": 3.0,
+            # Partner receivers in tests listen on loopback, which SSRF rules refuse by default.
+            "OUTBOUND_ALLOWED_NETWORKS": ["127.0.0.0/8"],
             "SERVER_NAME": None,
         }
     )

@@ -1,4 +1,4 @@
-"""Security headers on every response, including a CSP with no inline scripts."""
+"""Security headers on every response: a CSP with no inline scripts, and HSTS in production."""
 
 from __future__ import annotations
 
@@ -48,4 +48,10 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if response.mimetype == "text/html":
             response.headers.setdefault("Cache-Control", "no-store")
+        if current_app.config["APP_ENV"] == "production":
+            # Browsers then refuse plain http to us for a year, even for a first typed URL.
+            response.headers.setdefault(
+                "Strict-Transport-Security",
+                f"max-age={current_app.config['HSTS_MAX_AGE_SECONDS']}; includeSubDomains",
+            )
         return response

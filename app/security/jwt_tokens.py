@@ -29,6 +29,10 @@ def mint_jwt(user_id: str, ttl_seconds: int | None = None) -> str:
     return jwt.encode(claims, current_app.config["JWT_SECRET"], algorithm=ALGORITHM)
 
 
+def _numeric_date(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def user_from_jwt(token: str) -> User:
     """The active user the token speaks for, or JwtRejected (the reason is for logs only)."""
     try:
@@ -41,6 +45,11 @@ def user_from_jwt(token: str) -> User:
         )
     except jwt.PyJWTError as error:
         raise JwtRejected(type(error).__name__) from None
+    # RFC 7519 §4.1.4/§4.1.6: NumericDate. PyJWT accepts any string int() can read ("9999999999"),
+    # which would let a hand-made token carry a time no issuer of ours ever wrote.
+    for claim in ("exp", "iat"):
+        if not _numeric_date(claims[claim]):
+            raise JwtRejected(f"{claim} is not a number")
     subject = claims.get("sub")
     user = db.session.get(User, subject) if isinstance(subject, str) else None
     if user is None or not user.active:

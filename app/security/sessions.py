@@ -3,6 +3,9 @@
 Flask's cookie sessions are stateless: a copied cookie keeps working after sign-out. Each sign-in
 therefore opens a `LoginSession` row and the cookie carries only its random id; signing out (or
 deactivating the user) deletes the rows, and every cookie naming them stops working at once.
+
+Signing in also renews the CSRF secret: a token minted for the anonymous page (perhaps on an
+attacker's visit that planted it) is worth nothing in the signed-in session that follows.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g, session
 from flask_login import login_user, logout_user
 from sqlalchemy import delete
 
@@ -55,7 +58,15 @@ def start_session(user: User, *, remember: bool) -> None:
     db.session.add(row)
     db.session.commit()
     user.login_session_id = row.id
+    renew_csrf_secret()
     login_user(user, remember=remember, duration=lifetime)
+
+
+def renew_csrf_secret() -> None:
+    """Forget this browser's CSRF secret; Flask-WTF mints a new one for the next form."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    session.pop(field, None)
+    g.pop(field, None)
 
 
 def end_session(user: User) -> None:

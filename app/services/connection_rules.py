@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
+from app.security import outbound
 from app.stripe_gateway import mode_of_key
 
 NAME_MAX = 100
@@ -72,6 +73,11 @@ def _endpoint_error(url: str) -> str | None:
                 local = False
         if not (local and current_app.config["APP_ENV"] in ("development", "testing")):
             return "Use an https:// URL (plain http is only allowed for localhost in development)."
+    if refusal := outbound.endpoint_refusal(url):
+        return (
+            f"{refusal}: partner endpoints must be reachable on the internet "
+            "(an operator can allow a network with OUTBOUND_ALLOWED_NETWORKS)."
+        )
     return None
 
 

@@ -4,11 +4,18 @@ The row is added in the same transaction as the status change it reports, so the
 roll back together: a crash after the commit leaves a `pending` row that a worker delivers later,
 and nothing is sent for a change that never committed (the transactional-outbox pattern).
 
-Workers claim due rows with a short lease (`locked_until`). On PostgreSQL the claim also uses
+A worker claims ONE due row at a time under a lease (`locked_until`) longer than a delivery can
+take (`NOTIFICATION_LEASE_SECONDS`, checked against the timeout at start-up), so a live worker
+never loses the row it is sending, however slow the partner. On PostgreSQL the claim also uses
 `FOR UPDATE SKIP LOCKED`, so parallel workers never wait on, or take, each other's rows; on SQLite
-the single conditional UPDATE is atomic because writes are serialised. A worker that dies mid-way
-leaves its lease to expire, and the row is claimed again: delivery is at-least-once, and the
-receiver de-duplicates by `X-Connect-Event-Id`.
+the single conditional UPDATE is atomic because writes are serialised. The outcome is recorded
+with a compare-and-set on the lease: a worker whose lease was taken over records nothing and
+counts the loss. A worker that dies mid-way leaves its lease to expire and the row is claimed
+again: delivery is at-least-once, always with the same `X-Connect-Event-Id`, which the receiver
+de-duplicates by.
+
+Deliveries go through `app.security.outbound`, which refuses private addresses (SSRF) and
+describes every outcome in plain words; those words are what the connection page shows.
 """
 
 from __future__ import annotations
@@ -23,7 +30,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import requests
 from flask import current_app
 from sqlalchemy import or_, select, update
 
@@ -31,6 +37,7 @@ from app.extensions import db
 from app.models import Notification, PaymentsAccount, StripeConnection, utcnow
 from app.models.base import new_id
 from app.models.notifications import DELIVERED, FAILED, PENDING
+from app.security import outbound
 from app.security.crypto import SecretUnreadable, decrypt_secret
 from app.security.permissions import MANAGE, membership, permissions_for_role
 from app.serializers import isoformat, serialize_payments, serialize_server
@@ -79,10 +86,12 @@ class DeliveryReport:
     delivered: int = 0
     retrying: int = 0
     failed: int = 0
+    # Sent, but the lease had been taken over, so the outcome was not recorded.
+    lost: int = 0
 
     @property
     def claimed(self) -> int:
-        return self.delivered + self.retrying + self.failed
+        return self.delivered + self.retrying + self.failed + self.lost
 
 
 # Enqueueing ----------------------------------------------------------------------------------
@@ -155,23 +164,29 @@ def backoff_seconds(attempts: int, rng: Callable[[], float] = random.random) -> 
 
 
 def _lease_seconds() -> float:
-    # Longer than one delivery can take, so a live worker never loses its row mid-request.
-    return max(30.0, 4 * float(current_app.config["NOTIFICATION_TIMEOUT_SECONDS"]))
+    return float(current_app.config["NOTIFICATION_LEASE_SECONDS"])
 
 
 # Claiming and delivering ---------------------------------------------------------------------
 
+LOST = "lost"
+NO_SECRET = "Not sent: the connection has no readable signing secret"  # noqa: S105
 
-def claim_due(*, limit: int = 10, now: datetime | None = None) -> list[Claim]:
-    """Lease up to `limit` due notifications to this worker, and commit the lease."""
+
+def claim_next(*, now: datetime | None = None) -> Claim | None:
+    """Lease the next due notification to this worker and commit the lease; None when idle.
+
+    One row per claim: a batch under one lease is what let a slow partner's last rows expire
+    while they waited their turn, and another worker send them again.
+    """
     now = now or utcnow()
     lease_until = now + timedelta(seconds=_lease_seconds())
     free = or_(Notification.locked_until.is_(None), Notification.locked_until < now)
     due = (
         select(Notification.id)
         .where(Notification.status == PENDING, Notification.next_attempt_at <= now, free)
-        .order_by(Notification.next_attempt_at)
-        .limit(limit)
+        .order_by(Notification.next_attempt_at, Notification.id)
+        .limit(1)
         # Rendered on PostgreSQL only; SQLite serialises writers instead.
         .with_for_update(skip_locked=True)
     )
@@ -181,33 +196,21 @@ def claim_due(*, limit: int = 10, now: datetime | None = None) -> list[Claim]:
         .values(locked_until=lease_until)
         .returning(Notification.id)
         .execution_options(synchronize_session=False)
-    ).all()
+    ).first()
     db.session.commit()
-    return [Claim(notification_id, lease_until) for notification_id in claimed]
-
-
-def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
-    """POST and return (status code, error); never raises, never logs the secret."""
-    timeout = float(current_app.config["NOTIFICATION_TIMEOUT_SECONDS"])
-    try:
-        # No redirects: a partner's 3xx is not an acknowledgement, and following it could send
-        # the signed body somewhere nobody configured.
-        response = requests.post(
-            url, data=body, headers=headers, timeout=timeout, allow_redirects=False
-        )
-    except requests.RequestException as error:
-        return None, type(error).__name__
-    response.close()
-    if 200 <= response.status_code < 300:
-        return response.status_code, None
-    return response.status_code, f"HTTP {response.status_code}"
+    return Claim(claimed, lease_until) if claimed else None
 
 
 def deliver(claim: Claim, *, now: datetime | None = None) -> str:
-    """Send one claimed notification; record the outcome if the lease is still ours."""
+    """Send one claimed notification; record the outcome if the lease is still ours.
+
+    Answers DELIVERED, PENDING (will retry), FAILED (out of attempts) or LOST (the lease was
+    taken over before we could record the outcome).
+    """
     notification = db.session.get(Notification, claim.notification_id)
-    if notification is None:
-        return FAILED
+    if notification is None:  # deleted with its connection meanwhile
+        db.session.commit()
+        return LOST
     connection = db.session.get(StripeConnection, notification.connection_id)
     body = encode_body(notification.payload)
     attempts = notification.attempts + 1
@@ -218,61 +221,66 @@ def deliver(claim: Claim, *, now: datetime | None = None) -> str:
             secret = decrypt_secret(connection.notification_secret_ciphertext)
         except SecretUnreadable:
             secret = None
+    event_type = notification.event_type
     # End the read transaction before network I/O: no snapshot or lock is held while we wait.
     db.session.commit()
     if secret is None:
-        status_code, error = None, "The connection has no readable signing secret."
+        result = outbound.OutboundResult(None, NO_SECRET)
     else:
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "connect-onboarding-notifications/1",
             SIGNATURE_HEADER: signature_header(body, secret, int(time.time())),
             EVENT_ID_HEADER: claim.notification_id,
-            EVENT_TYPE_HEADER: notification.event_type,
+            EVENT_TYPE_HEADER: event_type,
         }
-        status_code, error = _post(url, body, headers)
+        timeout = float(current_app.config["NOTIFICATION_TIMEOUT_SECONDS"])
+        result = outbound.post(url, body, headers, timeout=timeout)
     now = now or utcnow()
     max_attempts = int(current_app.config["NOTIFICATION_MAX_ATTEMPTS"])
-    if error is None:
+    if result.ok:
         values = {"status": DELIVERED, "delivered_at": now, "last_error": None}
         outcome = DELIVERED
     elif attempts >= max_attempts:
-        values = {"status": FAILED, "last_error": error[:_ERROR_LIMIT]}
+        values = {"status": FAILED, "last_error": result.words[:_ERROR_LIMIT]}
         outcome = FAILED
     else:
         delay = timedelta(seconds=backoff_seconds(attempts))
-        values = {"next_attempt_at": now + delay, "last_error": error[:_ERROR_LIMIT]}
+        values = {"next_attempt_at": now + delay, "last_error": result.words[:_ERROR_LIMIT]}
         outcome = PENDING
     # Compare-and-set on our lease: a worker whose lease expired must not overwrite the
     # outcome recorded by the worker that re-claimed the row.
-    result = db.session.execute(
+    recorded = db.session.execute(
         update(Notification)
         .where(
             Notification.id == claim.notification_id,
             Notification.locked_until == claim.lease_until,
         )
-        .values(attempts=attempts, last_status_code=status_code, locked_until=None, **values)
+        .values(attempts=attempts, last_status_code=result.status_code, locked_until=None, **values)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    if result.rowcount != 1:
-        log.warning("notification %s: lease lost before the outcome was recorded", claim)
-    log.info(
-        "notification %s attempt %d: %s (%s)",
-        claim.notification_id,
-        attempts,
-        outcome,
-        status_code or error,
-    )
+    if recorded.rowcount != 1:
+        log.warning(
+            "notification %s attempt %d: lease lost before the outcome (%s) was recorded",
+            claim.notification_id,
+            attempts,
+            result.words,
+        )
+        return LOST
+    log.info("notification %s attempt %d: %s", claim.notification_id, attempts, result.words)
     return outcome
 
 
 def deliver_due(*, limit: int = 10, now: datetime | None = None) -> DeliveryReport:
-    """One pass of the worker: claim what is due and deliver it."""
-    counts = {DELIVERED: 0, PENDING: 0, FAILED: 0}
-    for claim in claim_due(limit=limit, now=now):
+    """One pass of the worker: claim and deliver due notifications, one at a time, up to `limit`."""
+    counts = {DELIVERED: 0, PENDING: 0, FAILED: 0, LOST: 0}
+    for _ in range(limit):
+        claim = claim_next(now=now)
+        if claim is None:
+            break
         counts[deliver(claim, now=now)] += 1
-    return DeliveryReport(counts[DELIVERED], counts[PENDING], counts[FAILED])
+    return DeliveryReport(counts[DELIVERED], counts[PENDING], counts[FAILED], counts[LOST])
 
 
 # For the connection page ---------------------------------------------------------------------

@@ -351,7 +351,8 @@ def sync_status(server_id: str, *, user_id: str, source: str) -> StatusChange | 
     return applied.status_change
 
 
-def _recent_refreshes(server_id: str) -> int:
+def _recent_refreshes(server_id: str, user_id: str) -> int:
+    """This person's recent refreshes of this resource: one person's loop locks out no one else."""
     window = timedelta(seconds=float(current_app.config["REFRESH_LOOP_WINDOW_SECONDS"]))
     return (
         db.session.scalar(
@@ -359,6 +360,7 @@ def _recent_refreshes(server_id: str) -> int:
             .select_from(AuditEvent)
             .where(
                 AuditEvent.subject_id == server_id,
+                AuditEvent.actor_user_id == user_id,
                 AuditEvent.action == "onboarding.refreshed",
                 AuditEvent.created_at >= utcnow() - window,
             )
@@ -370,14 +372,15 @@ def _recent_refreshes(server_id: str) -> int:
 def refresh_link(server_id: str, *, user_id: str, urls: LinkUrls) -> AccountLink:
     """A new link of the same kind for an expired or used one (Stripe's `refresh_url`).
 
-    The loop guard counts this resource's recent refreshes in the audit trail (shared by every
-    process): a link that keeps bouncing straight back would otherwise redirect forever.
+    The loop guard counts this person's recent refreshes of this resource in the audit trail
+    (shared by every process): a link that keeps bouncing straight back would otherwise
+    redirect forever.
     """
     server = load_resource(server_id, user_id, ONBOARD)
     step = refresh_step(server.payments)
     if step.link_type is None or server.payments.stripe_account_id is None:
         raise NothingToRefresh(server_id)
-    if _recent_refreshes(server.id) >= int(current_app.config["REFRESH_LOOP_LIMIT"]):
+    if _recent_refreshes(server.id, user_id) >= int(current_app.config["REFRESH_LOOP_LIMIT"]):
         audit.record_on_server(
             "onboarding.refresh_loop_stopped",
             server,

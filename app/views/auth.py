@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import hashlib
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from app.extensions import limiter
@@ -21,8 +32,29 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _login_account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _login_account_key() -> str:
+    """The account a sign-in tries, hashed: the limit holds however many addresses try it."""
+    email = request.form.get("email", "").strip().lower()
+    return "login-account:" + hashlib.sha256(email.encode(errors="replace")).hexdigest()
+
+
+def _failed_sign_in(response: Response) -> bool:
+    return response.status_code == 401
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+# Only failed attempts count against the account, so its owner's own sign-ins never lock it.
+@limiter.limit(
+    _login_account_limit,
+    key_func=_login_account_key,
+    methods=["POST"],
+    deduct_when=_failed_sign_in,
+)
 def login():
     """Show the sign-in form; on success go to a safe `next`."""
     target = safe_next(request.args.get("next"))

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from app.security.api_tokens import stash_for_display, take_stashed_for_display
+from app.security.input import AppForm
 from app.services import api_tokens
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
 
-class ApiTokenForm(FlaskForm):
+class ApiTokenForm(AppForm):
     """A name for a new API token."""
 
     name = StringField(

@@ -41,6 +41,8 @@ def test_production_with_real_secrets_marks_cookies_secure():
             "ENCRYPTION_KEYS": [Fernet.generate_key().decode()],
             "JWT_SECRET": "y" * 40,
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "PUBLIC_BASE_URL": "https://onboarding.example.com",
+            "WEB_CONCURRENCY": 1,
         }
     )
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]

@@ -31,6 +31,7 @@ def test_gunicorn_serves_the_app_in_production_mode(tmp_path):
         "JWT_SECRET": "j" * 48,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
         "BIND": f"127.0.0.1:{port}",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
         "WEB_CONCURRENCY": "1",
         "FLASK_APP": "app",
     }

@@ -103,7 +103,8 @@ def test_a_failed_attempt_is_retried_later_not_at_once(app, changed, webhook_rec
     assert deliver_due(app, now=start).retrying == 1
     [notification] = stored(app)
     assert notification.status == "pending" and notification.attempts == 1
-    assert notification.last_status_code == 500 and notification.last_error == "HTTP 500"
+    assert notification.last_status_code == 500
+    assert notification.last_error == "The partner answered 500 Internal Server Error"
     wait = (notification.next_attempt_at - start).total_seconds()
     assert 24 <= wait <= 36
     assert deliver_due(app, now=start + timedelta(seconds=10)).claimed == 0
@@ -168,11 +169,11 @@ def test_a_crashed_worker_loses_nothing_its_lease_expires_and_another_delivers(
 ):
     start = utcnow()
     with app.app_context():
-        claims = notifications.claim_due(now=start)  # …and the worker dies here
+        claim = notifications.claim_next(now=start)  # …and the worker dies here
         db.session.remove()
-    assert len(claims) == 1
+    assert claim is not None
     assert deliver_due(app, now=start + timedelta(seconds=5)).claimed == 0
-    assert deliver_due(app, now=claims[0].lease_until + timedelta(seconds=1)).delivered == 1
+    assert deliver_due(app, now=claim.lease_until + timedelta(seconds=1)).delivered == 1
     assert len(webhook_receiver.accepted()) == 1
 
 

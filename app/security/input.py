@@ -1,0 +1,67 @@
+"""Hostile characters stop at the edge: control characters never reach a query or a page.
+
+A NUL byte cannot be stored by PostgreSQL (psycopg raises DataError), and other control
+characters in a name or an email are never what a person meant. Two mechanisms, each for one
+kind of input:
+
+- every Flask-WTF form in the app derives from `AppForm`, which gives each text field an inline
+  error for control characters before any other validation runs, so the person sees which field
+  to fix (tab, line feed and carriage return stay allowed: text areas need them);
+- URL paths and query strings are not typed into a form: a control character in a path answers
+  404 (no route or id has one), and in a page's query string 400, before any view or query
+  runs. The JSON API families check their own query parameters, answering their documented
+  validation error.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask, abort, request
+from flask_wtf import FlaskForm
+
+from app.errors import is_api_request
+
+# C0 controls except tab, line feed and carriage return; DEL; the C1 controls.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_CHARACTERS_MESSAGE = "Remove the control characters (such as NUL) from this field."
+
+
+def has_control_characters(value: str) -> bool:
+    """Whether `value` holds a character no person types into a field or a URL."""
+    return CONTROL_CHARACTERS.search(value) is not None
+
+
+class AppForm(FlaskForm):
+    """The base of every form: CSRF from Flask-WTF, and no control characters in text fields."""
+
+    def validate(self, extra_validators: dict | None = None) -> bool:
+        """Refuse control characters field by field, then run the form's own validators.
+
+        A field that holds one gets only that error: its other validators (and anything that
+        would query the database with the value) never see it.
+        """
+        hostile = {
+            name
+            for name, field in self._fields.items()
+            if isinstance(field.data, str) and has_control_characters(field.data)
+        }
+        if not hostile:
+            return super().validate(extra_validators)
+        for name in hostile:
+            self._fields[name].errors = [CONTROL_CHARACTERS_MESSAGE]
+        return False
+
+
+def init_app(app: Flask) -> None:
+    """Check every request's path and query string before it reaches a view."""
+
+    @app.before_request
+    def refuse_control_characters_in_urls() -> None:
+        if has_control_characters(request.path):
+            abort(404)
+        if is_api_request():  # its input models answer the family's documented 422
+            return
+        for key, value in request.args.items(multi=True):
+            if has_control_characters(key) or has_control_characters(value):
+                abort(400)
