@@ -192,7 +192,9 @@ def claim_next(*, now: datetime | None = None) -> Claim | None:
     )
     claimed = db.session.scalars(
         update(Notification)
-        .where(Notification.id.in_(due.scalar_subquery()), Notification.status == PENDING, free)
+        # `=` and not `IN`: PostgreSQL may re-run an `IN (… LIMIT 1 SKIP LOCKED)` subquery per
+        # row and so lease several rows; a scalar subquery is evaluated once.
+        .where(Notification.id == due.scalar_subquery(), Notification.status == PENDING, free)
         .values(locked_until=lease_until)
         .returning(Notification.id)
         .execution_options(synchronize_session=False)
