@@ -41,6 +41,7 @@ def test_production_with_real_secrets_marks_cookies_secure():
             "ENCRYPTION_KEYS": [Fernet.generate_key().decode()],
             "JWT_SECRET": "y" * 40,
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "MAIL_SERVER": "smtp.example.com",
         }
     )
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]
