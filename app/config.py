@@ -95,8 +95,8 @@ class DefaultConfig:
     MAIL_CATCHER_URL: str | None = None
     INVITATION_TTL_DAYS = 7
     PASSWORD_RESET_TTL_MINUTES = 60
-    PASSWORD_RESET_RATE_LIMIT = "10 per hour"  # per client address
-    PASSWORD_RESET_ACCOUNT_RATE_LIMIT = "3 per hour"  # per email address asked for
+    RESET_LINK_RATE_LIMIT = "10 per hour"  # per client address
+    RESET_LINK_ACCOUNT_RATE_LIMIT = "3 per hour"  # per email address asked for
     ACTIVITY_PAGE_SIZE = 50
     MAX_WEBHOOK_BYTES = 256 * 1024
     MAX_CONTENT_LENGTH = 1024 * 1024

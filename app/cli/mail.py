@@ -46,7 +46,9 @@ def work(once: bool, batch: int, idle: float) -> None:
             # so the worker waits it out instead of exiting.
             db.session.rollback()
             if once:
-                raise click.ClickException(f"database unavailable: {type(error).__name__}")
+                raise click.ClickException(
+                    f"database unavailable: {type(error).__name__}"
+                ) from None
             log.warning(
                 "mail worker: database unavailable (%s); retrying in %.0f s",
                 type(error).__name__,

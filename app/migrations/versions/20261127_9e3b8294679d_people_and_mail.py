@@ -6,9 +6,8 @@ Create Date: 2026-11-27 12:57:32.258790
 
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "9e3b8294679d"
