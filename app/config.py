@@ -244,6 +244,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     env = app.config["APP_ENV"]
     if env == "production":
         check_production_config(app.config)
+        app.config["MAIL_CATCHER_URL"] = None  # the dev mail catcher is never linked in production
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     else:
         # Outside production, mail goes to the local catcher of `make run` unless told otherwise.

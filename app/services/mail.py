@@ -142,7 +142,8 @@ def _send(message: EmailMultiAlternatives) -> str | None:
     try:
         message.connection = mail.get_connection(timeout=float(current_app.config["MAIL_TIMEOUT"]))
         message.send()
-    except (smtplib.SMTPException, OSError) as error:
+    # ValueError: Flask-Mailman refuses header values with line breaks (header injection).
+    except (smtplib.SMTPException, OSError, ValueError) as error:
         return f"SMTP: {type(error).__name__}: {error}"[:_ERROR_LIMIT]
     return None
 
