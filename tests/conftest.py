@@ -23,7 +23,7 @@ from app.extensions import db, limiter
 from app.models import PaymentsAccount, Server, User, Workspace
 from tests.factories import Factory
 
-pytest_plugins = ["stripe_sandbox.pytest_plugin", "tests.browser"]
+pytest_plugins = ["stripe_sandbox.pytest_plugin", "mail_catcher.pytest_plugin", "tests.browser"]
 
 PLATFORM_KEY = "sk_test_appLevelPlatformKey0000000000000000"
 TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
@@ -57,7 +57,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory, sandbox_server):
+def app(tmp_path_factory, sandbox_server, mail_catcher_server):
     """The app, built once, on a fresh schema, talking to the sandbox."""
     url = _database_url(tmp_path_factory)
     engine_options = {"pool_pre_ping": True}
@@ -79,6 +79,9 @@ def app(tmp_path_factory, sandbox_server):
             "STRIPE_WEBHOOK_SECRET": "whsec_appLevelTestSecret000000000000",
             "STRIPE_TIMEOUT_SECONDS": 3.0,
             "SERVER_NAME": None,
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": mail_catcher_server.port,
+            "MAIL_TIMEOUT": 5.0,
         }
     )
     with app.app_context():

@@ -18,6 +18,7 @@ repeated message carries the same Message-ID, so mail clients and people can tel
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import secrets
@@ -139,12 +140,20 @@ def _build_message(row: OutboundMail) -> EmailMultiAlternatives:
 
 def _send(message: EmailMultiAlternatives) -> str | None:
     """Hand the message to the SMTP server; the error in words, or None when accepted."""
+    connection = mail.get_connection(timeout=float(current_app.config["MAIL_TIMEOUT"]))
     try:
-        message.connection = mail.get_connection(timeout=float(current_app.config["MAIL_TIMEOUT"]))
-        message.send()
+        connection.open()
+        connection.send_messages([message])
     # ValueError: Flask-Mailman refuses header values with line breaks (header injection).
     except (smtplib.SMTPException, OSError, ValueError) as error:
         return f"SMTP: {type(error).__name__}: {error}"[:_ERROR_LIMIT]
+    finally:
+        # Flask-Mailman leaves the socket open when sending raises: close it in every case.
+        smtp = connection.connection
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            connection.close()
+        if smtp is not None:
+            smtp.close()
     return None
 
 
