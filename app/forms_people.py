@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from app.security.passwords import MIN_PASSWORD_LENGTH
 from app.security.permissions import ROLES
 
-ROLE_CHOICES = [(role, role.capitalize()) for role in ROLES]
+ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
 NEW_PASSWORD = {"autocomplete": "new-password", "minlength": MIN_PASSWORD_LENGTH}
 
 
