@@ -113,11 +113,16 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
 class ForgotPasswordForm(FlaskForm):
     """The address to send a reset link to."""
 
     email = EmailField(
         "Email",
+        filters=[_strip],
         validators=[
             DataRequired("Enter your email."),
             Email("Enter a valid email address."),

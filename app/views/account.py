@@ -110,7 +110,7 @@ def forgot_password() -> Response | tuple[str, int]:
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         password_reset.request_reset(form.email.data or "")
-        flash(RESET_SENT.format(email=form.email.data.strip()), "info")
+        flash(RESET_SENT.format(email=form.email.data), "info")
         return redirect(url_for("account.forgot_password"), 303)
     status = 400 if form.is_submitted() else 200
     return render_template("account/forgot.html", form=form), status
