@@ -196,11 +196,6 @@ def check_production_config(config: dict[str, Any]) -> None:
             + ", ".join(missing)
             + " (see README, 'Configuration')."
         )
-    if config.get("EMAIL_FEATURES_ENABLED") and not config.get("MAIL_SERVER"):
-        raise UnsafeConfigError(
-            "Refusing to start in production: invitations and password resets send mail; set "
-            "MAIL_SERVER (and MAIL_DEFAULT_SENDER), or EMAIL_FEATURES_ENABLED=false."
-        )
     if len(config["SECRET_KEY"]) < 32:
         raise UnsafeConfigError("Refusing to start in production: SECRET_KEY must be 32+ chars.")
     for key in config["ENCRYPTION_KEYS"]:
@@ -211,6 +206,11 @@ def check_production_config(config: dict[str, Any]) -> None:
                 "Refusing to start in production: ENCRYPTION_KEYS holds an invalid Fernet key "
                 "(make one with `flask secrets new-key`)."
             ) from None
+    if config.get("EMAIL_FEATURES_ENABLED") and not config.get("MAIL_SERVER"):
+        raise UnsafeConfigError(
+            "Refusing to start in production: invitations and password resets send mail; set "
+            "MAIL_SERVER (and MAIL_DEFAULT_SENDER), or EMAIL_FEATURES_ENABLED=false."
+        )
 
 
 # Settings with a fixed set of values: a typo must stop the app, not silently change behaviour.

@@ -104,6 +104,20 @@ def test_an_invited_person_joins_by_email_and_loses_access_when_removed(
         response = newbie.goto(f"{live_server.url}/payments/{server.id}")
         assert response.status == 404  # the open session lost the workspace at once
         screenshot("removed-member", newbie)
+
+        admin.get_by_role("link", name="Activity").click()
+        admin.get_by_role("heading", name="Acme: activity").wait_for()
+        assert_fits_a_phone_and_is_labelled(admin)
+        actions = admin.locator("tr[data-action]").evaluate_all(
+            "rows => rows.map(r => r.dataset.action)"
+        )
+        assert actions == [
+            "member.removed",
+            "member.role_changed",
+            "member.joined",
+            "member.invited",
+        ]
+        screenshot("workspace-activity", admin)
     finally:
         owner_context.close()
         newbie_context.close()

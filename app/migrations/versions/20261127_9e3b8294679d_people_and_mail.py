@@ -107,8 +107,12 @@ def upgrade():
 
 
 def downgrade():
+    # Dropping a column makes SQLite's batch mode copy the table, which cannot carry the
+    # expression index along (Alembic cannot reflect it): drop it first, recreate it after.
+    op.drop_index("uq_users_email_lower", table_name="users")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("credentials_valid_after")
+    op.create_index("uq_users_email_lower", "users", [sa.text("lower(email)")], unique=True)
 
     with op.batch_alter_table("password_reset_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_password_reset_tokens_user_id"))

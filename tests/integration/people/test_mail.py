@@ -224,9 +224,14 @@ def test_the_worker_waits_out_a_database_it_cannot_use_yet(app, mailbox, tmp_pat
     # A real failure, not a stub: the worker starts on a database that has no schema yet,
     # logs that it waits, and sends once the schema and a message appear.
     url = f"sqlite:///{tmp_path / 'late.sqlite3'}"
-    worker = _worker_process(app, database_url=url, stderr=subprocess.PIPE)
+    log_path = tmp_path / "worker.log"
+    with log_path.open("wb") as log:
+        worker = _worker_process(app, database_url=url, stderr=log)
     try:
-        time.sleep(1.5)
+        deadline = time.monotonic() + 30
+        while b"database unavailable; retrying" not in log_path.read_bytes():
+            assert time.monotonic() < deadline, "the worker never reported the outage"
+            time.sleep(0.1)
         assert worker.poll() is None, "the worker exited on a database error"
         engine = create_engine(url)
         Base.metadata.create_all(engine)
@@ -247,7 +252,6 @@ def test_the_worker_waits_out_a_database_it_cannot_use_yet(app, mailbox, tmp_pat
             time.sleep(0.1)
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
-        _, stderr = worker.communicate(timeout=20)
-        engine.dispose()
+        worker.wait(20)
+    engine.dispose()
     assert [m.message_id for m in mailbox.messages] == ["<mail_late@connect-onboarding.mail>"]
-    assert b"database unavailable; retrying" in stderr
