@@ -116,6 +116,7 @@ def test_an_invited_person_joins_by_email_and_loses_access_when_removed(
             "member.role_changed",
             "member.joined",
             "member.invited",
+            "resource.created",
         ]
         screenshot("workspace-activity", admin)
     finally:
