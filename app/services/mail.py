@@ -115,7 +115,9 @@ def claim_next(*, now: datetime | None = None) -> MailClaim | None:
     )
     claimed = db.session.scalars(
         update(OutboundMail)
-        .where(OutboundMail.id.in_(due.scalar_subquery()), OutboundMail.status == QUEUED, free)
+        # `=` and not `IN`: PostgreSQL runs an uncorrelated scalar subquery once, whereas
+        # `IN (… LIMIT 1)` may be rescanned per row and lease more than one.
+        .where(OutboundMail.id == due.scalar_subquery(), OutboundMail.status == QUEUED, free)
         .values(lease_id=lease_id, locked_until=now + timedelta(seconds=lease_seconds()))
         .returning(OutboundMail.id)
         .execution_options(synchronize_session=False)

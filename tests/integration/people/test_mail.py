@@ -119,6 +119,14 @@ def test_an_unreachable_smtp_server_is_retried_then_given_up(app, mailbox):
     assert mailbox.messages == []
 
 
+def test_a_claim_leases_exactly_one_message(app, mailbox):
+    queue(app, count=3)
+    with app.app_context():
+        claim = mail_service.claim_next()
+    leased = [row.id for row in rows(app) if row.lease_id is not None]
+    assert leased == [claim.mail_id]
+
+
 def test_a_worker_that_lost_its_lease_does_not_overwrite_the_new_holder(app, mailbox):
     queue(app)
     with app.app_context():
