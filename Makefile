@@ -11,11 +11,14 @@ PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
 # (see README, "Using a real Stripe test key").
 SANDBOX_PORT ?= 12111
 APP_PORT ?= 5000
+MAIL_SMTP_PORT ?= 1025
+MAIL_WEB_PORT ?= 1080
 DEMO_KEY := sk_test_demoPlatformKey000000000000000000
 DEMO_WEBHOOK_SECRET := whsec_demoWebhookSecret00000000000000000
 SANDBOX_ENV := STRIPE_API_BASE=http://127.0.0.1:$(SANDBOX_PORT) \
 	STRIPE_SECRET_KEY=$(DEMO_KEY) STRIPE_WEBHOOK_SECRET=$(DEMO_WEBHOOK_SECRET) \
-	PUBLIC_BASE_URL=http://127.0.0.1:$(APP_PORT)
+	PUBLIC_BASE_URL=http://127.0.0.1:$(APP_PORT) \
+	MAIL_SERVER=127.0.0.1 MAIL_PORT=$(MAIL_SMTP_PORT) MAIL_CATCHER_URL=http://127.0.0.1:$(MAIL_WEB_PORT)
 
 .PHONY: run run-stripe install chromium test test-sqlite test-postgres lint format bench clean
 
@@ -33,14 +36,16 @@ chromium:  ## Debian's Chromium for the browser tests (Playwright cannot downloa
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	fi
 
-run: install  ## the demo: SQLite + the offline Stripe sandbox, at http://127.0.0.1:5000
+run: install  ## the demo: SQLite + the offline Stripe sandbox + a mail catcher, at http://127.0.0.1:5000
 	$(FLASK) db upgrade
 	@trap 'kill 0' EXIT INT TERM; \
 	$(PY) -m stripe_sandbox --port $(SANDBOX_PORT) --state-file instance/sandbox-state.json \
 		--webhook http://127.0.0.1:$(APP_PORT)/webhooks/stripe=$(DEMO_WEBHOOK_SECRET) & \
+	$(PY) -m mail_catcher --smtp-port $(MAIL_SMTP_PORT) --http-port $(MAIL_WEB_PORT) & \
 	$(PY) -m stripe_sandbox.wait http://127.0.0.1:$(SANDBOX_PORT)/_sandbox/requests && \
 	$(SANDBOX_ENV) $(FLASK) demo seed --with-accounts && \
 	{ $(SANDBOX_ENV) $(FLASK) notifications work & \
+	$(SANDBOX_ENV) $(FLASK) mail work & \
 	$(SANDBOX_ENV) $(FLASK) run --port $(APP_PORT) --no-reload; }
 
 run-stripe: install  ## the app against real Stripe: set STRIPE_SECRET_KEY etc. first
@@ -64,12 +69,12 @@ test-postgres: install
 	fi
 
 lint: install
-	$(VENV)/bin/ruff check app stripe_sandbox tests bench gunicorn.conf.py
-	$(VENV)/bin/ruff format --check app stripe_sandbox tests bench gunicorn.conf.py
+	$(VENV)/bin/ruff check app stripe_sandbox mail_catcher tests bench gunicorn.conf.py
+	$(VENV)/bin/ruff format --check app stripe_sandbox mail_catcher tests bench gunicorn.conf.py
 
 format: install
-	$(VENV)/bin/ruff format app stripe_sandbox tests bench
-	$(VENV)/bin/ruff check --fix app stripe_sandbox tests bench
+	$(VENV)/bin/ruff format app stripe_sandbox mail_catcher tests bench
+	$(VENV)/bin/ruff check --fix app stripe_sandbox mail_catcher tests bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts

@@ -40,7 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extension objects to this app."""
     from app import stripe_gateway
-    from app.extensions import csrf, db, limiter, login_manager, migrate
+    from app.extensions import csrf, db, limiter, login_manager, mail, migrate
     from app.security import sessions
 
     db.init_app(app)
@@ -54,6 +54,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
+    mail.init_app(app)
     sessions.init_app(app)
     stripe_gateway.init_app(app)
 

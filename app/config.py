@@ -94,6 +94,27 @@ class DefaultConfig:
     NOTIFICATION_LEASE_SECONDS = 30.0
     # Networks partner endpoints may be on although they are not public (CIDRs, e.g. 10.0.0.0/8).
     OUTBOUND_ALLOWED_NETWORKS: list[str] = []
+    # Mail over SMTP (Flask-Mailman). Development sends to the local mail catcher of `make run`.
+    MAIL_BACKEND = "smtp"
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 1025
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_TIMEOUT = 10.0
+    MAIL_DEFAULT_SENDER = "Connect Onboarding <no-reply@connect-onboarding.invalid>"
+    MAIL_MAX_ATTEMPTS = 8
+    # Invitations and password resets send mail; turning them off lets production run without
+    # an SMTP server (then people join by `flask workspaces add-member`).
+    EMAIL_FEATURES_ENABLED = True
+    # The dev mail catcher's page, linked from the footer when set (development only).
+    MAIL_CATCHER_URL: str | None = None
+    INVITATION_TTL_DAYS = 7
+    PASSWORD_RESET_TTL_MINUTES = 60
+    RESET_LINK_RATE_LIMIT = "10 per hour"  # per client address
+    RESET_LINK_ACCOUNT_RATE_LIMIT = "3 per hour"  # per email address asked for
+    ACTIVITY_PAGE_SIZE = 50
     MAX_WEBHOOK_BYTES = 256 * 1024
     MAX_CONTENT_LENGTH = 1024 * 1024
     DASHBOARD_PAGE_SIZE = 20
@@ -112,14 +133,22 @@ ENV_STRINGS = (
     "PUBLIC_BASE_URL",
     "JWT_SECRET",
     "RATELIMIT_STORAGE_URI",
+    "MAIL_SERVER",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER",
+    "MAIL_CATCHER_URL",
 )
 ENV_NUMBERS = {
     "STRIPE_TIMEOUT_SECONDS": float,
     "STRIPE_STEP_DEADLINE_SECONDS": float,
     "PROXY_FIX_HOPS": int,
     "WEB_CONCURRENCY": int,
+    "MAIL_PORT": int,
+    "MAIL_TIMEOUT": float,
 }
 ENV_LISTS = ("STRIPE_REDIRECT_ORIGINS", "OUTBOUND_ALLOWED_NETWORKS", "TRUSTED_HOSTS")
+ENV_FLAGS = ("MAIL_USE_TLS", "MAIL_USE_SSL", "EMAIL_FEATURES_ENABLED")
 
 
 def _from_environment() -> dict[str, Any]:
@@ -128,6 +157,9 @@ def _from_environment() -> dict[str, Any]:
     for key, cast in ENV_NUMBERS.items():
         if os.environ.get(key):
             found[key] = cast(os.environ[key])
+    for key in ENV_FLAGS:
+        if os.environ.get(key):
+            found[key] = os.environ[key].strip().lower() in ("1", "true", "yes", "on")
     if os.environ.get("DATABASE_URL"):
         found["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(os.environ["DATABASE_URL"])
     if os.environ.get("ENCRYPTION_KEYS"):
@@ -207,6 +239,11 @@ def check_production_config(config: dict[str, Any]) -> None:
             "Refusing to start in production: RATELIMIT_STORAGE_URI=memory:// gives each of the "
             f"{config['WEB_CONCURRENCY']} worker processes its own limits; use redis:// "
             "(or WEB_CONCURRENCY=1)."
+        )
+    if config.get("EMAIL_FEATURES_ENABLED") and not config.get("MAIL_SERVER"):
+        raise UnsafeConfigError(
+            "Refusing to start in production: invitations and password resets send mail; set "
+            "MAIL_SERVER (and MAIL_DEFAULT_SENDER), or EMAIL_FEATURES_ENABLED=false."
         )
 
 
@@ -291,7 +328,10 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
             REMEMBER_COOKIE_DOMAIN=None,
             REMEMBER_COOKIE_PATH="/",
         )
+        app.config["MAIL_CATCHER_URL"] = None  # the dev mail catcher is never linked in production
     else:
+        # Outside production, mail goes to the local catcher of `make run` unless told otherwise.
+        app.config["MAIL_SERVER"] = app.config.get("MAIL_SERVER") or "127.0.0.1"
         dev = _development_secrets(Path(app.instance_path))
         for key, value in dev.items():
             if not app.config.get(key):

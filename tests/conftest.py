@@ -23,7 +23,7 @@ from app.extensions import db, limiter
 from app.models import PaymentsAccount, Server, User, Workspace
 from tests.factories import Factory
 
-pytest_plugins = ["stripe_sandbox.pytest_plugin", "tests.browser"]
+pytest_plugins = ["stripe_sandbox.pytest_plugin", "mail_catcher.pytest_plugin", "tests.browser"]
 
 PLATFORM_KEY = "sk_test_appLevelPlatformKey0000000000000000"
 TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
@@ -57,7 +57,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory, sandbox_server):
+def app(tmp_path_factory, sandbox_server, mail_catcher_server):
     """The app, built once, on a fresh schema, talking to the sandbox."""
     url = _database_url(tmp_path_factory)
     engine_options = {"pool_pre_ping": True}
@@ -81,6 +81,9 @@ def app(tmp_path_factory, sandbox_server):
             # Partner receivers in tests listen on loopback, which SSRF rules refuse by default.
             "OUTBOUND_ALLOWED_NETWORKS": ["127.0.0.0/8"],
             "SERVER_NAME": None,
+            "MAIL_SERVER": "127.0.0.1",
+            "MAIL_PORT": mail_catcher_server.port,
+            "MAIL_TIMEOUT": 5.0,
         }
     )
     with app.app_context():

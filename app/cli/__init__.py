@@ -7,6 +7,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register every command group."""
+    from app.cli.mail import mail_cli
     from app.cli.notifications import notifications_cli
     from app.cli.secrets import secrets_cli
     from app.cli.stripe import stripe_cli
@@ -16,3 +17,4 @@ def init_app(app: Flask) -> None:
     for group in (users_cli, workspaces_cli, demo_cli, tokens_cli, notifications_cli, stripe_cli):
         app.cli.add_command(group)
     app.cli.add_command(secrets_cli)
+    app.cli.add_command(mail_cli)

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Server
 from app.security.permissions import ROLES
-from app.services import resources
+from app.services import account, members, resources
+from app.services.access import NotFound
 from app.services.onboarding import OnboardingBlocked, connect_or_continue
 from app.services.users import (
     UserError,
@@ -69,6 +70,18 @@ def users_activate(email: str) -> None:
     click.echo(f"Activated {email}.")
 
 
+@users_cli.command("set-password")
+@click.argument("email")
+@click.password_option(help="Prompted for (twice) when not given.")
+def users_set_password(email: str, password: str) -> None:
+    """Set EMAIL's password; every session, API token and JWT they hold ends."""
+    try:
+        account.set_password(email, password)
+    except account.AccountError as error:
+        _fail(error)
+    click.echo(f"Password set for {email}; their sessions, API tokens and JWTs have ended.")
+
+
 @workspaces_cli.command("create")
 @click.argument("name")
 @click.option("--owner", "owner_email", required=True, help="Email of the owner (must exist).")
@@ -92,6 +105,24 @@ def workspaces_add_member(workspace: str, email: str, role: str) -> None:
     except UserError as error:
         _fail(error)
     click.echo(f"{email} is now {role} of {workspace}.")
+
+
+@workspaces_cli.command("remove-member")
+@click.argument("workspace")
+@click.argument("email")
+def workspaces_remove_member(workspace: str, email: str) -> None:
+    """Remove EMAIL from WORKSPACE (id or name); the last owner cannot be removed."""
+    found = find_workspace(workspace)
+    user = find_user_by_email(email)
+    if found is None or user is None:
+        _fail(UserError(f"No workspace '{workspace}'." if found is None else f"No user {email}."))
+    try:
+        members.remove_member(found.id, user.id, actor_user_id=None, actor_label="cli")
+    except NotFound:
+        _fail(UserError(f"{email} is not a member of {found.name}."))
+    except members.MemberError as error:
+        _fail(error)
+    click.echo(f"Removed {email} from {found.name}.")
 
 
 # (name, description, mode, currency, country, state the demo starts the account in). With

@@ -3,6 +3,8 @@
 from app.models.audit import AuditEvent
 from app.models.base import Base, utcnow
 from app.models.connections import StripeConnection
+from app.models.invitations import Invitation, PasswordResetToken
+from app.models.mail import OutboundMail
 from app.models.notifications import Notification
 from app.models.payments import PaymentsAccount
 from app.models.servers import Server
@@ -15,9 +17,12 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Base",
+    "Invitation",
     "LoginSession",
     "Membership",
     "Notification",
+    "OutboundMail",
+    "PasswordResetToken",
     "PaymentsAccount",
     "Server",
     "StripeConnection",

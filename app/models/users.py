@@ -21,6 +21,10 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Sessions, API tokens and JWTs issued before this moment no longer work: bumped when the
+    # password changes or is reset, and when the user is deactivated (so reactivating them
+    # does not revive what they held before).
+    credentials_valid_after: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     memberships: Mapped[list[Membership]] = relationship(  # noqa: F821
         back_populates="user", cascade="all, delete-orphan"
@@ -38,6 +42,10 @@ class User(UserMixin, Base):
         if self.login_session_id is None:
             raise RuntimeError("get_id() called before a login session was opened")
         return self.login_session_id
+
+    def accepts_credentials_issued_at(self, issued_at: datetime) -> bool:
+        """Whether a session, API token or JWT issued at `issued_at` may still act for us."""
+        return self.credentials_valid_after is None or issued_at >= self.credentials_valid_after
 
     @property
     def display_name(self) -> str:

@@ -6,7 +6,7 @@ token can't talk its way past verification (https://pyjwt.readthedocs.io/en/stab
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from flask import current_app
@@ -54,4 +54,12 @@ def user_from_jwt(token: str) -> User:
     user = db.session.get(User, subject) if isinstance(subject, str) else None
     if user is None or not user.active:
         raise JwtRejected("unknown or inactive user")
+    # `iat` has whole seconds: a token minted in the same second just after a password change
+    # is refused too (the holder mints another), never one minted just before it.
+    try:
+        issued_at = datetime.fromtimestamp(claims["iat"], UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise JwtRejected("iat out of range") from None
+    if not user.accepts_credentials_issued_at(issued_at):
+        raise JwtRejected("issued before the user's credentials were last reset")
     return user

@@ -40,6 +40,8 @@ def load_user(session_id: str) -> User | None:
     found = db.session.get(LoginSession, session_id)
     if found is None or found.expires_at <= utcnow() or not found.user.active:
         return None
+    if not found.user.accepts_credentials_issued_at(found.created_at):
+        return None
     user = found.user
     user.login_session_id = found.id
     return user

@@ -127,6 +127,8 @@ def authenticate_token(secret: str) -> User | None:
         return None
     if token.revoked_at is not None or not token.user.active:
         return None
+    if not token.user.accepts_credentials_issued_at(token.created_at):
+        return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         token.last_used_at = now

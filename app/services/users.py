@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import Membership, User, Workspace
+from app.models import Membership, User, Workspace, utcnow
 from app.security.passwords import (
     MIN_PASSWORD_LENGTH,
     hash_password,
@@ -66,6 +66,8 @@ def set_active(email: str, active: bool) -> User:
         raise UserError(f"No user with the email {email}.")
     user.active = active
     if not active:
+        # Also ends API tokens and JWTs for good: reactivating does not revive them.
+        user.credentials_valid_after = utcnow()
         end_all_sessions(user.id)
     db.session.commit()
     return user

@@ -43,6 +43,7 @@ def test_production_with_real_secrets_marks_cookies_secure():
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
             "PUBLIC_BASE_URL": "https://onboarding.example.com",
             "WEB_CONCURRENCY": 1,
+            "MAIL_SERVER": "smtp.example.com",
         }
     )
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_SECURE"]

@@ -29,6 +29,7 @@ def test_gunicorn_serves_the_app_in_production_mode(tmp_path):
         "SECRET_KEY": "s" * 48,
         "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "JWT_SECRET": "j" * 48,
+        "MAIL_SERVER": "127.0.0.1",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.sqlite3'}",
         "BIND": f"127.0.0.1:{port}",
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",

@@ -1,0 +1,149 @@
+"""Forms for workspaces, members, invitations and a person's own account.
+
+They carry the CSRF token and the inputs; the rules (roles, the last owner, password length)
+live in the services, whose messages the views attach to these fields.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from app.security.passwords import MIN_PASSWORD_LENGTH
+from app.security.permissions import ROLES
+
+ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
+NEW_PASSWORD = {"autocomplete": "new-password", "minlength": MIN_PASSWORD_LENGTH}
+
+
+class WorkspaceNameForm(FlaskForm):
+    """A new workspace, or a new name for one."""
+
+    name = StringField(
+        "Workspace name",
+        validators=[
+            DataRequired("Give the workspace a name."),
+            Length(max=120, message="Keep the name under 120 characters."),
+        ],
+        render_kw={"maxlength": 120, "autocomplete": "organization"},
+    )
+
+
+class InviteForm(FlaskForm):
+    """Invite someone by email with a role."""
+
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter the email address to invite."),
+            Length(max=254, message="That address is too long."),
+        ],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    role = SelectField("Role", choices=ROLE_CHOICES, default="developer")
+
+
+class RoleForm(FlaskForm):
+    """A member's new role."""
+
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class NewAccountForm(FlaskForm):
+    """A new person accepting an invitation chooses a name and a password."""
+
+    name = StringField(
+        "Your name",
+        validators=[
+            DataRequired("Tell us your name."),
+            Length(max=120, message="Keep your name under 120 characters."),
+        ],
+        render_kw={"autocomplete": "name"},
+    )
+    password = PasswordField(
+        "Choose a password",
+        validators=[
+            DataRequired("Choose a password."),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=1024,
+                message=f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.",
+            ),
+        ],
+        render_kw=NEW_PASSWORD,
+    )
+
+
+class NameForm(FlaskForm):
+    """The person's display name."""
+
+    name = StringField(
+        "Name",
+        validators=[Length(max=120, message="Keep your name under 120 characters.")],
+        render_kw={"autocomplete": "name"},
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    """A new password, with the current one as proof."""
+
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired("Enter your current password."), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired("Choose a new password."),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=1024,
+                message=f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.",
+            ),
+        ],
+        render_kw=NEW_PASSWORD,
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[EqualTo("new_password", "The two new passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class ForgotPasswordForm(FlaskForm):
+    """The address to send a reset link to."""
+
+    email = EmailField(
+        "Email",
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter your email."),
+            Email("Enter a valid email address."),
+            Length(max=254),
+        ],
+        render_kw={"autocomplete": "username"},
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    """The new password chosen through a reset link."""
+
+    password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired("Choose a new password."),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=1024,
+                message=f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.",
+            ),
+        ],
+        render_kw=NEW_PASSWORD,
+    )
