@@ -1,7 +1,7 @@
 """Error answers: HTML pages for browsers, one JSON shape per API family.
 
-API families register a renderer for their URL prefix (`register_api_family`), so routing errors
-(404, 405) raised before any blueprint runs still answer in that family's shape.
+API families register a renderer for their URL prefix on each app (`register_api_family`), so
+routing errors (404, 405) raised before any blueprint runs still answer in that family's shape.
 """
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sqlalchemy_exc
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -33,21 +34,30 @@ MESSAGES: dict[int, tuple[str, str]] = {
 }
 
 ApiRenderer = Callable[[int, str, str, dict | None], Response]
-_API_FAMILIES: list[tuple[str, ApiRenderer]] = []
+_FAMILIES = "api_families"
+# Statuses after which waiting helps (RFC 9110 §10.2.3, RFC 6585 §4): only these say how long.
+WAIT_STATUSES = frozenset({429, 503})
 
 
-class AppError(Exception):
-    """An error whose message we wrote for the user: shown as is, with its status."""
+def register_api_family(app: Flask, prefix: str, renderer: ApiRenderer) -> None:
+    """On `app`, errors under `prefix` are rendered by `renderer(status, code, message, fields)`."""
+    families: list[tuple[str, ApiRenderer]] = app.extensions.setdefault(_FAMILIES, [])
+    families.append((prefix, renderer))
+    families.sort(key=lambda item: len(item[0]), reverse=True)
 
-    def __init__(self, status: int, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.code = status, message, code
+
+def retry_after_only_when_waiting(response: Response) -> Response:
+    """Drop `Retry-After` (Flask-Limiter adds it to every limited answer) unless 429 or 503."""
+    if response.status_code not in WAIT_STATUSES:
+        response.headers.pop("Retry-After", None)
+    return response
 
 
-def register_api_family(prefix: str, renderer: ApiRenderer) -> None:
-    """Errors under `prefix` are rendered by `renderer(status, code, message, fields)`."""
-    _API_FAMILIES.append((prefix, renderer))
-    _API_FAMILIES.sort(key=lambda item: len(item[0]), reverse=True)
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database cannot be reached now (down, restarting, pool empty)."""
+    if isinstance(error, sqlalchemy_exc.TimeoutError | sqlalchemy_exc.OperationalError):
+        return True
+    return isinstance(error, sqlalchemy_exc.DBAPIError) and error.connection_invalidated
 
 
 def json_error(status: int, code: str, message: str, fields: dict | None = None) -> Response:
@@ -61,7 +71,7 @@ def json_error(status: int, code: str, message: str, fields: dict | None = None)
 
 
 def _api_renderer() -> ApiRenderer | None:
-    for prefix, renderer in _API_FAMILIES:
+    for prefix, renderer in current_app.extensions.get(_FAMILIES, []):
         if request.path.startswith(prefix):
             return renderer
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
@@ -111,7 +121,3 @@ def init_app(app: Flask) -> None:
             return http_error(error)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(500)
-
-    @app.errorhandler(AppError)
-    def app_error(error: AppError) -> Response:
-        return render_error(error.status, error.message, error.code)
