@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from app.api.openapi import openapi_document
 from app.extensions import db
 from app.models import StripeConnection
-from app.openapi import openapi_document
 from app.security.crypto import encrypt_secret, mask_secret
 from app.security.jwt_tokens import mint_jwt
 from tests.conftest import PLATFORM_KEY
