@@ -31,6 +31,8 @@ from app.extensions import db
 from app.models import Notification, PaymentsAccount, StripeConnection, utcnow
 from app.models.base import new_id
 from app.models.notifications import DELIVERED, FAILED, PENDING
+from app.request_id import HEADER as REQUEST_ID_HEADER
+from app.request_id import current_request_id
 from app.security.crypto import SecretUnreadable, decrypt_secret
 from app.security.permissions import MANAGE, membership, permissions_for_role
 from app.serializers import isoformat, serialize_payments, serialize_server
@@ -122,6 +124,7 @@ def enqueue_status_change(
         payments_account_id=payments.id,
         event_type=EVENT_TYPE,
         payload=payload,
+        request_id=current_request_id(),
         status=PENDING,
         attempts=0,
         next_attempt_at=now,
@@ -230,6 +233,8 @@ def deliver(claim: Claim, *, now: datetime | None = None) -> str:
             EVENT_ID_HEADER: claim.notification_id,
             EVENT_TYPE_HEADER: notification.event_type,
         }
+        if notification.request_id:
+            headers[REQUEST_ID_HEADER] = notification.request_id
         status_code, error = _post(url, body, headers)
     now = now or utcnow()
     max_attempts = int(current_app.config["NOTIFICATION_MAX_ATTEMPTS"])
