@@ -17,6 +17,7 @@ from app.models import StripeConnection
 from app.security.crypto import encrypt_secret, mask_secret
 from app.security.jwt_tokens import mint_jwt
 from tests.conftest import PLATFORM_KEY
+from tests.integration.connections.conftest import service_values
 
 API_PREFIXES = ("/v1/", "/web/v1/")
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -152,3 +153,124 @@ def test_schemathesis_finds_no_server_error_undocumented_status_or_schema_violat
         case.call_and_validate(headers={"Authorization": authorization}, excluded_checks=excluded)
 
     run()
+
+
+DOCUMENTED = [
+    (op["operationId"], method.upper(), path, int(status))
+    for path, item in openapi_document("-")["paths"].items()
+    for method, op in item.items()
+    if method != "parameters"
+    for status in op["responses"]
+]
+
+
+def _unreachable_database_app():
+    """The app, pointed at a database that cannot be reached (a closed port)."""
+    from app import create_app
+
+    return create_app(
+        {
+            "APP_ENV": "testing",
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+            "JWT_SECRET": "test-jwt-secret-that-is-long-enough-0123456789",
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:9/x",
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("operation", "method", "path", "status"),
+    DOCUMENTED,
+    ids=[f"{op}-{status}" for op, _, _, status in DOCUMENTED],
+)
+def test_every_documented_status_is_one_the_route_answers(
+    app, client, owned, other_server, token_for, factory, sandbox, operation, method, path, status
+):
+    """Each (route, status) in the document is produced here by a real request."""
+    web = path.startswith("/web/v1/")
+    with app.app_context():
+        connection = StripeConnection(
+            workspace_id=owned.workspace.id,
+            name="Main platform",
+            stripe_account_id="acct_1platform",
+            mode="test",
+            api_key_ciphertext=encrypt_secret(PLATFORM_KEY),
+            api_key_masked=mask_secret(PLATFORM_KEY),
+            webhook_secret_ciphertext=encrypt_secret("whsec_documented00000000000"),
+            webhook_secret_masked="whsec_…0000",
+            partner_endpoint="https://partner.example.com/hooks",
+        )
+        db.session.add(connection)
+        db.session.commit()
+        ids = {
+            "serverId": owned.server.id,
+            "workspaceId": owned.workspace.id,
+            "connectionId": connection.id,
+        }
+        viewer = factory.member(owned.workspace, "viewer")
+        credential = mint_jwt(owned.owner.id) if web else token_for(owned.owner)
+    headers = {"Authorization": f"Bearer {credential}"}
+    body: dict | None = {} if method == "POST" else None
+    data: str | None = None
+    content_type: str | None = None
+    query = ""
+    target = client
+    if status == 201:
+        values = service_values()
+        body = {
+            "connectionName": values["name"],
+            "stripeAccountId": values["stripe_account_id"],
+            "apiKey": values["api_key"],
+            "webhookSecret": values["webhook_secret"],
+            "partnerEndpoint": values["partner_endpoint"],
+        }
+    elif status == 401:
+        headers = {}
+    elif status == 403:
+        if web:
+            ids["workspaceId"] = "ws_unknown"
+        else:
+            headers = {"Authorization": f"Bearer {token_for(viewer)}"}
+    elif status == 404:
+        ids["connectionId" if web else "serverId"] = "sc_unknown" if web else "srv_unknown"
+    elif status == 409:
+        ids["serverId"] = other_server
+    elif status == 400:
+        data, content_type, body = '{"broken": ', "application/json", None
+    elif status == 415:
+        data, content_type, body = "country=US", "text/plain", None
+    elif status == 422:
+        if method == "POST":
+            body = {"unknownField": "x"}
+        else:
+            query = "?unknownParameter=1"
+    elif status == 429:
+        app.config["API_RATE_LIMIT"] = "1 per minute"
+    elif status == 502:
+        if operation == "getPaymentsStatus":
+            connected = client.post(
+                f"/v1/servers/{owned.server.id}/payments/connect-account", headers=headers
+            )
+            assert connected.status_code == 200
+            query = "?sync=true"
+        sandbox.revoke_key(PLATFORM_KEY)
+    elif status == 503:
+        target = _unreachable_database_app().test_client()
+    url = re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], path) + query
+
+    def send():
+        if body is not None:
+            return target.open(url, method=method, headers=headers, json=body)
+        return target.open(
+            url, method=method, headers=headers, data=data, content_type=content_type
+        )
+
+    try:
+        response = send()
+        if status == 429:
+            response = send()
+    finally:
+        app.config["API_RATE_LIMIT"] = "120 per minute"
+    assert response.status_code == status, response.get_data(as_text=True)
