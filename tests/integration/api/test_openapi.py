@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import quote
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -122,27 +124,45 @@ def api_schema(app, client, owned, other_server, token_for):
     return schema, credentials
 
 
-@pytest.mark.parametrize(("method", "path"), OPERATIONS)
+FAMILIES = {"v1": "/v1/", "web": "/web/v1/"}
+# Per family and generation mode; positive plus negative must reach 1,000 cases per family.
+CASES_PER_MODE = 520
+
+
+@pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_schemathesis_finds_no_server_error_undocumented_status_or_schema_violation(
-    api_schema, method, path, mode
+    app, api_schema, family, mode
 ):
     schema, credentials = api_schema
-    [operation] = [
-        result.ok()
-        for result in schema.get_all_operations()
-        if (result.ok().method.upper(), result.ok().path) == (method, path)
+    prefix = FAMILIES[family]
+    operations = [
+        result.ok() for result in schema.get_all_operations() if result.ok().path.startswith(prefix)
     ]
-    authorization = credentials["/web/v1/" if path.startswith("/web/v1/") else "/v1/"]
-    excluded = []
-    if (method, path.startswith("/web/v1/")) == ("POST", True):
-        # Whether a generated key is accepted depends on Stripe (the key must exist and own
-        # `stripeAccountId`), which no schema can express: schema-valid bodies may get 422.
-        excluded.append(positive_data_acceptance)
+    sent: list[int] = []
+    app.config["API_RATE_LIMIT"] = "1000000 per minute"  # fuzz the routes, not the limiter
+    try:
+        for index, operation in enumerate(operations):
+            excluded = []
+            if (operation.method.upper(), family) == ("POST", "web"):
+                # Whether a generated key is accepted depends on Stripe (the key must exist
+                # and own `stripeAccountId`), which no schema can express: schema-valid bodies
+                # may get 422.
+                excluded.append(positive_data_acceptance)
+            wanted = (CASES_PER_MODE - len(sent)) // (len(operations) - index)
+            _fuzz(operation, mode, credentials[prefix], excluded, wanted, sent)
+    finally:
+        app.config["API_RATE_LIMIT"] = "120 per minute"
+    assert len(sent) >= CASES_PER_MODE
+    assert 500 not in sent
+
+
+def _fuzz(operation, mode, authorization, excluded, wanted, sent) -> None:
+    """Up to `wanted` generated cases of one operation (more tries when the space is small)."""
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(
-        max_examples=15,
+        max_examples=wanted,
         deadline=None,
         database=None,
         derandomize=True,
@@ -150,7 +170,10 @@ def test_schemathesis_finds_no_server_error_undocumented_status_or_schema_violat
         suppress_health_check=list(HealthCheck),
     )
     def run(case) -> None:
-        case.call_and_validate(headers={"Authorization": authorization}, excluded_checks=excluded)
+        response = case.call_and_validate(
+            headers={"Authorization": authorization}, excluded_checks=excluded
+        )
+        sent.append(response.status_code)
 
     run()
 
@@ -274,3 +297,93 @@ def test_every_documented_status_is_one_the_route_answers(
     finally:
         app.config["API_RATE_LIMIT"] = "120 per minute"
     assert response.status_code == status, response.get_data(as_text=True)
+
+
+HOSTILE_CASES = 300  # per family, on top of schemathesis's cases
+_CONTROL = st.characters(codec="utf-8", max_codepoint=0x1F) | st.just("\x7f")
+_HOSTILE_TEXT = st.builds(
+    lambda head, control, tail: head + control + tail,
+    st.text(max_size=8),
+    _CONTROL,
+    st.text(max_size=8),
+)
+_HOSTILE_BODIES = st.one_of(
+    # A control character (NUL included) in a value or a key of an otherwise fine body.
+    st.builds(
+        lambda key, text: json.dumps({key: text}),
+        st.sampled_from(["country", "email", "connectionName", "apiKey", "productDescription"]),
+        _HOSTILE_TEXT,
+    ),
+    st.builds(lambda text: json.dumps({text: "x"}), _HOSTILE_TEXT),
+    # Nesting past the limit, as the body or inside a field.
+    st.integers(33, 20_000).map(lambda depth: "[" * depth + "]" * depth),
+    st.integers(33, 5_000).map(lambda depth: '{"country": ' + "[" * depth + "]" * depth + "}"),
+    # Integers past 2^53, up to thousands of digits.
+    st.integers(17, 6_000).map(lambda digits: '{"country": ' + "9" * digits + "}"),
+    st.integers(min_value=2**53, max_value=2**200).map(
+        lambda n: json.dumps({"configJson": "x", "n": n})
+    ),
+    # configJson holding the same hazards.
+    st.integers(33, 2_000).map(
+        lambda depth: json.dumps({"configJson": '{"a": ' + "[" * depth + "]" * depth + "}"})
+    ),
+    st.integers(17, 5_000).map(
+        lambda digits: json.dumps({"configJson": '{"a": ' + "9" * digits + "}"})
+    ),
+)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_hostile_input_never_gets_a_500(app, api_schema, client, owned, family):
+    """NUL and control characters in bodies and path ids, deep nesting and huge numbers."""
+    schema, credentials = api_schema
+    with app.app_context():
+        workspace = owned.workspace.id
+    routes = {
+        "v1": [
+            ("POST", "/v1/servers/{id}/payments/connect-account"),
+            ("GET", "/v1/servers/{id}"),
+            ("GET", "/v1/servers/{id}/payments"),
+        ],
+        "web": [
+            ("POST", f"/web/v1/workspaces/{workspace}/stripe/connections"),
+            ("GET", "/web/v1/workspaces/{id}/stripe/connections"),
+            ("GET", f"/web/v1/workspaces/{workspace}/stripe/connections/{{id}}"),
+        ],
+    }[family]
+    headers = {"Authorization": credentials[FAMILIES[family]]}
+    answered: list[int] = []
+    app.config["API_RATE_LIMIT"] = "1000000 per minute"
+
+    @given(
+        route=st.sampled_from(routes),
+        path_id=st.one_of(_HOSTILE_TEXT, st.just(owned.server.id if family == "v1" else workspace)),
+        body=_HOSTILE_BODIES,
+    )
+    @settings(
+        max_examples=HOSTILE_CASES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(route, path_id, body) -> None:
+        method, template = route
+        url = template.replace("{id}", quote(path_id, safe=""))
+        response = client.open(
+            url,
+            method=method,
+            data=body if method == "POST" else None,
+            headers={**headers, "Content-Type": "application/json"},
+        )
+        answered.append(response.status_code)
+        assert response.status_code < 500, (url, body[:200], response.get_data(as_text=True))
+        if response.status_code >= 400:
+            answer = response.get_json()
+            assert ("error" in answer) if family == "v1" else (answer["success"] is False), url
+
+    try:
+        run()
+    finally:
+        app.config["API_RATE_LIMIT"] = "120 per minute"
+    assert len(answered) == HOSTILE_CASES
