@@ -8,7 +8,7 @@ build error answers. The same table feeds the OpenAPI document's error descripti
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -69,10 +69,10 @@ class InvalidFields(Exception):
 
 
 class DatabaseUnavailable(Exception):
-    """The database could not be reached; raised from a SQLAlchemy error (see `__cause__`)."""
+    """A database outage, as the error tables name it; SQLAlchemy's errors are mapped to it."""
 
 
-def register_error_table(bp: Blueprint, table: Iterable[ErrorRule], render: ApiRenderer) -> None:
+def register_error_table(bp: Blueprint, table: Sequence[ErrorRule], render: ApiRenderer) -> None:
     """One handler per rule on `bp`, plus the database outage guard every family needs."""
     for rule in table:
         bp.register_error_handler(rule.exception, _handler(rule, render))
@@ -93,7 +93,7 @@ def _handler(rule: ErrorRule, render: ApiRenderer) -> Callable[[BaseException], 
 
 
 def _database_handler(
-    table: Iterable[ErrorRule], render: ApiRenderer
+    table: Sequence[ErrorRule], render: ApiRenderer
 ) -> Callable[[sqlalchemy_exc.SQLAlchemyError], Response]:
     [outage] = [rule for rule in table if rule.exception is DatabaseUnavailable]
     answer_outage = _handler(outage, render)

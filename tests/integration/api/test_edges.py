@@ -22,6 +22,7 @@ JWT_SECRET = "test-jwt-secret-that-is-long-enough-0123456789"
 
 
 def seed_body(**overrides) -> dict:
+    """A seed 004 body that passes validation; `...` drops a field."""
     values = service_values()
     body = {
         "connectionName": values["name"],
@@ -172,6 +173,7 @@ UNAUTHORIZED = {"success": False, "code": "4010", "message": "Invalid or expired
 
 @pytest.fixture
 def portal_code(app):
+    """`PORTAL_ACCESS_CODE` configured for one test."""
     app.config["PORTAL_ACCESS_CODE"] = "portal-code-0123456789"
     yield "portal-code-0123456789"
     app.config["PORTAL_ACCESS_CODE"] = None
