@@ -15,8 +15,9 @@ from typing import Any
 MAX_DEPTH = 32
 # JavaScript's safe integers: larger ones do not survive a round trip through most clients.
 MAX_INTEGER = 2**53
-# C0 controls except tab, line feed and carriage return, plus DEL.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 controls except tab, line feed and carriage return, plus DEL (a regex character class body).
+CONTROL_CHARACTERS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 _MAX_INTEGER_DIGITS = len(str(MAX_INTEGER))
 
 

@@ -6,8 +6,9 @@ from typing import Annotated
 
 from pydantic import StringConstraints
 
-# Matches `app.json_limits`: C0 controls other than tab, line feed and carriage return, and DEL.
-NO_CONTROL_CHARACTERS = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+from app.json_limits import CONTROL_CHARACTERS
+
+NO_CONTROL_CHARACTERS = f"^[^{CONTROL_CHARACTERS}]*$"
 
 Text = Annotated[str, StringConstraints(pattern=NO_CONTROL_CHARACTERS)]
 NonEmptyText = Annotated[str, StringConstraints(pattern=NO_CONTROL_CHARACTERS, min_length=1)]

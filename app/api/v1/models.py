@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.api.text import NO_CONTROL_CHARACTERS
+from app.json_limits import CONTROL_CHARACTERS
 from app.models.servers import AUTH_MODES, SERVER_KINDS, SERVER_STATUSES
 from app.reference import STRIPE_COUNTRIES
 from app.services.onboarding_inputs import (
@@ -34,7 +35,7 @@ COUNTRY_SPELLINGS = tuple(
 _RESERVED = "|".join(
     "".join(f"[{letter}{letter.upper()}]" for letter in tld) for tld in RESERVED_EMAIL_TLDS
 )
-EMAIL_PATTERN = rf"^(?!.*\.({_RESERVED})\.?$)[^\x00-\x1f\x7f]*$"
+EMAIL_PATTERN = rf"^(?!.*\.({_RESERVED})\.?$)[^{CONTROL_CHARACTERS}]*$"
 
 
 class Input(BaseModel):
