@@ -169,6 +169,8 @@ def validated(model: type[M], payload: dict[str, Any]) -> M:
             name = str(problem["loc"][0])[:64] if problem["loc"] else "body"
             if problem["type"] == "extra_forbidden":
                 message = f"Unknown field. Allowed fields: {allowed}."
+            elif problem["type"] == "value_error":
+                message = str(problem["ctx"]["error"])
             else:
                 message = _MESSAGES.get(problem["type"], problem["msg"].rstrip(".") + ".")
             fields.setdefault(name, message)

@@ -8,9 +8,9 @@ uses, so both surfaces accept and explain the same values the same way.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.api.text import NO_CONTROL_CHARACTERS
 from app.json_limits import CONTROL_CHARACTERS
@@ -75,13 +75,22 @@ class ConnectAccountRequest(Input):
     )
 
 
+def _whole_number(value: object) -> int:
+    """Query integers as the document says: ASCII digits only (no sign, space, `_` or `.0`)."""
+    # Length first: int() of thousands of digits is slow, and refused past Python's limit.
+    if not (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 6):
+        raise ValueError("Must be a whole number, written in digits only.")
+    return int(value)
+
+
+QueryInt = Annotated[int, BeforeValidator(_whole_number)]
+
+
 class ServerListQuery(Input):
     """`GET /v1/servers`'s query string; any other parameter is refused (422)."""
 
-    model_config = ConfigDict(extra="forbid", strict=False)
-
-    page: int = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
-    perPage: int = Field(
+    page: QueryInt = Field(1, ge=1, le=MAX_PAGE, description="Page number, from 1.")
+    perPage: QueryInt = Field(
         DEFAULT_PER_PAGE,
         ge=1,
         le=MAX_PER_PAGE,

@@ -78,14 +78,6 @@ def test_every_seed_000_field_is_required_in_the_document(app):
     assert response_fields[:3] == seed[""]
 
 
-OPERATIONS = [
-    (method.upper(), path)
-    for path, item in openapi_document("-")["paths"].items()
-    for method in item
-    if method != "parameters"
-]
-
-
 @pytest.fixture
 def api_schema(app, client, owned, other_server, token_for):
     """The served document bound to the app, with real ids to use and real credentials.
