@@ -25,6 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     load_config(app, test_config)
     # JSON answers keep their fields in the order the API documents (seeds 000 and 004).
     app.json.sort_keys = False
+    register_request_context(app)
     register_extensions(app)
     register_blueprints(app)
     register_security(app)
@@ -35,6 +36,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
+
+
+def register_request_context(app: Flask) -> None:
+    """The request id, and `Retry-After` kept to waits; first, so their hooks wrap the others'."""
+    from app import errors, request_id
+
+    request_id.init_app(app)
+    # After-request hooks run last-registered first: this one sees Flask-Limiter's headers.
+    app.after_request(errors.retry_after_only_when_waiting)
 
 
 def register_extensions(app: Flask) -> None:

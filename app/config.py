@@ -86,6 +86,8 @@ class DefaultConfig:
     JWT_SECRET: str | None = None
     JWT_TTL_SECONDS = 3600
     API_VERSION = "1.3.0"
+    # When set, /web/v1 answers 401 unless `X-PORTAL-ACCESS-CODE` matches (seed 004's Nginx).
+    PORTAL_ACCESS_CODE: str | None = None
 
     NOTIFICATION_MAX_ATTEMPTS = 8
     NOTIFICATION_TIMEOUT_SECONDS = 5.0
@@ -132,6 +134,7 @@ ENV_STRINGS = (
     "STRIPE_ACCOUNT_DASHBOARD",
     "PUBLIC_BASE_URL",
     "JWT_SECRET",
+    "PORTAL_ACCESS_CODE",
     "RATELIMIT_STORAGE_URI",
     "MAIL_SERVER",
     "MAIL_USERNAME",

@@ -1,7 +1,7 @@
 """Error answers: HTML pages for browsers, one JSON shape per API family.
 
-API families register a renderer for their URL prefix (`register_api_family`), so routing errors
-(404, 405) raised before any blueprint runs still answer in that family's shape.
+API families register a renderer for their URL prefix on each app (`register_api_family`), so
+routing errors (404, 405) raised before any blueprint runs still answer in that family's shape.
 
 A 5xx page never touches the database: the failure being reported may be the database itself
 (down, restarting, a deadlock that poisoned the session). Every unexpected error first rolls the
@@ -45,21 +45,29 @@ DATABASE_UNAVAILABLE = "The database is unavailable for a moment. Please try aga
 RETRY_AFTER_SECONDS = 5
 
 ApiRenderer = Callable[[int, str, str, dict | None], Response]
-_API_FAMILIES: list[tuple[str, ApiRenderer]] = []
+_FAMILIES = "api_families"
+# Statuses after which waiting helps (RFC 9110 §10.2.3, RFC 6585 §4): only these say how long.
+WAIT_STATUSES = frozenset({429, 503})
 
 
-class AppError(Exception):
-    """An error whose message we wrote for the user: shown as is, with its status."""
+def register_api_family(
+    app: Flask, prefix: str, renderer: ApiRenderer, *, checks_own_input: bool = True
+) -> None:
+    """On `app`, errors under `prefix` are rendered by `renderer(status, code, message, fields)`.
 
-    def __init__(self, status: int, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.code = status, message, code
+    `checks_own_input`: the family validates its path and query parameters itself (answering
+    its documented errors), so the app-wide URL check leaves them to it.
+    """
+    families: list[tuple[str, ApiRenderer, bool]] = app.extensions.setdefault(_FAMILIES, [])
+    families.append((prefix, renderer, checks_own_input))
+    families.sort(key=lambda item: len(item[0]), reverse=True)
 
 
-def register_api_family(prefix: str, renderer: ApiRenderer) -> None:
-    """Errors under `prefix` are rendered by `renderer(status, code, message, fields)`."""
-    _API_FAMILIES.append((prefix, renderer))
-    _API_FAMILIES.sort(key=lambda item: len(item[0]), reverse=True)
+def retry_after_only_when_waiting(response: Response) -> Response:
+    """Drop `Retry-After` (Flask-Limiter adds it to every limited answer) unless 429 or 503."""
+    if response.status_code not in WAIT_STATUSES:
+        response.headers.pop("Retry-After", None)
+    return response
 
 
 def json_error(status: int, code: str, message: str, fields: dict | None = None) -> Response:
@@ -72,13 +80,14 @@ def json_error(status: int, code: str, message: str, fields: dict | None = None)
     return response
 
 
-def is_api_request() -> bool:
-    """Whether the request's path belongs to an API family (which validates its own input)."""
-    return any(request.path.startswith(prefix) for prefix, _renderer in _API_FAMILIES)
+def checked_by_api_family() -> bool:
+    """Whether the request belongs to an API family that validates its own URL input."""
+    families = current_app.extensions.get(_FAMILIES, [])
+    return any(request.path.startswith(prefix) and checks for prefix, _r, checks in families)
 
 
 def _api_renderer() -> ApiRenderer | None:
-    for prefix, renderer in _API_FAMILIES:
+    for prefix, renderer, _checks in current_app.extensions.get(_FAMILIES, []):
         if request.path.startswith(prefix):
             return renderer
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
@@ -188,7 +197,3 @@ def init_app(app: Flask) -> None:
             return database_unavailable_response()
         log.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(500)
-
-    @app.errorhandler(AppError)
-    def app_error(error: AppError) -> Response:
-        return render_error(error.status, error.message, error.code)

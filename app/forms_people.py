@@ -6,7 +6,7 @@ live in the services, whose messages the views attach to these fields.
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
+from app.security.input import AppForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
@@ -18,7 +18,7 @@ ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
 NEW_PASSWORD = {"autocomplete": "new-password", "minlength": MIN_PASSWORD_LENGTH}
 
 
-class WorkspaceNameForm(FlaskForm):
+class WorkspaceNameForm(AppForm):
     """A new workspace, or a new name for one."""
 
     name = StringField(
@@ -31,7 +31,7 @@ class WorkspaceNameForm(FlaskForm):
     )
 
 
-class InviteForm(FlaskForm):
+class InviteForm(AppForm):
     """Invite someone by email with a role."""
 
     email = EmailField(
@@ -45,13 +45,13 @@ class InviteForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES, default="developer")
 
 
-class RoleForm(FlaskForm):
+class RoleForm(AppForm):
     """A member's new role."""
 
     role = SelectField("Role", choices=ROLE_CHOICES)
 
 
-class NewAccountForm(FlaskForm):
+class NewAccountForm(AppForm):
     """A new person accepting an invitation chooses a name and a password."""
 
     name = StringField(
@@ -76,7 +76,7 @@ class NewAccountForm(FlaskForm):
     )
 
 
-class NameForm(FlaskForm):
+class NameForm(AppForm):
     """The person's display name."""
 
     name = StringField(
@@ -86,7 +86,7 @@ class NameForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(AppForm):
     """A new password, with the current one as proof."""
 
     current_password = PasswordField(
@@ -117,7 +117,7 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(AppForm):
     """The address to send a reset link to."""
 
     email = EmailField(
@@ -132,7 +132,7 @@ class ForgotPasswordForm(FlaskForm):
     )
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(AppForm):
     """The new password chosen through a reset link."""
 
     password = PasswordField(

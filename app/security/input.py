@@ -15,21 +15,13 @@ kind of input:
 
 from __future__ import annotations
 
-import re
-
 from flask import Flask, abort, request
 from flask_wtf import FlaskForm
 
-from app.errors import is_api_request
+from app.errors import checked_by_api_family
+from app.json_limits import has_control_character
 
-# C0 controls except tab, line feed and carriage return; DEL; the C1 controls.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 CONTROL_CHARACTERS_MESSAGE = "Remove the control characters (such as NUL) from this field."
-
-
-def has_control_characters(value: str) -> bool:
-    """Whether `value` holds a character no person types into a field or a URL."""
-    return CONTROL_CHARACTERS.search(value) is not None
 
 
 class AppForm(FlaskForm):
@@ -44,7 +36,7 @@ class AppForm(FlaskForm):
         hostile = {
             name
             for name, field in self._fields.items()
-            if isinstance(field.data, str) and has_control_characters(field.data)
+            if isinstance(field.data, str) and has_control_character(field.data)
         }
         if not hostile:
             return super().validate(extra_validators)
@@ -58,10 +50,10 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def refuse_control_characters_in_urls() -> None:
-        if has_control_characters(request.path):
-            abort(404)
-        if is_api_request():  # its input models answer the family's documented 422
+        if checked_by_api_family():  # its path and query models answer its documented errors
             return
+        if has_control_character(request.path):
+            abort(404)
         for key, value in request.args.items(multi=True):
-            if has_control_characters(key) or has_control_characters(value):
+            if has_control_character(key) or has_control_character(value):
                 abort(400)

@@ -6,6 +6,7 @@ from typing import Any
 
 from app.extensions import db
 from app.models import AuditEvent, Server, StripeConnection
+from app.request_id import current_request_id
 
 # Keys that must never reach the audit trail, whoever passes them.
 _FORBIDDEN_DETAIL_KEYS = {"url", "api_key", "apiKey", "webhook_secret", "webhookSecret", "secret"}
@@ -31,6 +32,7 @@ def record(
         actor_user_id=actor_user_id,
         actor_label=actor_label,
         details=clean,
+        request_id=current_request_id(),
     )
     db.session.add(event)
     return event

@@ -7,13 +7,13 @@ Field names are the service's (snake_case); each front end maps them to its own 
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import current_app
 
+from app.json_limits import HostileJson, loads_bounded
 from app.security import outbound
 from app.stripe_gateway import mode_of_key
 
@@ -85,7 +85,9 @@ def _config_error(config: str) -> str | None:
     if len(config.encode()) > CONFIG_MAX_BYTES:
         return f"Keep the configuration under {CONFIG_MAX_BYTES // 1024} KiB."
     try:
-        parsed = json.loads(config)
+        parsed = loads_bounded(config)
+    except HostileJson as hostile:
+        return hostile.message
     except ValueError as error:
         return f"This is not valid JSON ({error.msg} at line {error.lineno})."
     if not isinstance(parsed, dict):

@@ -37,6 +37,8 @@ from app.extensions import db
 from app.models import Notification, PaymentsAccount, StripeConnection, utcnow
 from app.models.base import new_id
 from app.models.notifications import DELIVERED, FAILED, PENDING
+from app.request_id import HEADER as REQUEST_ID_HEADER
+from app.request_id import current_request_id
 from app.security import outbound
 from app.security.crypto import SecretUnreadable, decrypt_secret
 from app.security.permissions import MANAGE, membership, permissions_for_role
@@ -131,6 +133,7 @@ def enqueue_status_change(
         payments_account_id=payments.id,
         event_type=EVENT_TYPE,
         payload=payload,
+        request_id=current_request_id(),
         status=PENDING,
         attempts=0,
         next_attempt_at=now,
@@ -223,7 +226,7 @@ def deliver(claim: Claim, *, now: datetime | None = None) -> str:
             secret = decrypt_secret(connection.notification_secret_ciphertext)
         except SecretUnreadable:
             secret = None
-    event_type = notification.event_type
+    event_type, request_id = notification.event_type, notification.request_id
     # End the read transaction before network I/O: no snapshot or lock is held while we wait.
     db.session.commit()
     if secret is None:
@@ -236,6 +239,8 @@ def deliver(claim: Claim, *, now: datetime | None = None) -> str:
             EVENT_ID_HEADER: claim.notification_id,
             EVENT_TYPE_HEADER: event_type,
         }
+        if request_id:
+            headers[REQUEST_ID_HEADER] = request_id
         timeout = float(current_app.config["NOTIFICATION_TIMEOUT_SECONDS"])
         result = outbound.post(url, body, headers, timeout=timeout)
     now = now or utcnow()

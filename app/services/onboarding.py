@@ -20,11 +20,11 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, PaymentsAccount, Server, utcnow
-from app.reference import STRIPE_COUNTRIES
 from app.security.permissions import ONBOARD, VIEW, membership, permissions_for_role
 from app.services import audit
 from app.services.account_creation import AccountCreationBusy, ensure_account
 from app.services.account_sync import StatusChange, apply_account, locked_payments
+from app.services.onboarding_inputs import InvalidOnboardingInput, validate_connect_inputs
 from app.services.onboarding_plan import (
     LINK_ONBOARDING,
     NextStep,
@@ -55,9 +55,6 @@ __all__ = [
     "sync_status",
 ]
 
-# The longest product description we send Stripe; the /v1 API enforces the same limit.
-PRODUCT_DESCRIPTION_MAX = 500
-
 
 class OnboardingForbidden(Exception):
     """The user is a member but lacks the permission (payments:onboard) for this."""
@@ -73,14 +70,6 @@ class OnboardingBlocked(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-class InvalidOnboardingInput(ValueError):
-    """Creation inputs that Stripe would refuse; `fields` maps each to a message."""
-
-    def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k}: {v}" for k, v in fields.items()))
-        self.fields = fields
 
 
 class CountryMismatch(Exception):
@@ -152,34 +141,6 @@ def _credentials(server: Server) -> StripeCredentials:
     if choice.credentials is None:
         raise OnboardingBlocked(choice.reason)
     return choice.credentials
-
-
-def _validated_inputs(
-    country: str | None, email: str | None, product_description: str | None
-) -> dict[str, str]:
-    """Normalised creation inputs; InvalidOnboardingInput names each bad one."""
-    problems: dict[str, str] = {}
-    found: dict[str, str] = {}
-    if country is not None:
-        code = country.strip().upper()
-        if code not in STRIPE_COUNTRIES:
-            problems["country"] = "Use a two-letter country code Stripe supports, such as US."
-        found["country"] = code
-    if email is not None:
-        cleaned = email.strip()
-        if cleaned and ("@" not in cleaned or len(cleaned) > 254 or " " in cleaned):
-            problems["email"] = "Enter a valid email address."
-        if cleaned:
-            found["email"] = cleaned
-    if product_description is not None:
-        cleaned = product_description.strip()
-        if len(cleaned) > PRODUCT_DESCRIPTION_MAX:
-            problems["productDescription"] = f"Keep it under {PRODUCT_DESCRIPTION_MAX} characters."
-        if cleaned:
-            found["product_description"] = cleaned
-    if problems:
-        raise InvalidOnboardingInput(problems)
-    return found
 
 
 # Create or continue --------------------------------------------------------------------------
@@ -258,7 +219,7 @@ def connect_or_continue(
     sent through onboarding. `urls` may be None only with `link_kind="none"` (mint nothing).
     """
     server = load_resource(server_id, user_id, ONBOARD)
-    inputs = _validated_inputs(country, email, product_description)
+    inputs = validate_connect_inputs(country, email, product_description).as_params()
     credentials = _credentials(server)
     _check_country(server.payments, inputs)
     deadline = step_deadline()

@@ -7,7 +7,8 @@ import re
 from flask import Blueprint, current_app, jsonify, render_template
 from markupsafe import Markup, escape
 
-from app.openapi import openapi_document, reference_page
+from app.api.openapi import openapi_document
+from app.api.reference_page import reference_page
 
 bp = Blueprint("docs", __name__)
 

@@ -15,9 +15,9 @@ bp = Blueprint("webhooks", __name__)
 
 
 @bp.record_once
-def _register_error_family(_state) -> None:
+def _register_error_family(state) -> None:
     # 404/405/413 under /webhooks/ answer JSON, never our HTML error page.
-    register_api_family("/webhooks/", json_error)
+    register_api_family(state.app, "/webhooks/", json_error, checks_own_input=False)
 
 
 @bp.post("/webhooks/stripe")

@@ -183,13 +183,17 @@ def test_members_without_manage_get_the_seeds_403(app, client, factory, admin, r
     assert (response.status_code, response.get_json()) == (403, FORBIDDEN)
 
 
-def test_another_workspace_is_a_404(app, client, factory, admin):
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_foreign_and_unknown_workspaces_get_the_seeds_403_like_a_missing_permission(
+    app, client, factory, admin, method
+):
     user, _workspace = admin
     foreign = factory.workspace(name="Foreign")
-    response = client.post(url(foreign), json=seed_body(), headers=bearer(app, user))
-    assert response.status_code == 404
-    assert response.get_json()["code"] == "4040"
-    assert response.get_json()["success"] is False
+    answers = [
+        getattr(client, method)(path, json=seed_body(), headers=bearer(app, user))
+        for path in (url(foreign), "/web/v1/workspaces/ws_unknown/stripe/connections")
+    ]
+    assert [(a.status_code, a.get_json()) for a in answers] == [(403, FORBIDDEN)] * 2
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ def production_settings(app, **overrides) -> dict:
         SQLALCHEMY_ENGINE_OPTIONS=app.config["SQLALCHEMY_ENGINE_OPTIONS"],
         PUBLIC_BASE_URL=PUBLIC,
         WEB_CONCURRENCY=1,
+        MAIL_SERVER="smtp.example.com",
     )
     settings.update(overrides)
     return settings

@@ -1,0 +1,1 @@
+"""/v1 (seed 000): payments resources and onboarding links, for personal API tokens."""

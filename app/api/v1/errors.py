@@ -1,0 +1,136 @@
+"""/v1's error table: every domain exception a /v1 route can raise, and how it is answered.
+
+Answers use `json_error`'s shape, `{"error": {"status", "code", "message", "fields"?}}`; the
+OpenAPI document describes each status from this table.
+"""
+
+from __future__ import annotations
+
+from app.api.families import (
+    ControlCharacterInPath,
+    DatabaseUnavailable,
+    ErrorRule,
+    InvalidFields,
+    MalformedJson,
+    NotAnObject,
+    NotJson,
+)
+from app.services import access, onboarding
+from app.stripe_gateway import (
+    StripeAccountNotFound,
+    StripeKeyRejected,
+    StripeRequestRejected,
+    StripeUnavailable,
+)
+
+NOT_FOUND = "No payments resource with that id in your workspaces."
+
+
+class MissingToken(Exception):
+    """No `Authorization: Bearer` token."""
+
+
+class InvalidToken(Exception):
+    """A token that is invalid, revoked, or belongs to an inactive user."""
+
+
+ERRORS: tuple[ErrorRule, ...] = (
+    ErrorRule(MalformedJson, 400, "malformed_json", lambda e: e.message),
+    ErrorRule(NotAnObject, 400, "invalid_body", lambda e: e.message),
+    ErrorRule(
+        MissingToken,
+        401,
+        "unauthorized",
+        "Send a personal API token: `Authorization: Bearer <token>` "
+        "(create one under Settings → API tokens).",
+        headers=(("WWW-Authenticate", 'Bearer realm="v1"'),),
+    ),
+    ErrorRule(
+        InvalidToken,
+        401,
+        "invalid_token",
+        "The API token is invalid, revoked, or its user is inactive.",
+        headers=(("WWW-Authenticate", 'Bearer realm="v1", error="invalid_token"'),),
+    ),
+    ErrorRule(access.NotFound, 404, "not_found", NOT_FOUND),
+    ErrorRule(onboarding.ResourceNotFound, 404, "not_found", NOT_FOUND),
+    ErrorRule(ControlCharacterInPath, 404, "not_found", NOT_FOUND),
+    ErrorRule(
+        access.PermissionDenied,
+        403,
+        "forbidden",
+        lambda e: f"Your role in this workspace does not include `{e.permission}`.",
+    ),
+    ErrorRule(
+        onboarding.OnboardingForbidden,
+        403,
+        "forbidden",
+        "Your role in this workspace does not include `payments:onboard`.",
+    ),
+    ErrorRule(
+        onboarding.NotAPaymentsResource,
+        409,
+        "not_a_payments_resource",
+        "This server is not of kind `payments`, so it has no Stripe onboarding.",
+    ),
+    ErrorRule(onboarding.OnboardingBlocked, 409, "onboarding_blocked", lambda e: e.reason),
+    ErrorRule(onboarding.CountryMismatch, 409, "country_mismatch", str),
+    ErrorRule(
+        NotJson,
+        415,
+        "unsupported_media_type",
+        "Send the body as JSON with `Content-Type: application/json` (or send no body).",
+    ),
+    ErrorRule(
+        InvalidFields, 422, "validation_failed", lambda e: e.message, fields=lambda e: e.fields
+    ),
+    ErrorRule(
+        onboarding.InvalidOnboardingInput,
+        422,
+        "validation_failed",
+        "Some fields are invalid.",
+        fields=lambda e: e.fields,
+    ),
+    ErrorRule(
+        StripeKeyRejected,
+        502,
+        "stripe_key_rejected",
+        lambda e: (
+            "Stripe rejected the app-level API key (STRIPE_SECRET_KEY). The app's administrator "
+            "must update it."
+            if e.app_level_key
+            else "Stripe rejected the API key this resource uses. A workspace admin must update "
+            "the Stripe connection."
+        ),
+    ),
+    ErrorRule(
+        StripeAccountNotFound,
+        502,
+        "stripe_account_not_found",
+        "Stripe no longer knows this resource's account with the key in use.",
+    ),
+    ErrorRule(
+        StripeRequestRejected,
+        502,
+        "stripe_error",
+        "Stripe could not complete the request. It has been logged.",
+    ),
+    ErrorRule(
+        onboarding.AccountCreationBusy,
+        503,
+        "account_creation_busy",
+        "Another request is creating this resource's Stripe account. Retry in a moment.",
+    ),
+    ErrorRule(
+        StripeUnavailable,
+        503,
+        "stripe_unavailable",
+        "Stripe is unavailable right now. Try again shortly.",
+    ),
+    ErrorRule(
+        DatabaseUnavailable,
+        503,
+        "database_unavailable",
+        "Our database is unavailable right now. Try again shortly.",
+    ),
+)
