@@ -13,6 +13,9 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from app.security.permissions import DENIED_MESSAGES
+from app.services import access
+
 log = logging.getLogger(__name__)
 
 # Status → (machine code, sentence a person understands).
@@ -111,6 +114,14 @@ def init_app(app: Flask) -> None:
             return http_error(error)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(500)
+
+    @app.errorhandler(access.NotFound)
+    def not_found(error: access.NotFound) -> Response:
+        return render_error(404)
+
+    @app.errorhandler(access.PermissionDenied)
+    def permission_denied(error: access.PermissionDenied) -> Response:
+        return render_error(403, DENIED_MESSAGES.get(error.permission))
 
     @app.errorhandler(AppError)
     def app_error(error: AppError) -> Response:

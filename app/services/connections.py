@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +35,9 @@ from app.stripe_gateway import (
 log = logging.getLogger(__name__)
 
 NOTIFICATION_SECRET_PREFIX = "nsec_"  # noqa: S105 — a prefix, not a secret
+# Stripe sends account events whenever something changes; silence for longer than this on a
+# connection with resources is worth a look, but it is not by itself an error.
+RECENT_WEBHOOK_WINDOW = timedelta(days=1)
 UNREADABLE_REASON = "A stored secret can't be decrypted with the configured keys; enter it again."
 
 __all__ = [
@@ -162,6 +166,34 @@ def attention_for(connection: StripeConnection) -> str | None:
     if connection.attention_reason:
         return connection.attention_reason
     return UNREADABLE_REASON if unreadable_secrets(connection) else None
+
+
+@dataclass(frozen=True)
+class WebhookHealth:
+    """Whether Stripe's events reach this connection: the last one, and if it is recent."""
+
+    last_webhook_at: datetime | None
+    recent: bool
+
+
+def webhook_health(connection: StripeConnection) -> WebhookHealth:
+    """What the connection page says about Stripe's webhooks arriving."""
+    last = connection.last_webhook_at
+    return WebhookHealth(
+        last_webhook_at=last,
+        recent=last is not None and utcnow() - last < RECENT_WEBHOOK_WINDOW,
+    )
+
+
+def flag_unreadable_key(connection: StripeConnection) -> None:
+    """Mark a connection whose stored key no longer decrypts, so its page asks for it again.
+
+    Called by the service that found out (Connect), after it chose and before it answers;
+    entering the key again clears the flag (`update_connection`).
+    """
+    if connection.attention_reason != UNREADABLE_REASON:
+        connection.attention_reason = UNREADABLE_REASON
+        db.session.commit()
 
 
 def webhook_secret(connection: StripeConnection) -> str:

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEvent, PaymentsAccount, Server, utcnow
 from app.reference import STRIPE_COUNTRIES
-from app.security.permissions import ONBOARD, VIEW, membership, permissions_for_role
-from app.services import audit
+from app.security.permissions import ONBOARD, VIEW
+from app.services import access, audit, connections
 from app.services.account_creation import AccountCreationBusy, ensure_account
 from app.services.account_sync import StatusChange, apply_account
 from app.services.onboarding_plan import (
@@ -28,7 +28,6 @@ from app.services.onboarding_plan import (
     plan_next_step,
     refresh_step,
 )
-from app.services.resources import ResourceNotFound
 from app.services.stripe_credentials import choose_credentials, options_for
 from app.services.stripe_failures import clear_key_flag, run_guarded
 from app.stripe_gateway import (
@@ -43,12 +42,9 @@ __all__ = [
     "ConnectResult",
     "DashboardUnavailable",
     "InvalidOnboardingInput",
-    "NotAPaymentsResource",
     "NothingToRefresh",
     "OnboardingBlocked",
-    "OnboardingForbidden",
     "RefreshLoop",
-    "ResourceNotFound",
     "connect_or_continue",
     "dashboard_link",
     "refresh_link",
@@ -57,14 +53,6 @@ __all__ = [
 
 # The longest product description we send Stripe; the /v1 API enforces the same limit.
 PRODUCT_DESCRIPTION_MAX = 500
-
-
-class OnboardingForbidden(Exception):
-    """The user is a member but lacks the permission (payments:onboard) for this."""
-
-
-class NotAPaymentsResource(Exception):
-    """The server exists in the user's workspace but is not of kind `payments`."""
 
 
 class OnboardingBlocked(Exception):
@@ -109,28 +97,11 @@ class ConnectResult:
 # Loading and checks --------------------------------------------------------------------------
 
 
-def load_resource(server_id: str, user_id: str, permission: str) -> Server:
-    """The payments server `server_id` if the user may act on it with `permission`.
-
-    Unknown ids and other workspaces' servers look the same (ResourceNotFound), so ids do not
-    leak; members lacking the permission get OnboardingForbidden.
-    """
-    server = db.session.get(Server, server_id)
-    if server is None:
-        raise ResourceNotFound(server_id)
-    member = membership(user_id, server.workspace_id)
-    if member is None:
-        raise ResourceNotFound(server_id)
-    if server.kind != "payments" or server.payments is None:
-        raise NotAPaymentsResource(server_id)
-    if permission not in permissions_for_role(member.role):
-        raise OnboardingForbidden(server_id)
-    return server
-
-
 def _credentials(server: Server) -> StripeCredentials:
     choice = choose_credentials(server.payments, server.workspace_id)
     if choice.credentials is None:
+        if choice.unreadable:
+            connections.flag_unreadable_key(choice.connection)
         raise OnboardingBlocked(choice.reason)
     return choice.credentials
 
@@ -247,7 +218,7 @@ def connect_or_continue(
     type comes from the stored `details_submitted`, no re-fetch). A finished resource gets no
     link (`next_action` says what it can do instead) and is never sent through onboarding.
     """
-    server = load_resource(server_id, user_id, ONBOARD)
+    server = access.require_resource(user_id, server_id, ONBOARD)
     inputs = _validated_inputs(country, email, product_description)
     credentials = _credentials(server)
     created = False
@@ -289,7 +260,7 @@ def sync_status(server_id: str, *, user_id: str, source: str) -> StatusChange | 
     finish and when they leave early, with no state in the URL, so returning proves nothing
     until the account itself says so. Also Check status (`"check"`) and the API (`"api"`).
     """
-    server = load_resource(server_id, user_id, VIEW)
+    server = access.require_resource(user_id, server_id, VIEW)
     payments = server.payments
     action = "onboarding.returned" if source == "return" else "onboarding.status_checked"
     if payments.stripe_account_id is None:
@@ -345,7 +316,7 @@ def refresh_link(server_id: str, *, user_id: str) -> AccountLink:
     The loop guard counts this resource's recent refreshes in the audit trail (shared by every
     process): a link that keeps bouncing straight back would otherwise redirect forever.
     """
-    server = load_resource(server_id, user_id, ONBOARD)
+    server = access.require_resource(user_id, server_id, ONBOARD)
     step = refresh_step(server.payments)
     if step.link_type is None or server.payments.stripe_account_id is None:
         raise NothingToRefresh(server_id)
@@ -373,7 +344,7 @@ def refresh_link(server_id: str, *, user_id: str) -> AccountLink:
 
 def dashboard_link(server_id: str, *, user_id: str) -> str:
     """A single-use Express dashboard login URL for a finished account. Never store it."""
-    server = load_resource(server_id, user_id, ONBOARD)
+    server = access.require_resource(user_id, server_id, ONBOARD)
     payments = server.payments
     if (
         payments.stripe_account_id is None

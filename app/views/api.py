@@ -24,7 +24,7 @@ from app.serializers import (
     serialize_payments,
     serialize_resource,
 )
-from app.services import api_tokens, onboarding, resources
+from app.services import access, api_tokens, onboarding, resources
 from app.stripe_gateway import (
     StripeAccountNotFound,
     StripeKeyRejected,
@@ -108,7 +108,7 @@ def list_servers():
 @bp.get("/servers/<server_id>")
 def get_server(server_id: str):
     """One payments resource: seed 000's `server` and `payments` objects."""
-    server = onboarding.load_resource(server_id, g.api_user_id, VIEW)
+    server = access.require_resource(g.api_user_id, server_id, VIEW)
     return jsonify(serialize_resource(server))
 
 
@@ -117,7 +117,7 @@ def get_payments(server_id: str):
     """The resource's payments object and onboarding status; `?sync=true` re-reads Stripe first."""
     if sync_flag():
         onboarding.sync_status(server_id, user_id=g.api_user_id, source="api")
-    server = onboarding.load_resource(server_id, g.api_user_id, VIEW)
+    server = access.require_resource(g.api_user_id, server_id, VIEW)
     return jsonify(
         {
             "payments": serialize_payments(server.payments),
@@ -162,12 +162,12 @@ def _bad_input(error: ApiInputError) -> Response:
     return json_error(error.status, error.code, error.message, error.fields)
 
 
-@bp.errorhandler(resources.ResourceNotFound)
+@bp.errorhandler(access.NotFound)
 def _not_found(_error: Exception) -> Response:
     return json_error(404, "not_found", "No payments resource with that id in your workspaces.")
 
 
-@bp.errorhandler(onboarding.NotAPaymentsResource)
+@bp.errorhandler(access.NotAPaymentsResource)
 def _not_payments(_error: Exception) -> Response:
     return json_error(
         409,
@@ -176,12 +176,12 @@ def _not_payments(_error: Exception) -> Response:
     )
 
 
-@bp.errorhandler(onboarding.OnboardingForbidden)
-def _forbidden(_error: Exception) -> Response:
+@bp.errorhandler(access.PermissionDenied)
+def _forbidden(error: access.PermissionDenied) -> Response:
     return json_error(
         403,
         "forbidden",
-        "Your role in this workspace does not include `payments:onboard`.",
+        f"Your role in this workspace does not include `{error.permission}`.",
     )
 
 
