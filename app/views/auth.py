@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required
 
 from app.extensions import limiter
-from app.forms import LoginForm
+from app.forms.auth import LoginForm
 from app.security.redirects import safe_next
 from app.security.sessions import end_session, start_session
 from app.services.users import authenticate
