@@ -11,6 +11,8 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField, SubmitField, TextAreaField
 
+from app.services.connection_options import form_hint
+
 SECRET_INPUT = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}
 
 
@@ -31,7 +33,9 @@ class ConnectionForm(FlaskForm):
         render_kw={"placeholder": "https://partner.example.com/stripe-events", "inputmode": "url"},
     )
     config_json = TextAreaField(
-        "Extra configuration (JSON, optional)", render_kw={"rows": 4, "spellcheck": "false"}
+        "Extra configuration (JSON, optional)",
+        description=form_hint(),
+        render_kw={"rows": 4, "spellcheck": "false"},
     )
     verify = BooleanField("Verify the key with Stripe before saving", default=True)
     save_unverified = SubmitField("Save without verifying")

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
+from app.services.connection_options import option_errors
 from app.stripe_gateway import mode_of_key
 
 NAME_MAX = 100
@@ -84,7 +85,7 @@ def _config_error(config: str) -> str | None:
         return f"This is not valid JSON ({error.msg} at line {error.lineno})."
     if not isinstance(parsed, dict):
         return 'Enter a JSON object, such as {"collection_fields": "eventually_due"}.'
-    return None
+    return " ".join(option_errors(parsed)) or None
 
 
 def clean_connection_fields(

@@ -19,19 +19,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import PaymentsAccount, StripeConnection
 from app.security.crypto import SecretUnreadable, decrypt_secret
+from app.services.connection_options import app_defaults, known_options
 from app.stripe_gateway import StripeCredentials, mode_of_key
 
 log = logging.getLogger(__name__)
-
-# Settings a connection's config JSON may carry for onboarding, with allowed values.
-CONNECTION_OPTIONS: dict[str, tuple[str, ...]] = {
-    "collection_fields": ("currently_due", "eventually_due"),
-    "future_requirements": ("omit", "include"),
-    "account_links_api": ("v1", "v2"),
-    # Which dashboard new accounts get: express (login links), full (Standard), none (the
-    # platform collects requirements, so "Update details" links are possible).
-    "dashboard": ("express", "full", "none"),
-}
 
 
 @dataclass(frozen=True)
@@ -45,31 +36,23 @@ class KeyChoice:
 
 
 def connection_options(config_json: str | None) -> dict[str, str]:
-    """Known onboarding options from a connection's config JSON (unknown keys ignored)."""
+    """Known onboarding options from a connection's config JSON (unknown keys ignored).
+
+    Saving refuses invalid values (connection_rules); a row stored before that check keeps
+    the app default for them, and `flask stripe doctor` flags it.
+    """
     if not config_json:
         return {}
     try:
         raw = json.loads(config_json)
     except ValueError:
         return {}
-    if not isinstance(raw, dict):
-        return {}
-    return {
-        key: raw[key]
-        for key, allowed in CONNECTION_OPTIONS.items()
-        if isinstance(raw.get(key), str) and raw[key] in allowed
-    }
+    return known_options(raw) if isinstance(raw, dict) else {}
 
 
 def app_options() -> dict[str, str]:
     """The app-wide defaults for the same options."""
-    config = current_app.config
-    return {
-        "collection_fields": config["STRIPE_COLLECTION_FIELDS"],
-        "future_requirements": config["STRIPE_FUTURE_REQUIREMENTS"],
-        "account_links_api": config["STRIPE_ACCOUNT_LINKS_API"],
-        "dashboard": config.get("STRIPE_ACCOUNT_DASHBOARD", "express"),
-    }
+    return app_defaults(current_app.config)
 
 
 def credentials_from_connection(connection: StripeConnection) -> StripeCredentials:

@@ -90,6 +90,8 @@ def test_an_admin_adds_a_connection_and_sees_the_notification_secret_once(
         ),
         ({"config_json": "{oops"}, "config_json", "not valid JSON"),
         ({"config_json": '"a string"'}, "config_json", "Enter a JSON object"),
+        ({"config_json": '{"dashboard": "standard"}'}, "config_json", "one of express, full, none"),
+        ({"config_json": '{"account_links_api": 2}'}, "config_json", "one of v1, v2"),
         ({"config_json": '{"k": "' + "x" * 16400 + '"}'}, "config_json", "under 16 KiB"),
     ],
 )
