@@ -32,10 +32,8 @@ from app.services.stripe_credentials import options_for
 from app.services.stripe_failures import run_guarded
 from app.stripe_gateway import StripeCredentials, StripeGateway, StripeUnavailable
 
-# A claim older than this is a winner that died between Stripe's answer and our commit. It is
-# well above one create call's worst case (timeout × 3 attempts with the SDK's retries).
-DEFAULT_CLAIM_STALE_SECONDS = 60.0
-DEFAULT_CLAIM_WAIT_SECONDS = 10.0
+# How often a Connect waiting for another request's creation looks again. How long it waits and
+# when a claim counts as abandoned: ACCOUNT_CLAIM_WAIT_SECONDS / ACCOUNT_CLAIM_STALE_SECONDS.
 CLAIM_POLL_SECONDS = 0.1
 # Our clock and Stripe's may differ a little; look this much earlier than the lost request.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -43,10 +41,6 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 class AccountCreationBusy(Exception):
     """Another request is creating this resource's account and did not finish in time."""
-
-
-def _config_seconds(name: str, default: float) -> float:
-    return float(current_app.config.get(name, default))
 
 
 @dataclass(frozen=True)
@@ -92,7 +86,7 @@ def claim_creation(payments_id: str, inputs: dict[str, str]) -> Claim | None:
     won = fresh.rowcount == 1
     if not won:
         stale_before = now - timedelta(
-            seconds=_config_seconds("ACCOUNT_CLAIM_STALE_SECONDS", DEFAULT_CLAIM_STALE_SECONDS)
+            seconds=float(current_app.config["ACCOUNT_CLAIM_STALE_SECONDS"])
         )
         takeover = db.session.execute(
             update(PaymentsAccount)
@@ -210,9 +204,7 @@ def ensure_account(
     account; if the winner gave up, the next round claims again.
     """
     payments = server.payments
-    deadline = time.monotonic() + _config_seconds(
-        "ACCOUNT_CLAIM_WAIT_SECONDS", DEFAULT_CLAIM_WAIT_SECONDS
-    )
+    deadline = time.monotonic() + float(current_app.config["ACCOUNT_CLAIM_WAIT_SECONDS"])
     while True:
         claim = claim_creation(payments.id, inputs)
         if claim is not None:

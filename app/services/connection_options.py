@@ -79,7 +79,7 @@ def known_options(config: Mapping[str, Any]) -> dict[str, str]:
 def app_defaults(settings: Mapping[str, Any]) -> dict[str, str]:
     """The app-wide value of each option, from the app's settings (its config)."""
     return {
-        option.name: settings.get(option.config_key, option.default)
+        option.name: settings[option.config_key]
         for option in CONNECTION_OPTIONS
     }
 
