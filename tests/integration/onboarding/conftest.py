@@ -50,7 +50,7 @@ def stripe_calls(sandbox) -> list[tuple[str, str]]:
 
 @pytest.fixture
 def add_connection(app):
-    """Store a Stripe connection for a workspace, as issue #5's form would: returns its id."""
+    """Store a Stripe connection for a workspace, as the connection form would: returns its id."""
 
     def add(
         workspace_id: str,

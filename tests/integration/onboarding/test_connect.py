@@ -174,7 +174,7 @@ def test_a_deauthorized_resource_gets_a_new_account_under_a_new_idempotency_key(
     server_id = signed_in.server.id
     connect(auth, server_id)
     first = stored(server_id)
-    with app.app_context():  # what issue #7's deauthorization handler leaves behind
+    with app.app_context():  # what the deauthorization webhook leaves behind
         payments = db.session.get(PaymentsAccount, first.id)
         payments.status, payments.status_reason = "disconnected", "disconnected"
         payments.onboarding_status, payments.stripe_account_id = "not_started", None
