@@ -56,4 +56,6 @@ class ConnectionEditForm(ConnectionForm):
         "New webhook signing secret (optional)",
         render_kw={"placeholder": "whsec_…", **SECRET_INPUT},
     )
-    verify = BooleanField("Verify a new key with Stripe before saving", default=True)
+    # A new key is always checked with Stripe (it must belong to the connection's platform).
+    verify = None
+    save_unverified = None

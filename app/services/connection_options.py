@@ -78,10 +78,7 @@ def known_options(config: Mapping[str, Any]) -> dict[str, str]:
 
 def app_defaults(settings: Mapping[str, Any]) -> dict[str, str]:
     """The app-wide value of each option, from the app's settings (its config)."""
-    return {
-        option.name: settings[option.config_key]
-        for option in CONNECTION_OPTIONS
-    }
+    return {option.name: settings[option.config_key] for option in CONNECTION_OPTIONS}
 
 
 def form_hint() -> str:

@@ -245,6 +245,43 @@ def verify_with_stripe(api_key: str, stripe_account_id: str) -> None:
         )
 
 
+def _check_replacement_key(connection: StripeConnection, api_key: str) -> None:
+    """A new key for an existing connection: same mode and, per Stripe, the same platform.
+
+    Every account created under the connection belongs to its platform, so a key of another
+    platform would make each of them fail (`GET /v1/account` names the key's platform:
+    docs.stripe.com/api/accounts/retrieve). Without Stripe's answer the key is not saved, so
+    "save unverified" is never offered here.
+    """
+    if mode_of_key(api_key) != connection.mode:
+        raise ConnectionInvalid(
+            {
+                "api_key": f"This connection is for {connection.mode} mode; enter a "
+                f"{connection.mode} key."
+            }
+        )
+    try:
+        verify_with_stripe(api_key, connection.stripe_account_id)
+    except ConnectionInvalid as invalid:
+        if "stripe_account_id" in invalid.errors:
+            raise ConnectionInvalid(
+                {
+                    "api_key": "This key belongs to another Stripe platform account, not "
+                    f"{connection.stripe_account_id}; every resource under this connection "
+                    "needs a key of that account."
+                }
+            ) from None
+        if invalid.stripe_unreachable:
+            raise ConnectionInvalid(
+                {
+                    "api_key": "Stripe could not be reached to confirm that this key belongs to "
+                    f"{connection.stripe_account_id}. A replacement key is saved only once "
+                    "Stripe confirms it; try again in a moment."
+                }
+            ) from None
+        raise
+
+
 # Changes -----------------------------------------------------------------------------------
 
 
@@ -375,12 +412,12 @@ def update_connection(
     config_json: object = None,
     api_key: object = None,
     webhook_secret: object = None,
-    verify: bool = True,
 ) -> StripeConnection:
     """Change the editable fields; a blank secret keeps the stored one, a typed one replaces it.
 
     The account id and mode stay fixed: the payments accounts created under this connection
-    belong to that Stripe platform, so a replacement key must be for the same account and mode.
+    belong to that Stripe platform, so a replacement key must be for the same account and mode,
+    which Stripe confirms before it is saved.
     """
     connection = get_connection(workspace_id, connection_id)
     fields = clean_connection_fields(
@@ -396,15 +433,7 @@ def update_connection(
         require_account=False,
     )
     if fields.api_key is not None:
-        if mode_of_key(fields.api_key) != connection.mode:
-            raise ConnectionInvalid(
-                {
-                    "api_key": f"This connection is for {connection.mode} mode; enter a "
-                    f"{connection.mode} key."
-                }
-            )
-        if verify:
-            verify_with_stripe(fields.api_key, connection.stripe_account_id)
+        _check_replacement_key(connection, fields.api_key)
     changed = [
         label
         for label, old, new in (
@@ -422,7 +451,7 @@ def update_connection(
     if fields.api_key is not None:
         connection.api_key_ciphertext = encrypt_secret(fields.api_key)
         connection.api_key_masked = mask_secret(fields.api_key)
-        connection.verified_at = utcnow() if verify else None
+        connection.verified_at = utcnow()
         changed.append("api_key")
     if fields.webhook_secret is not None:
         connection.webhook_secret_ciphertext = encrypt_secret(fields.webhook_secret)

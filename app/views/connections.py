@@ -144,7 +144,6 @@ def edit(workspace_id: str, connection_id: str) -> Response | tuple[str, int]:
     """Edit a connection; secrets change only when new ones are typed."""
     connection = _connection(workspace_id, connection_id)
     form = ConnectionEditForm(obj=connection)
-    offer_unverified = False
     if form.validate_on_submit():
         try:
             connections.update_connection(
@@ -157,11 +156,9 @@ def edit(workspace_id: str, connection_id: str) -> Response | tuple[str, int]:
                 config_json=form.config_json.data,
                 api_key=form.api_key.data,
                 webhook_secret=form.webhook_secret.data,
-                verify=form.verify_requested(),
             )
         except ConnectionInvalid as invalid:
             _show_errors(form, invalid)
-            offer_unverified = invalid.stripe_unreachable
         else:
             flash("Saved your changes.", "success")
             return _to_detail(workspace_id, connection_id)
@@ -172,7 +169,7 @@ def edit(workspace_id: str, connection_id: str) -> Response | tuple[str, int]:
         workspace=connection.workspace,
         connection=connection,
         attention=connections.attention_for(connection),
-        offer_unverified=offer_unverified,
+        offer_unverified=False,
     ), status
 
 

@@ -262,6 +262,58 @@ def test_a_new_key_on_edit_is_verified_and_replaces_the_old(
     assert stored(app)[0].api_key_ciphertext == connection.api_key_ciphertext
 
 
+@pytest.mark.parametrize("verify", ["y", ""])
+def test_a_replacement_key_of_another_platform_is_an_error_at_the_key_field(
+    app, client, auth, owner, add_connection, sandbox, verify
+):
+    user, workspace = owner
+    connection, _ = add_connection(workspace, actor=user)
+    edit = f"/workspaces/{workspace.id}/connections/{connection.id}/edit"
+    auth.login("owner@example.com")
+    values = {"name": "Acme", "partner_endpoint": ENDPOINT, "api_key": OTHER_TEST_KEY}
+    if verify:
+        values["verify"] = verify
+    response = auth.post(edit, values, page=edit)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="api_key-error"' in html
+    assert f"another Stripe platform account, not {connection.stripe_account_id}" in html
+    assert OTHER_TEST_KEY not in html
+    assert stored(app)[0].api_key_ciphertext == connection.api_key_ciphertext
+
+
+def test_a_replacement_key_is_not_saved_while_stripe_cannot_confirm_it(
+    app, client, auth, owner, add_connection, sandbox
+):
+    user, workspace = owner
+    connection, _ = add_connection(workspace, actor=user)
+    edit = f"/workspaces/{workspace.id}/connections/{connection.id}/edit"
+    sandbox.inject_fault("/v1/account", "drop", count=3)
+    auth.login("owner@example.com")
+    values = {"name": "Acme", "partner_endpoint": ENDPOINT, "api_key": TEST_KEY}
+    response = auth.post(edit, values, page=edit)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="api_key-error"' in html and "Stripe could not be reached" in html
+    assert "Save without verifying" not in html
+    assert stored(app)[0].verified_at == connection.verified_at
+
+
+def test_a_replacement_key_of_the_same_platform_is_saved_verified(
+    app, client, auth, owner, add_connection, sandbox
+):
+    user, workspace = owner
+    connection, _ = add_connection(workspace, actor=user)
+    edit = f"/workspaces/{workspace.id}/connections/{connection.id}/edit"
+    auth.login("owner@example.com")
+    values = {"name": "Acme", "partner_endpoint": ENDPOINT, "api_key": TEST_KEY}
+    response = auth.post(edit, values, page=edit)
+    assert response.status_code == 303
+    (after,) = stored(app)
+    assert after.api_key_ciphertext != connection.api_key_ciphertext
+    assert after.verified_at is not None
+
+
 def test_deactivate_reactivate_and_make_default_redirect_back_with_303(
     app, client, auth, owner, add_connection
 ):
