@@ -76,21 +76,62 @@ def create_workspace(name: str, owner_email: str) -> Workspace:
     owner = find_user_by_email(owner_email)
     if owner is None:
         raise UserError(f"No user with the email {owner_email}; create it first.")
-    if not name.strip() or len(name) > 120:
+    name = name.strip()
+    if not name or len(name) > 120:
         raise UserError("A workspace needs a name of 1–120 characters.")
-    workspace = Workspace(name=name.strip())
+    same = owned_workspace(name, owner.id)
+    if same is not None:
+        raise UserError(f"{owner.email} already owns a workspace named '{name}' ({same.id}).")
+    workspace = Workspace(name=name)
     workspace.memberships.append(Membership(user=owner, role="owner"))
     db.session.add(workspace)
     db.session.commit()
     return workspace
 
 
+def owned_workspace(name: str, owner_id: str) -> Workspace | None:
+    """The workspace called `name` that `owner_id` owns (at most one: `create_workspace`)."""
+    return db.session.scalars(
+        select(Workspace)
+        .join(Membership)
+        .where(Workspace.name == name, Membership.user_id == owner_id, Membership.role == "owner")
+        .order_by(Workspace.created_at, Workspace.id)
+    ).first()
+
+
 def find_workspace(ref: str) -> Workspace | None:
-    """A workspace by id (`ws_…`) or by exact name."""
+    """A workspace by id (`ws_…`), or by a name only one workspace has.
+
+    Names are unique per owner, not overall: when several workspaces share the name this
+    refuses (UserError listing their ids) rather than pick one of them by chance.
+    """
     found = db.session.get(Workspace, ref)
-    if found is None:
-        found = db.session.scalars(select(Workspace).where(Workspace.name == ref)).first()
-    return found
+    if found is not None:
+        return found
+    named = db.session.scalars(
+        select(Workspace).where(Workspace.name == ref).order_by(Workspace.id)
+    ).all()
+    if len(named) > 1:
+        ids = ", ".join(workspace.id for workspace in named)
+        raise UserError(f"{len(named)} workspaces are named '{ref}' ({ids}); give the id.")
+    return named[0] if named else None
+
+
+def require_another_owner(workspace_id: str, user_id: str) -> None:
+    """UserError when `user_id` is the workspace's only owner (it would be left without one).
+
+    Every path that demotes or removes a member asks this first.
+    """
+    owners = db.session.scalars(
+        select(Membership.user_id).where(
+            Membership.workspace_id == workspace_id, Membership.role == "owner"
+        )
+    ).all()
+    if owners == [user_id]:
+        raise UserError(
+            "That is the workspace's last owner; make someone else owner first, "
+            "so the workspace is never left without one."
+        )
 
 
 def add_member(workspace_ref: str, email: str, role: str) -> Membership:
@@ -107,7 +148,9 @@ def add_member(workspace_ref: str, email: str, role: str) -> Membership:
     if found is None:
         found = Membership(user_id=user.id, workspace_id=workspace.id, role=role)
         db.session.add(found)
-    else:
+    elif found.role != role:
+        if found.role == "owner":
+            require_another_owner(workspace.id, user.id)
         found.role = role
     db.session.commit()
     return found

@@ -61,5 +61,8 @@ def revoke_token(token_id: str) -> Response:
         token = api_tokens.revoke_token(token_id, user_id=current_user.id, actor_label="web")
     except api_tokens.TokenNotFound:
         abort(404)
+    except api_tokens.TokenAlreadyRevoked as already:
+        flash(f"“{already.token.name}” was already revoked.", "info")
+        return redirect(url_for("settings.tokens"), code=303)
     flash(f"Revoked “{token.name}”. Programs using it can no longer call the API.", "success")
     return redirect(url_for("settings.tokens"), code=303)
