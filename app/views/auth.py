@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
 from app.extensions import limiter
 from app.forms.auth import LoginForm
@@ -21,9 +22,10 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-@bp.route("/login", methods=["GET", "POST"])
+@bp.get("/login")
+@bp.post("/login")
 @limiter.limit(_login_limit, methods=["POST"])
-def login():
+def login() -> Response | tuple[str, int]:
     """Show the sign-in form; on success go to a safe `next`."""
     target = safe_next(request.args.get("next"))
     if current_user.is_authenticated:
@@ -44,7 +46,7 @@ def login():
 
 @bp.post("/logout")
 @login_required
-def logout():
+def logout() -> Response:
     """End this browser's session for good."""
     end_session(current_user._get_current_object())
     flash("You have been signed out.", "info")
