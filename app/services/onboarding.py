@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import AuditEvent, PaymentsAccount, Server, utcnow
 from app.reference import STRIPE_COUNTRIES
 from app.security.permissions import ONBOARD, VIEW
-from app.services import access, audit, connections
+from app.services import access, audit, connection_secrets
 from app.services.account_creation import AccountCreationBusy, ensure_account
 from app.services.account_sync import StatusChange, apply_account
 from app.services.onboarding_plan import (
@@ -101,7 +101,7 @@ def _credentials(server: Server) -> StripeCredentials:
     choice = choose_credentials(server.payments, server.workspace_id)
     if choice.credentials is None:
         if choice.unreadable:
-            connections.flag_unreadable_key(choice.connection)
+            connection_secrets.flag_unreadable_key(choice.connection)
         raise OnboardingBlocked(choice.reason)
     return choice.credentials
 

@@ -159,7 +159,8 @@ def choose_credentials(payments: PaymentsAccount, workspace_id: str) -> KeyChoic
     """The key this resource onboards with now, decrypted. Reads only: never writes or commits.
 
     A connection whose key no longer decrypts gives no credentials and `unreadable=True`; the
-    caller that owns the transaction flags the connection (`connections.flag_unreadable_key`).
+    caller that owns the transaction flags the connection
+    (`connection_secrets.flag_unreadable_key`).
     """
     source = choose_key_source(payments, workspace_connections(workspace_id), app_key_mode())
     if not source.ok:

@@ -13,23 +13,15 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.forms.connections import ConnectionEditForm, ConnectionForm
-from app.models import StripeConnection
 from app.security.permissions import MANAGE, workspace_permission
 from app.security.reveal import reveal_once, take_revealed
-from app.services import connections, notifications
+from app.services import connection_secrets, connections, notifications
 from app.services.connection_rules import ConnectionInvalid
 from app.urls import external_url
 
 bp = Blueprint("connections", __name__)
 
 NOTIFICATION_SECRET = "notification_secret"  # noqa: S105 — a kind of secret, not one
-
-
-def _connection(workspace_id: str, connection_id: str) -> StripeConnection:
-    try:
-        return connections.get_connection(workspace_id, connection_id)
-    except connections.ConnectionNotFound:
-        abort(404)
 
 
 def _to_detail(workspace_id: str, connection_id: str) -> Response:
@@ -70,7 +62,7 @@ def workspace_list(workspace_id: str) -> str:
     """One workspace's connections, with masked keys and what needs attention."""
     workspace = connections.get_workspace(workspace_id)
     items = connections.list_connections(workspace_id)
-    attention = {c.id: connections.attention_for(c) for c in items}
+    attention = {c.id: connection_secrets.attention_for(c) for c in items}
     return render_template(
         "connections/list.html", workspace=workspace, items=items, attention=attention
     )
@@ -121,13 +113,13 @@ def create(workspace_id: str) -> Response | tuple[str, int]:
 @workspace_permission(MANAGE)
 def detail(workspace_id: str, connection_id: str) -> str:
     """Everything about one connection (masked), its actions, webhooks and deliveries."""
-    connection = _connection(workspace_id, connection_id)
+    connection = connections.get_connection(workspace_id, connection_id)
     revealed = take_revealed(NOTIFICATION_SECRET, connection.id)
     return render_template(
         "connections/detail.html",
         workspace=connection.workspace,
         connection=connection,
-        attention=connections.attention_for(connection),
+        attention=connection_secrets.attention_for(connection),
         in_use=connections.connections_in_use(connection.id),
         revealed_secret=revealed[1] if revealed else None,
         webhook_url=external_url("webhooks.stripe_connection", connection_id=connection.id),
@@ -142,7 +134,7 @@ def detail(workspace_id: str, connection_id: str) -> str:
 @workspace_permission(MANAGE)
 def edit(workspace_id: str, connection_id: str) -> Response | tuple[str, int]:
     """Edit a connection; secrets change only when new ones are typed."""
-    connection = _connection(workspace_id, connection_id)
+    connection = connections.get_connection(workspace_id, connection_id)
     form = ConnectionEditForm(obj=connection)
     if form.validate_on_submit():
         try:
@@ -168,18 +160,15 @@ def edit(workspace_id: str, connection_id: str) -> Response | tuple[str, int]:
         form=form,
         workspace=connection.workspace,
         connection=connection,
-        attention=connections.attention_for(connection),
+        attention=connection_secrets.attention_for(connection),
         offer_unverified=False,
     ), status
 
 
 def _set_status(workspace_id: str, connection_id: str, *, active: bool) -> Response:
-    try:
-        connection = connections.set_status(
-            workspace_id, connection_id, actor_user_id=current_user.id, active=active
-        )
-    except connections.ConnectionNotFound:
-        abort(404)
+    connection = connections.set_status(
+        workspace_id, connection_id, actor_user_id=current_user.id, active=active
+    )
     flash(f"{'Reactivated' if active else 'Deactivated'} “{connection.name}”.", "success")
     return _to_detail(workspace_id, connection_id)
 
@@ -209,8 +198,6 @@ def make_default(workspace_id: str, connection_id: str) -> Response:
         connection = connections.make_default(
             workspace_id, connection_id, actor_user_id=current_user.id
         )
-    except connections.ConnectionNotFound:
-        abort(404)
     except ConnectionInvalid as invalid:
         flash(" ".join(invalid.errors.values()), "error")
         return _to_detail(workspace_id, connection_id)
@@ -223,12 +210,9 @@ def make_default(workspace_id: str, connection_id: str) -> Response:
 @workspace_permission(MANAGE)
 def roll_notification_secret(workspace_id: str, connection_id: str) -> Response:
     """Replace the notification signing secret and show the new one once."""
-    try:
-        secret = connections.roll_notification_secret(
-            workspace_id, connection_id, actor_user_id=current_user.id
-        )
-    except connections.ConnectionNotFound:
-        abort(404)
+    secret = connections.roll_notification_secret(
+        workspace_id, connection_id, actor_user_id=current_user.id
+    )
     reveal_once(NOTIFICATION_SECRET, connection_id, secret)
     flash("Made a new notification signing secret; the old one no longer works.", "success")
     return _to_detail(workspace_id, connection_id)
@@ -239,7 +223,7 @@ def roll_notification_secret(workspace_id: str, connection_id: str) -> Response:
 @workspace_permission(MANAGE)
 def confirm_delete(workspace_id: str, connection_id: str) -> str:
     """Ask before deleting; say up front when the connection can't be deleted."""
-    connection = _connection(workspace_id, connection_id)
+    connection = connections.get_connection(workspace_id, connection_id)
     return render_template(
         "connections/delete.html",
         workspace=connection.workspace,
@@ -257,8 +241,6 @@ def delete(workspace_id: str, connection_id: str) -> Response:
         name = connections.delete_connection(
             workspace_id, connection_id, actor_user_id=current_user.id
         )
-    except connections.ConnectionNotFound:
-        abort(404)
     except connections.ConnectionInUse as refused:
         flash(str(refused), "error")
         return _to_detail(workspace_id, connection_id)

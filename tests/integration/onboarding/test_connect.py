@@ -110,11 +110,9 @@ def test_a_finished_express_resource_is_never_sent_through_onboarding_again(
 
 
 @pytest.fixture
-def platform_collects(app):
+def platform_collects(app, monkeypatch):
     """New accounts where the platform collects requirements (dashboard `none`)."""
-    app.config["STRIPE_ACCOUNT_DASHBOARD"] = "none"
-    yield
-    app.config.pop("STRIPE_ACCOUNT_DASHBOARD")
+    monkeypatch.setitem(app.config, "STRIPE_ACCOUNT_DASHBOARD", "none")
 
 
 def test_update_details_mints_an_account_update_link_where_the_platform_collects(

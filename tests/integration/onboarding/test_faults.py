@@ -247,18 +247,15 @@ def test_an_account_stripe_does_not_know_gets_a_clear_page_and_nothing_changes(
 
 
 def test_a_stuck_claim_of_another_request_answers_409_without_calling_stripe(
-    app, auth, signed_in, sandbox, stored
+    app, auth, signed_in, sandbox, stored, monkeypatch
 ):
     with app.app_context():
         payments = db.session.get(PaymentsAccount, stored(signed_in.server.id).id)
         payments.account_claim = "claimed"
         payments.claimed_at = db.func.now()
         db.session.commit()
-    app.config["ACCOUNT_CLAIM_WAIT_SECONDS"] = 0.3
-    try:
-        response = connect(auth, signed_in.server.id)
-    finally:
-        app.config.pop("ACCOUNT_CLAIM_WAIT_SECONDS")
+    monkeypatch.setitem(app.config, "ACCOUNT_CLAIM_WAIT_SECONDS", 0.3)
+    response = connect(auth, signed_in.server.id)
     assert response.status_code == 409
     assert "still being created" in response.get_data(as_text=True)
     assert sandbox.requests() == []
