@@ -124,7 +124,7 @@ def onboarding_panels(user_id: str, servers: list[Server]) -> dict[str, Resource
 
 
 def recent_activity(server: Server, limit: int = 50) -> list[AuditEvent]:
-    """The resource's audit trail (the server and its payments account), newest first."""
+    """The resource's audit trail (its server row and payments account), newest first."""
     return list(
         db.session.scalars(
             select(AuditEvent)
@@ -158,7 +158,7 @@ def create_payments_resource(
     country: str,
     actor_label: str | None = None,
 ) -> Server:
-    """Create a payments server and its (not yet onboarded) payments account, and commit."""
+    """Create a payments resource (server row + not yet onboarded payments account); commit."""
     server = Server(
         workspace_id=workspace_id,
         user_id=user_id,
