@@ -78,7 +78,7 @@ def account_params(server: Server, payments: PaymentsAccount, dashboard: str) ->
     """`POST /v1/accounts` params, built only from what is stored on the row (retry-identical)."""
     params: dict[str, Any] = {
         "country": payments.country,
-        "controller": CONTROLLERS.get(dashboard, CONTROLLERS["express"]),
+        "controller": CONTROLLERS[dashboard],
         "capabilities": {
             "card_payments": {"requested": True},
             "transfers": {"requested": True},

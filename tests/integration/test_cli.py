@@ -90,7 +90,7 @@ def test_demo_seed_is_idempotent_and_prints_how_to_sign_in(app, runner, client):
         assert db.session.scalar(select(func.count()).select_from(Server)) >= 4
         assert db.session.scalar(select(func.count()).select_from(PaymentsAccount)) >= 4
     password = first.output.split("password:")[1].split()[0]
-    from tests.conftest import AuthActions
+    from tests.helpers import AuthActions
 
     assert AuthActions(client).login("demo@example.com", password).status_code == 303
     assert Factory.PASSWORD != password

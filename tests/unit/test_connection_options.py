@@ -16,6 +16,7 @@ from app.services.connection_options import (
     option_errors,
     readme_table,
 )
+from app.services.onboarding_plan import CONTROLLERS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -54,3 +55,8 @@ def test_known_options_are_checked_and_unknown_keys_pass(config, errors, kept):
     assert len(found) == len(errors)
     assert all(message in text for message, text in zip(errors, found, strict=True))
     assert known_options(config) == kept
+
+
+def test_every_dashboard_value_has_its_controller():
+    (dashboard,) = [option for option in CONNECTION_OPTIONS if option.name == "dashboard"]
+    assert set(dashboard.allowed) == set(CONTROLLERS)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, PaymentsAccount, StripeConnection
-from tests.integration.connections.conftest import (
+from tests.helpers import (
     ENDPOINT,
     TEST_KEY,
     WEBHOOK_SECRET,

@@ -11,7 +11,7 @@ from app.security.crypto import decrypt_secret
 from app.services import connection_secrets, connections
 from app.services.connection_rules import ConnectionInvalid
 from app.services.stripe_credentials import choose_credentials
-from tests.integration.connections.conftest import TEST_KEY, WEBHOOK_SECRET, service_values
+from tests.helpers import TEST_KEY, WEBHOOK_SECRET, service_values
 
 OTHER_TEST_KEY = "sk_test_connectionKeyOther00000000000002"
 

@@ -6,8 +6,7 @@ import pytest
 
 from app.extensions import db
 from app.models import PaymentsAccount, Server, StripeConnection
-from tests.conftest import PLATFORM_KEY
-from tests.integration.onboarding.conftest import stripe_calls
+from tests.helpers import PLATFORM_KEY, stripe_calls
 
 
 def connect(auth, server_id, **data):
@@ -149,10 +148,10 @@ def test_v2_account_links_are_used_when_configured(app, auth, signed_in, sandbox
 
 
 def test_a_workspace_connection_key_is_used_and_remembered(
-    auth, signed_in, sandbox, stored, add_connection
+    auth, signed_in, sandbox, stored, store_connection
 ):
     key = "sk_test_workspaceConnectionKey00000000000001"
-    connection_id = add_connection(
+    connection_id = store_connection(
         signed_in.workspace.id, key, config={"account_links_api": "v2", "dashboard": "full"}
     )
     response = connect(auth, signed_in.server.id)
@@ -207,10 +206,10 @@ def test_without_any_stripe_key_connect_is_refused_with_the_reason(
 
 
 def test_a_deactivated_connection_blocks_its_resources_and_says_so(
-    app, client, auth, signed_in, sandbox, add_connection
+    app, client, auth, signed_in, sandbox, store_connection
 ):
     key = "sk_test_workspaceConnectionKey00000000000002"
-    connection_id = add_connection(signed_in.workspace.id, key, name="Main platform")
+    connection_id = store_connection(signed_in.workspace.id, key, name="Main platform")
     assert connect(auth, signed_in.server.id).status_code == 303
     with app.app_context():
         db.session.get(StripeConnection, connection_id).status = "INACTIVE"
@@ -228,9 +227,9 @@ def test_a_deactivated_connection_blocks_its_resources_and_says_so(
 
 
 def test_an_inactive_connection_is_passed_over_for_the_app_level_key(
-    auth, signed_in, sandbox, stored, add_connection
+    auth, signed_in, sandbox, stored, store_connection
 ):
-    add_connection(signed_in.workspace.id, "sk_test_oldKey000000000000001", status="INACTIVE")
+    store_connection(signed_in.workspace.id, "sk_test_oldKey000000000000001", status="INACTIVE")
     assert connect(auth, signed_in.server.id).status_code == 303
     assert stored(signed_in.server.id).connection_id is None
 

@@ -9,7 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.models import PaymentsAccount, StripeConnection
-from tests.conftest import PLATFORM_KEY
+from tests.helpers import PLATFORM_KEY
 from tests.integration.onboarding.test_connect import connect
 
 
@@ -205,10 +205,10 @@ def test_unavailable_stripe_on_return_leaves_the_status_as_it_was(
 
 
 def test_a_revoked_connection_key_flags_the_connection_and_says_an_admin_must_act(
-    app, client, auth, signed_in, sandbox, stored, add_connection, audit_actions, caplog
+    app, client, auth, signed_in, sandbox, stored, store_connection, audit_actions, caplog
 ):
     key = "sk_test_soonRevokedConnectionKey0000000001"
-    connection_id = add_connection(signed_in.workspace.id, key)
+    connection_id = store_connection(signed_in.workspace.id, key)
     sandbox.revoke_key(key)
 
     with caplog.at_level(logging.DEBUG):

@@ -15,7 +15,7 @@ from app.models.notifications import FAILED
 from app.security.crypto import encrypt_secret
 from app.services import connections, notifications
 from app.urls import external_url
-from tests.integration.webhooks.conftest import CONNECTION_SECRET, stripe_event, stripe_signature
+from tests.helpers import CONNECTION_SECRET, stripe_event, stripe_signature
 
 
 @pytest.mark.postgres

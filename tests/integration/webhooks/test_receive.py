@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Notification, WebhookEvent
-from tests.integration.webhooks.conftest import (
+from tests.helpers import (
     APP_SECRET,
     CONNECTION_SECRET,
     OTHER_KEY,
