@@ -10,7 +10,7 @@ from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
 from app.models import AuditEvent, Membership, PaymentsAccount, Server, StripeConnection, Workspace
-from app.security.permissions import MANAGE, ONBOARD, permissions_for_role
+from app.security.permissions import MANAGE, ONBOARD, permissions_for_role, workspace_ids_with
 from app.services import audit
 from app.services.access import NotFound
 from app.services.onboarding_plan import Action, resource_actions
@@ -133,6 +133,12 @@ def recent_activity(server: Server, limit: int = 50) -> list[AuditEvent]:
             .limit(limit)
         )
     )
+
+
+def workspaces_where(user_id: str, permission: str) -> list[Workspace]:
+    """The user's workspaces in which they hold `permission`, by name."""
+    allowed = set(workspace_ids_with(user_id, permission))
+    return [workspace for workspace in user_workspaces(user_id) if workspace.id in allowed]
 
 
 def user_workspaces(user_id: str) -> list[Workspace]:

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from app.forms.payments import PaymentsResourceForm
-from app.security.permissions import MANAGE, workspace_ids_with
+from app.security.permissions import MANAGE
 from app.services import resources
 
 bp = Blueprint("payments", __name__)
@@ -39,7 +39,7 @@ def dashboard() -> str:
         workspace_filter=workspace_filter,
         status_filter=status_filter,
         onboarding=resources.onboarding_panels(current_user.id, page.items),
-        can_create=bool(workspace_ids_with(current_user.id, MANAGE)),
+        can_create=bool(resources.workspaces_where(current_user.id, MANAGE)),
     )
 
 
@@ -61,11 +61,7 @@ def detail(server_id: str) -> str:
 @login_required
 def create() -> Response | tuple[str, int]:
     """Create a payments resource in a workspace the user manages."""
-    manageable = [
-        w
-        for w in resources.user_workspaces(current_user.id)
-        if w.id in set(workspace_ids_with(current_user.id, MANAGE))
-    ]
+    manageable = resources.workspaces_where(current_user.id, MANAGE)
     if not manageable:
         abort(403)
     form = PaymentsResourceForm()
