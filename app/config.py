@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 from cryptography.fernet import Fernet
 from flask import Flask
 
+from app.services.connection_options import CONNECTION_OPTIONS
+
 
 class UnsafeConfigError(RuntimeError):
     """Raised when production would start with development secrets."""
@@ -66,14 +68,12 @@ class DefaultConfig:
     STRIPE_MAX_NETWORK_RETRIES = 2
     # One deadline for a whole Stripe step (every attempt and retry): a person is waiting.
     STRIPE_STEP_DEADLINE_SECONDS = 10.0
-    STRIPE_ACCOUNT_LINKS_API = "v1"  # or "v2" (POST /v2/core/account_links)
-    STRIPE_COLLECTION_FIELDS = "currently_due"  # or "eventually_due"
-    STRIPE_FUTURE_REQUIREMENTS = "omit"  # or "include"
+    # STRIPE_ACCOUNT_LINKS_API, STRIPE_COLLECTION_FIELDS, STRIPE_FUTURE_REQUIREMENTS and
+    # STRIPE_ACCOUNT_DASHBOARD: defaults and allowed values in services/connection_options.py.
     # Origins the browser may be redirected to from our Connect form (CSP form-action).
     STRIPE_REDIRECT_ORIGINS = ["https://connect.stripe.com", "https://accounts.stripe.com"]
     # How long a concurrent Connect waits for the request that is creating the account.
     ACCOUNT_CLAIM_WAIT_SECONDS = 10.0
-    STRIPE_ACCOUNT_DASHBOARD = "express"  # express | full | none (platform collects)
     REFRESH_LOOP_LIMIT = 5  # refreshes of one resource ...
     REFRESH_LOOP_WINDOW_SECONDS = 120  # ... within this window trip the loop guard
 
@@ -128,10 +128,7 @@ ENV_STRINGS = (
     "STRIPE_SECRET_KEY",
     "STRIPE_WEBHOOK_SECRET",
     "STRIPE_API_BASE",
-    "STRIPE_ACCOUNT_LINKS_API",
-    "STRIPE_COLLECTION_FIELDS",
-    "STRIPE_FUTURE_REQUIREMENTS",
-    "STRIPE_ACCOUNT_DASHBOARD",
+    *(option.config_key for option in CONNECTION_OPTIONS),
     "PUBLIC_BASE_URL",
     "JWT_SECRET",
     "PORTAL_ACCESS_CODE",
@@ -289,10 +286,7 @@ def trusted_hosts(config: dict[str, Any]) -> list[str] | None:
 # Settings with a fixed set of values: a typo must stop the app, not silently change behaviour.
 CHOICES: dict[str, tuple[str, ...]] = {
     "APP_ENV": ("development", "testing", "production"),
-    "STRIPE_ACCOUNT_LINKS_API": ("v1", "v2"),
-    "STRIPE_COLLECTION_FIELDS": ("currently_due", "eventually_due"),
-    "STRIPE_FUTURE_REQUIREMENTS": ("omit", "include"),
-    "STRIPE_ACCOUNT_DASHBOARD": ("express", "full", "none"),
+    **{option.config_key: option.allowed for option in CONNECTION_OPTIONS},
 }
 
 
@@ -308,6 +302,7 @@ def check_choices(config: dict[str, Any]) -> None:
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Fill `app.config` in order: defaults, instance file, environment, test config."""
     app.config.from_object(DefaultConfig)
+    app.config.from_mapping({option.config_key: option.default for option in CONNECTION_OPTIONS})
     app.config.from_pyfile("config.py", silent=True)
     app.config.update(_from_environment())
     if test_config:

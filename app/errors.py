@@ -21,6 +21,8 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from app.security.permissions import DENIED_MESSAGES
+from app.services import access
 
 log = logging.getLogger(__name__)
 
@@ -197,3 +199,11 @@ def init_app(app: Flask) -> None:
             return database_unavailable_response()
         log.exception("unhandled error on %s %s", request.method, request.path)
         return render_error(500)
+
+    @app.errorhandler(access.NotFound)
+    def not_found(error: access.NotFound) -> Response:
+        return render_error(404)
+
+    @app.errorhandler(access.PermissionDenied)
+    def permission_denied(error: access.PermissionDenied) -> Response:
+        return render_error(403, DENIED_MESSAGES.get(error.permission))

@@ -9,7 +9,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from app.reference import STRIPE_COUNTRIES, ZERO_DECIMAL_CURRENCIES
-from app.security.permissions import MANAGE, workspace_ids_with
+from app.security.permissions import MANAGE, permissions_for_role
 
 # (label, badge style, what the person should do next)
 STATUS_COPY: dict[tuple[str, str], tuple[str, str, str]] = {
@@ -163,10 +163,8 @@ def datetime_label(value: datetime | None) -> str:
     return value.strftime("%-d %b %Y, %H:%M UTC")
 
 
-# Navigation entries after "Payments": (endpoint, label). Blueprints that are not registered
-# are skipped, so the menu only ever links to pages that exist.
-# The permission an entry needs (None: every signed-in user), so nobody is shown a link that
-# would only answer 403.
+# Navigation entries after "Payments": (endpoint, label, the permission the page needs in some
+# workspace — None: every signed-in user), so nobody is shown a link that would only answer 403.
 NAV_ENDPOINTS = (
     ("connections.index", "Stripe connections", MANAGE),
     ("settings.tokens", "API tokens", None),
@@ -175,20 +173,21 @@ NAV_ENDPOINTS = (
 
 
 def nav_items() -> list[dict[str, object]]:
-    """Main navigation for the signed-in user."""
-    items = []
-    for endpoint, label, permission in NAV_ENDPOINTS:
-        if permission and not workspace_ids_with(current_user.id, permission):
-            continue
-        if endpoint in current_app.view_functions:
-            items.append(
-                {
-                    "url": url_for(endpoint),
-                    "label": label,
-                    "current": (request.endpoint or "").split(".")[0] == endpoint.split(".")[0],
-                }
-            )
-    return items
+    """Main navigation for the signed-in user.
+
+    Reads the memberships loaded with the user (`security.sessions.load_user`): no query here.
+    """
+    granted = set().union(*(permissions_for_role(m.role) for m in current_user.memberships))
+    section = (request.endpoint or "").split(".")[0]
+    return [
+        {
+            "url": url_for(endpoint),
+            "label": label,
+            "current": section == endpoint.split(".")[0],
+        }
+        for endpoint, label, permission in NAV_ENDPOINTS
+        if permission is None or permission in granted
+    ]
 
 
 def stripe_backend_label() -> str:

@@ -8,25 +8,18 @@ HTTP to it. CSRF protection stays on: tests post forms with real tokens.
 from __future__ import annotations
 
 import os
-import re
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import event, select, text
-from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db, limiter
-from app.models import PaymentsAccount, Server, User, Workspace
+from app.models import PaymentsAccount
 from tests.factories import Factory
+from tests.helpers import PLATFORM_KEY, TEST_ENCRYPTION_KEY, AuthActions, LiveServer, Setup
 
 pytest_plugins = ["stripe_sandbox.pytest_plugin", "mail_catcher.pytest_plugin", "tests.browser"]
-
-PLATFORM_KEY = "sk_test_appLevelPlatformKey0000000000000000"
-TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -34,11 +27,6 @@ def _database_url(tmp_path_factory) -> str:
     if url:
         return url.replace("postgresql://", "postgresql+psycopg://", 1)
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-
-
-def is_postgres(app) -> bool:
-    """Whether the test database is PostgreSQL."""
-    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -150,55 +138,6 @@ def factory(app):
     return Factory(app)
 
 
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def csrf_token_from(html: str) -> str:
-    """The CSRF token of the first form on a page."""
-    found = CSRF_RE.search(html)
-    assert found, "page has no CSRF token"
-    return found.group(1)
-
-
-class AuthActions:
-    """Sign in and out through the real form, with a real CSRF token."""
-
-    def __init__(self, client):
-        self._client = client
-
-    def csrf(self, path: str = "/auth/login") -> str:
-        """A valid CSRF token for this client's session."""
-        return csrf_token_from(self._client.get(path).get_data(as_text=True))
-
-    def login(
-        self, email: str, password: str = Factory.PASSWORD, remember: bool = False, next_=None
-    ):
-        """Post the sign-in form."""
-        url = "/auth/login" + (f"?next={next_}" if next_ else "")
-        data = {"email": email, "password": password, "csrf_token": self.csrf(url)}
-        if remember:
-            data["remember"] = "y"
-        return self._client.post(url, data=data)
-
-    def logout(self):
-        """Post the sign-out form."""
-        return self._client.post("/auth/logout", data={"csrf_token": self.csrf("/")})
-
-    def post(self, path: str, data: dict | None = None, page: str = "/", **kwargs):
-        """Post a form with a CSRF token, as a browser on our site would."""
-        payload = {"csrf_token": self.csrf(page), **(data or {})}
-        return self._client.post(path, data=payload, **kwargs)
-
-
-@dataclass
-class Setup:
-    """The people and the resource a test works with."""
-
-    owner: User
-    workspace: Workspace
-    server: Server
-
-
 @pytest.fixture
 def owned(factory, sandbox) -> Setup:
     """An owner, their workspace and one not-yet-onboarded resource (the sandbox is reset)."""
@@ -227,23 +166,6 @@ def stored(app):
 def auth(client):
     """Sign-in helper bound to `client`."""
     return AuthActions(client)
-
-
-class LiveServer:
-    """The app served over real HTTP on a free loopback port, in a thread."""
-
-    def __init__(self, app):
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def start(self) -> LiveServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
 
 @pytest.fixture(scope="session")

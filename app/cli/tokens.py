@@ -53,6 +53,14 @@ def tokens_revoke(token_id: str) -> None:
         token = api_tokens.revoke_token(token_id, actor_label="cli")
     except api_tokens.TokenNotFound:
         raise click.ClickException(f"No API token {token_id}.") from None
+    except api_tokens.TokenAlreadyRevoked as already:
+        # The token is revoked either way, so this is not a failure; but say nothing changed.
+        revoked_at = already.token.revoked_at.isoformat(timespec="seconds")
+        click.echo(
+            f"“{already.token.name}” ({token_id}) was already revoked at {revoked_at}; "
+            "nothing changed."
+        )
+        return
     click.echo(f"Revoked “{token.name}” ({token.id}).")
 
 

@@ -19,6 +19,7 @@ from app.services.users import (
     create_workspace,
     find_user_by_email,
     find_workspace,
+    owned_workspace,
     set_active,
 )
 from app.stripe_gateway import StripeGatewayError
@@ -86,7 +87,7 @@ def users_set_password(email: str, password: str) -> None:
 @click.argument("name")
 @click.option("--owner", "owner_email", required=True, help="Email of the owner (must exist).")
 def workspaces_create(name: str, owner_email: str) -> None:
-    """Create a workspace NAME owned by an existing user."""
+    """Create a workspace NAME owned by an existing user (one NAME per owner)."""
     try:
         workspace = create_workspace(name, owner_email)
     except UserError as error:
@@ -99,7 +100,11 @@ def workspaces_create(name: str, owner_email: str) -> None:
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), required=True, help="The member's role.")
 def workspaces_add_member(workspace: str, email: str, role: str) -> None:
-    """Add EMAIL to WORKSPACE (id or name) with a role, or change their role."""
+    """Add EMAIL to WORKSPACE with a role, or change their role.
+
+    WORKSPACE is an id (ws_…), or a name no other workspace has. The last owner cannot be
+    demoted.
+    """
     try:
         add_member(workspace, email, role)
     except UserError as error:
@@ -112,7 +117,10 @@ def workspaces_add_member(workspace: str, email: str, role: str) -> None:
 @click.argument("email")
 def workspaces_remove_member(workspace: str, email: str) -> None:
     """Remove EMAIL from WORKSPACE (id or name); the last owner cannot be removed."""
-    found = find_workspace(workspace)
+    try:
+        found = find_workspace(workspace)
+    except UserError as error:
+        _fail(error)
     user = find_user_by_email(email)
     if found is None or user is None:
         _fail(UserError(f"No workspace '{workspace}'." if found is None else f"No user {email}."))
@@ -158,10 +166,10 @@ def demo_seed(with_accounts: bool) -> None:
     user = find_user_by_email(DEMO_EMAIL)
     if user is None:
         user = create_user(DEMO_EMAIL, DEMO_PASSWORD, "Demo Admin")
-    workspace = find_workspace("Acme Marketplace") or create_workspace(
+    workspace = owned_workspace("Acme Marketplace", user.id) or create_workspace(
         "Acme Marketplace", DEMO_EMAIL
     )
-    other = find_workspace("Globex Labs") or create_workspace("Globex Labs", DEMO_EMAIL)
+    other = owned_workspace("Globex Labs", user.id) or create_workspace("Globex Labs", DEMO_EMAIL)
     existing = {
         server.name: server
         for server in db.session.scalars(

@@ -12,9 +12,7 @@ import hashlib
 import re
 import secrets
 
-from flask import request, session
-
-from app.security.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
+from flask import request
 
 TOKEN_PREFIX = "cot_"  # noqa: S105 — a public marker, not a secret
 # `secrets.token_urlsafe(30)` gives exactly 40 characters of [A-Za-z0-9_-].
@@ -58,26 +56,3 @@ def rate_limit_key() -> str:
     if token:
         return "token:" + hash_token(token)
     return "addr:" + (request.remote_addr or "unknown")
-
-
-_STASH_KEY = "new_api_token"
-
-
-def stash_for_display(token_id: str, secret: str) -> None:
-    """Keep a new token for the one page that shows it, across the redirect after the POST.
-
-    Flask's session is a signed but readable cookie, so the secret travels in it encrypted with
-    our Fernet keys, and only until the next page takes it out.
-    """
-    session[_STASH_KEY] = {"id": token_id, "secret": encrypt_secret(secret)}
-
-
-def take_stashed_for_display() -> tuple[str, str] | None:
-    """The (token id, secret) stashed by the last creation, removed from the session; once."""
-    stashed = session.pop(_STASH_KEY, None)
-    if not isinstance(stashed, dict):
-        return None
-    try:
-        return str(stashed["id"]), decrypt_secret(str(stashed["secret"]))
-    except (KeyError, SecretUnreadable):
-        return None

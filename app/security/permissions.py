@@ -1,15 +1,17 @@
-"""Roles and the permissions they grant — the one table in code — and the checks using it."""
+"""Roles and the permissions they grant — the one table in code — and the route decorator."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
-from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Membership
+from app.services import access
 
 MANAGE = "workspace:manage"
 ONBOARD = "payments:onboard"
@@ -23,6 +25,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 ROLES = tuple(ROLE_PERMISSIONS)
 
+# What the 403 page says to a member who lacks a permission.
+DENIED_MESSAGES: dict[str, str] = {
+    ONBOARD: "Your role in this workspace can view this resource but not onboard it.",
+    MANAGE: "Only the workspace's owners and admins can do that.",
+}
+
 
 def permissions_for_role(role: str) -> frozenset[str]:
     """The permissions a role grants (none for an unknown role)."""
@@ -34,39 +42,30 @@ def membership(user_id: str, workspace_id: str) -> Membership | None:
     return db.session.get(Membership, (user_id, workspace_id))
 
 
-def user_can(user_id: str, workspace_id: str, permission: str) -> bool:
-    """Whether the user holds `permission` in the workspace."""
-    found = membership(user_id, workspace_id)
-    return found is not None and permission in permissions_for_role(found.role)
-
-
 def workspace_ids_with(user_id: str, permission: str) -> list[str]:
-    """Ids of the workspaces where the user holds `permission`."""
+    """Ids of the workspaces where the user holds `permission`, in a stable order."""
     rows = db.session.execute(
-        select(Membership.workspace_id, Membership.role).where(Membership.user_id == user_id)
+        select(Membership.workspace_id, Membership.role)
+        .where(Membership.user_id == user_id)
+        .order_by(Membership.workspace_id)
     )
     return [ws for ws, role in rows if permission in permissions_for_role(role)]
 
 
-def require_workspace_permission(workspace_id: str, permission: str) -> Membership:
-    """404 for non-members (no existence leak), 403 for members without the permission."""
-    found = membership(current_user.id, workspace_id)
-    if found is None:
-        abort(404)
-    if permission not in permissions_for_role(found.role):
-        abort(403)
-    return found
+def workspace_permission(permission: str) -> Callable:
+    """Route decorator: the signed-in person must hold `permission` in `<workspace_id>`.
 
+    Non-members get 404 (`access.NotFound`: no existence leak) and members without the
+    permission 403 (`access.PermissionDenied`); the app's error handlers render both. Put it
+    below `@login_required`.
+    """
 
-def login_required_json_aware(view):
-    """Like `login_required`, but answers API callers 401 JSON and browsers a sign-in redirect."""
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            access.require_workspace(current_user.id, kwargs["workspace_id"], permission)
+            return view(*args, **kwargs)
 
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            if request.accept_mimetypes.best == "application/json":
-                abort(401)
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        return view(*args, **kwargs)
+        return wrapped
 
-    return wrapped
+    return decorator

@@ -16,6 +16,7 @@ from datetime import timedelta
 from flask import Flask, current_app, g, session
 from flask_login import login_user, logout_user
 from sqlalchemy import delete
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db, login_manager
 from app.models import LoginSession, User, utcnow
@@ -37,7 +38,12 @@ def init_app(app: Flask) -> None:
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """Resolve a cookie's session id to its user; unknown, expired or inactive → signed out."""
-    found = db.session.get(LoginSession, session_id)
+    # Memberships come with the user: the navigation reads them without a query of its own.
+    found = db.session.get(
+        LoginSession,
+        session_id,
+        options=[joinedload(LoginSession.user).selectinload(User.memberships)],
+    )
     if found is None or found.expires_at <= utcnow() or not found.user.active:
         return None
     if not found.user.accepts_credentials_issued_at(found.created_at):

@@ -7,15 +7,20 @@ and another workspace's id raise the same `NotFound`, so ids cannot be probed.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from app.extensions import db
 from app.models import Membership, Server
-from app.security.permissions import permissions_for_role
+from app.security import permissions
 
 
 class NotFound(LookupError):
     """No such object, or not in one of the person's workspaces (no existence leak)."""
+
+
+class NotAPaymentsResource(NotFound):
+    """A server of another kind in one of the person's workspaces: it has no onboarding.
+
+    Pages answer it as any NotFound; `/v1` says 409 `not_a_payments_resource` (seed 000).
+    """
 
 
 class PermissionDenied(Exception):
@@ -31,17 +36,20 @@ def require_workspace(user_id: str, workspace_id: str, permission: str) -> Membe
     found = db.session.get(Membership, (user_id, workspace_id))
     if found is None:
         raise NotFound(workspace_id)
-    if permission not in permissions_for_role(found.role):
+    if permission not in permissions.permissions_for_role(found.role):
         raise PermissionDenied(permission)
     return found
 
 
 def require_resource(user_id: str, server_id: str, permission: str) -> Server:
-    """The payments resource `server_id`, if the person holds `permission` in its workspace."""
-    server = db.session.scalars(
-        select(Server).where(Server.id == server_id, Server.kind == "payments")
-    ).one_or_none()
-    if server is None or server.payments is None:
+    """The payments resource `server_id`, if the person holds `permission` in its workspace.
+
+    Membership is checked before the kind, so a stranger learns nothing about a server.
+    """
+    server = db.session.get(Server, server_id)
+    if server is None or db.session.get(Membership, (user_id, server.workspace_id)) is None:
         raise NotFound(server_id)
+    if server.kind != "payments" or server.payments is None:
+        raise NotAPaymentsResource(server_id)
     require_workspace(user_id, server.workspace_id, permission)
     return server

@@ -43,7 +43,8 @@ log = logging.getLogger(__name__)
 
 # After the claimant's step deadline, the time it may still need to commit what it got.
 CLAIM_COMMIT_GRACE_SECONDS = 5.0
-DEFAULT_CLAIM_WAIT_SECONDS = 10.0
+# How often a Connect waiting for another request's creation looks again (how long it waits:
+# ACCOUNT_CLAIM_WAIT_SECONDS; when a claim counts as abandoned: `claim_lease`).
 CLAIM_POLL_SECONDS = 0.1
 # Our clock and Stripe's may differ a little; look this much earlier than the lost request.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -284,7 +285,7 @@ def ensure_account(
     payments_id = db.session.scalar(
         select(PaymentsAccount.id).where(PaymentsAccount.server_id == server_id)
     )
-    wait = float(current_app.config.get("ACCOUNT_CLAIM_WAIT_SECONDS", DEFAULT_CLAIM_WAIT_SECONDS))
+    wait = float(current_app.config["ACCOUNT_CLAIM_WAIT_SECONDS"])
     give_up_at = time.monotonic() + wait
     while True:
         claim = claim_creation(payments_id, inputs)

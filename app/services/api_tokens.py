@@ -28,6 +28,14 @@ class TokenError(ValueError):
     """A token could not be created; the message says why, for people."""
 
 
+class TokenAlreadyRevoked(Exception):
+    """The token was revoked before: nothing changed (`token.revoked_at` says when)."""
+
+    def __init__(self, token: ApiToken) -> None:
+        super().__init__(token.id)
+        self.token = token
+
+
 class TokenNotFound(LookupError):
     """No such token for this user (another user's token looks the same: no existence leak)."""
 
@@ -96,22 +104,26 @@ def list_tokens(user_id: str) -> list[ApiToken]:
 def revoke_token(
     token_id: str, *, user_id: str | None = None, actor_label: str | None = None
 ) -> ApiToken:
-    """Revoke a token (the user's own, when `user_id` is given) and commit; idempotent."""
+    """Revoke a token (the user's own, when `user_id` is given) and commit.
+
+    TokenAlreadyRevoked when it was revoked before, so the caller can say nothing changed.
+    """
     token = db.session.get(ApiToken, token_id)
     if token is None or (user_id is not None and token.user_id != user_id):
         raise TokenNotFound(token_id)
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
-        audit.record(
-            "api_token.revoked",
-            subject_type="api_token",
-            subject_id=token.id,
-            workspace_id=None,
-            actor_user_id=user_id or token.user_id,
-            actor_label=actor_label,
-            details={"name": token.name, "prefix": token.prefix},
-        )
-        db.session.commit()
+    if token.revoked_at is not None:
+        raise TokenAlreadyRevoked(token)
+    token.revoked_at = utcnow()
+    audit.record(
+        "api_token.revoked",
+        subject_type="api_token",
+        subject_id=token.id,
+        workspace_id=None,
+        actor_user_id=user_id or token.user_id,
+        actor_label=actor_label,
+        details={"name": token.name, "prefix": token.prefix},
+    )
+    db.session.commit()
     return token
 
 

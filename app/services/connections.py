@@ -1,4 +1,7 @@
-"""A workspace's Stripe connections: add, edit, verify, default per mode, deactivate, delete.
+"""A workspace's Stripe connections: add, edit, default per mode, deactivate, delete.
+
+Field rules live in connection_rules, the options table in connection_options, the check with
+Stripe in connection_verification and the stored secrets' health in connection_secrets.
 
 Secrets arrive here in clear once, are encrypted before they touch the session, and leave only
 as masked display forms. The per-connection notification signing secret is the exception that
@@ -9,8 +12,8 @@ Every change commits with its audit event; no function here reads `flask.request
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -18,48 +21,28 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models import Membership, PaymentsAccount, StripeConnection, Workspace, utcnow
 from app.models.connections import STATUS_ACTIVE, STATUS_INACTIVE
-from app.security.crypto import SecretUnreadable, decrypt_secret, encrypt_secret, mask_secret
+from app.security.crypto import encrypt_secret, mask_secret
 from app.security.permissions import MANAGE, permissions_for_role
 from app.services import audit
+from app.services.access import NotFound
 from app.services.connection_rules import ConnectionInvalid, clean_connection_fields
-from app.stripe_gateway import (
-    StripeCredentials,
-    StripeGateway,
-    StripeGatewayError,
-    StripeKeyRejected,
-    StripeUnavailable,
-    mode_of_key,
+from app.services.connection_secrets import (
+    UNREADABLE_REASON,
+    new_notification_secret,
+    unreadable_secrets,
 )
+from app.services.connection_verification import check_replacement_key, verify_with_stripe
+from app.stripe_gateway import mode_of_key
 
 log = logging.getLogger(__name__)
 
-NOTIFICATION_SECRET_PREFIX = "nsec_"  # noqa: S105 — a prefix, not a secret
-UNREADABLE_REASON = "A stored secret can't be decrypted with the configured keys; enter it again."
-
-__all__ = [
-    "ConnectionInUse",
-    "attention_for",
-    "get_workspace",
-    "ConnectionInvalid",
-    "ConnectionNotFound",
-    "create_connection",
-    "delete_connection",
-    "get_connection",
-    "list_connections",
-    "make_default",
-    "manageable_workspaces",
-    "notification_secret",
-    "roll_notification_secret",
-    "set_status",
-    "unreadable_secrets",
-    "update_connection",
-    "verify_with_stripe",
-    "webhook_secret",
-]
+# Stripe sends account events whenever something changes; silence for longer than this on a
+# connection with resources is worth a look, but it is not by itself an error.
+RECENT_WEBHOOK_WINDOW = timedelta(days=1)
 
 
-class ConnectionNotFound(Exception):
-    """No such connection in this workspace (callers answer 404)."""
+class ConnectionNotFound(NotFound):
+    """No such connection in this workspace (pages answer 404, as for any NotFound)."""
 
 
 class ConnectionInUse(Exception):
@@ -138,86 +121,24 @@ def connections_in_use(connection_id: str) -> int:
     )
 
 
-def unreadable_secrets(connection: StripeConnection) -> list[str]:
-    """Labels of the connection's stored secrets that no configured key decrypts (no writes)."""
-    stored = (
-        ("API key", connection.api_key_ciphertext),
-        ("webhook signing secret", connection.webhook_secret_ciphertext),
-        ("notification signing secret", connection.notification_secret_ciphertext),
+@dataclass(frozen=True)
+class WebhookHealth:
+    """Whether Stripe's events reach this connection: the last one, and if it is recent."""
+
+    last_webhook_at: datetime | None
+    recent: bool
+
+
+def webhook_health(connection: StripeConnection) -> WebhookHealth:
+    """What the connection page says about Stripe's webhooks arriving."""
+    last = connection.last_webhook_at
+    return WebhookHealth(
+        last_webhook_at=last,
+        recent=last is not None and utcnow() - last < RECENT_WEBHOOK_WINDOW,
     )
-    unreadable = []
-    for label, ciphertext in stored:
-        if ciphertext is None:
-            continue
-        try:
-            decrypt_secret(ciphertext)
-        except SecretUnreadable:
-            unreadable.append(label)
-    return unreadable
-
-
-def attention_for(connection: StripeConnection) -> str | None:
-    """Why an admin must act on the connection, or None: the stored flag, else a secret that
-    no longer decrypts (found on display, so a page says so before any Stripe call fails)."""
-    if connection.attention_reason:
-        return connection.attention_reason
-    return UNREADABLE_REASON if unreadable_secrets(connection) else None
-
-
-def webhook_secret(connection: StripeConnection) -> str:
-    """The connection's Stripe webhook signing secret in clear (SecretUnreadable if tampered)."""
-    return decrypt_secret(connection.webhook_secret_ciphertext)
-
-
-def notification_secret(connection: StripeConnection) -> str | None:
-    """The secret that signs our notifications to the partner endpoint, in clear."""
-    if connection.notification_secret_ciphertext is None:
-        return None
-    return decrypt_secret(connection.notification_secret_ciphertext)
-
-
-# Verification ------------------------------------------------------------------------------
-
-
-def verify_with_stripe(api_key: str, stripe_account_id: str) -> None:
-    """Ask Stripe whose key this is (`GET /v1/account`); ConnectionInvalid unless it is ours.
-
-    A rejected key or another account is an error on that field; Stripe being unreachable is
-    marked `stripe_unreachable` so the caller can offer to save without verifying.
-    """
-    credentials = StripeCredentials(api_key=api_key, mode=mode_of_key(api_key) or "test")
-    try:
-        account = StripeGateway(credentials).retrieve_platform_account()
-    except StripeUnavailable:
-        raise ConnectionInvalid(
-            {
-                "api_key": "Stripe could not be reached to verify this key. Try again, "
-                "or save the connection unverified."
-            },
-            stripe_unreachable=True,
-        ) from None
-    except StripeKeyRejected:
-        raise ConnectionInvalid(
-            {"api_key": "Stripe rejected this key. Check that it is current and not revoked."}
-        ) from None
-    except StripeGatewayError:
-        raise ConnectionInvalid(
-            {"api_key": "Stripe could not verify this key. Check it and try again."}
-        ) from None
-    if account.get("id") != stripe_account_id:
-        raise ConnectionInvalid(
-            {
-                "stripe_account_id": "This key belongs to a different Stripe account "
-                f"({account.get('id')}). Check the account id or the key."
-            }
-        )
 
 
 # Changes -----------------------------------------------------------------------------------
-
-
-def _new_notification_secret() -> str:
-    return NOTIFICATION_SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
 def _has_default(workspace_id: str, mode: str, *, other_than: str | None = None) -> bool:
@@ -290,7 +211,7 @@ def create_connection(
     if verify:
         verify_with_stripe(api_key_plain, str(fields.stripe_account_id))
     mode = mode_of_key(api_key_plain) or "test"
-    notification_plain = _new_notification_secret()
+    notification_plain = new_notification_secret()
     connection = StripeConnection(
         workspace_id=workspace_id,
         name=fields.name,
@@ -343,12 +264,12 @@ def update_connection(
     config_json: object = None,
     api_key: object = None,
     webhook_secret: object = None,
-    verify: bool = True,
 ) -> StripeConnection:
     """Change the editable fields; a blank secret keeps the stored one, a typed one replaces it.
 
     The account id and mode stay fixed: the payments accounts created under this connection
-    belong to that Stripe platform, so a replacement key must be for the same account and mode.
+    belong to that Stripe platform, so a replacement key must be for the same account and mode,
+    which Stripe confirms before it is saved.
     """
     connection = get_connection(workspace_id, connection_id)
     fields = clean_connection_fields(
@@ -364,15 +285,7 @@ def update_connection(
         require_account=False,
     )
     if fields.api_key is not None:
-        if mode_of_key(fields.api_key) != connection.mode:
-            raise ConnectionInvalid(
-                {
-                    "api_key": f"This connection is for {connection.mode} mode; enter a "
-                    f"{connection.mode} key."
-                }
-            )
-        if verify:
-            verify_with_stripe(fields.api_key, connection.stripe_account_id)
+        check_replacement_key(connection, fields.api_key)
     changed = [
         label
         for label, old, new in (
@@ -390,7 +303,7 @@ def update_connection(
     if fields.api_key is not None:
         connection.api_key_ciphertext = encrypt_secret(fields.api_key)
         connection.api_key_masked = mask_secret(fields.api_key)
-        connection.verified_at = utcnow() if verify else None
+        connection.verified_at = utcnow()
         changed.append("api_key")
     if fields.webhook_secret is not None:
         connection.webhook_secret_ciphertext = encrypt_secret(fields.webhook_secret)
@@ -463,7 +376,7 @@ def roll_notification_secret(
 ) -> str:
     """Replace the notification signing secret; returns the new one in clear, once."""
     connection = get_connection(workspace_id, connection_id)
-    plain = _new_notification_secret()
+    plain = new_notification_secret()
     connection.notification_secret_ciphertext = encrypt_secret(plain)
     if connection.attention_reason == UNREADABLE_REASON and not unreadable_secrets(connection):
         connection.attention_reason = None

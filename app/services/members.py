@@ -133,7 +133,8 @@ def _ensure_an_owner_remains(workspace_id: str, user_id: str, new_role: str | No
     )
     if (owners or 0) <= 1:
         raise LastOwnerError(
-            "A workspace needs an owner: make someone else an owner first."
+            "A workspace needs an owner, and this is its last owner: make someone else an owner "
+            "first."
             if new_role
             else "The last owner cannot leave or be removed: make someone else an owner first."
         )

@@ -41,9 +41,9 @@ from app.request_id import HEADER as REQUEST_ID_HEADER
 from app.request_id import current_request_id
 from app.security import outbound
 from app.security.crypto import SecretUnreadable, decrypt_secret
-from app.security.permissions import MANAGE, membership, permissions_for_role
+from app.security.permissions import MANAGE
 from app.serializers import isoformat, serialize_payments, serialize_server
-from app.services import audit
+from app.services import access, audit
 from app.services.status import OnboardingState
 
 log = logging.getLogger(__name__)
@@ -55,14 +55,6 @@ EVENT_TYPE_HEADER = "X-Connect-Event-Type"
 BACKOFF_BASE_SECONDS = 30.0
 BACKOFF_CAP_SECONDS = 3600.0
 _ERROR_LIMIT = 300
-
-
-class NotificationNotFound(Exception):
-    """No such notification on this connection, or the user is not a member (no leak)."""
-
-
-class NotificationForbidden(Exception):
-    """The user is a member of the workspace but may not manage it."""
 
 
 @dataclass(frozen=True)
@@ -308,18 +300,14 @@ def recent_for_connection(connection_id: str, limit: int = 10) -> list[Notificat
 def retry_failed(notification_id: str, *, connection_id: str, user_id: str) -> RetryResult:
     """Put a failed notification back in the queue for a full new round of attempts; commit.
 
-    `requeued` is False when it was not failed. Raises NotificationNotFound (also for
-    non-members) or NotificationForbidden (members without `workspace:manage`).
+    `requeued` is False when it was not failed. Raises access.NotFound (also for non-members)
+    or access.PermissionDenied (members without `workspace:manage`).
     """
     notification = db.session.get(Notification, notification_id)
-    if notification is None or notification.connection_id != connection_id:
-        raise NotificationNotFound(notification_id)
     connection = db.session.get(StripeConnection, connection_id)
-    found = membership(user_id, connection.workspace_id) if connection else None
-    if found is None:
-        raise NotificationNotFound(notification_id)
-    if MANAGE not in permissions_for_role(found.role):
-        raise NotificationForbidden(notification_id)
+    if notification is None or connection is None or notification.connection_id != connection_id:
+        raise access.NotFound(notification_id)
+    access.require_workspace(user_id, connection.workspace_id, MANAGE)
     if notification.status != FAILED:
         return RetryResult(False, connection.workspace_id)
     notification.status = PENDING

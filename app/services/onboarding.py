@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, PaymentsAccount, Server, utcnow
-from app.security.permissions import ONBOARD, VIEW, membership, permissions_for_role
-from app.services import audit
+from app.security.permissions import ONBOARD, VIEW
+from app.services import access, audit, connection_secrets
 from app.services.account_creation import AccountCreationBusy, ensure_account
 from app.services.account_sync import StatusChange, apply_account, locked_payments
 from app.services.onboarding_inputs import InvalidOnboardingInput, validate_connect_inputs
@@ -31,7 +31,6 @@ from app.services.onboarding_plan import (
     plan_next_step,
     refresh_step,
 )
-from app.services.resources import ResourceNotFound
 from app.services.stripe_credentials import choose_credentials, options_for
 from app.services.stripe_failures import stripe_step
 from app.stripe_gateway import AccountLink, StripeCredentials, StripeGatewayError, step_deadline
@@ -43,25 +42,14 @@ __all__ = [
     "DashboardUnavailable",
     "InvalidOnboardingInput",
     "LinkUrls",
-    "NotAPaymentsResource",
     "NothingToRefresh",
     "OnboardingBlocked",
-    "OnboardingForbidden",
     "RefreshLoop",
-    "ResourceNotFound",
     "connect_or_continue",
     "dashboard_link",
     "refresh_link",
     "sync_status",
 ]
-
-
-class OnboardingForbidden(Exception):
-    """The user is a member but lacks the permission (payments:onboard) for this."""
-
-
-class NotAPaymentsResource(Exception):
-    """The server exists in the user's workspace but is not of kind `payments`."""
 
 
 class OnboardingBlocked(Exception):
@@ -117,28 +105,11 @@ class ConnectResult:
 # Loading and checks --------------------------------------------------------------------------
 
 
-def load_resource(server_id: str, user_id: str, permission: str) -> Server:
-    """The payments server `server_id` if the user may act on it with `permission`.
-
-    Unknown ids and other workspaces' servers look the same (ResourceNotFound), so ids do not
-    leak; members lacking the permission get OnboardingForbidden.
-    """
-    server = db.session.get(Server, server_id)
-    if server is None:
-        raise ResourceNotFound(server_id)
-    member = membership(user_id, server.workspace_id)
-    if member is None:
-        raise ResourceNotFound(server_id)
-    if server.kind != "payments" or server.payments is None:
-        raise NotAPaymentsResource(server_id)
-    if permission not in permissions_for_role(member.role):
-        raise OnboardingForbidden(server_id)
-    return server
-
-
 def _credentials(server: Server) -> StripeCredentials:
     choice = choose_credentials(server.payments, server.workspace_id)
     if choice.credentials is None:
+        if choice.unreadable:
+            connection_secrets.flag_unreadable_key(choice.connection)
         raise OnboardingBlocked(choice.reason)
     return choice.credentials
 
@@ -218,7 +189,7 @@ def connect_or_continue(
     finished resource gets no link (`next_action` says what it can do instead) and is never
     sent through onboarding. `urls` may be None only with `link_kind="none"` (mint nothing).
     """
-    server = load_resource(server_id, user_id, ONBOARD)
+    server = access.require_resource(user_id, server_id, ONBOARD)
     inputs = validate_connect_inputs(country, email, product_description).as_params()
     credentials = _credentials(server)
     _check_country(server.payments, inputs)
@@ -278,7 +249,7 @@ def sync_status(server_id: str, *, user_id: str, source: str) -> StatusChange | 
     until the account itself says so. Also Check status (`"check"`) and the API (`"api"`).
     The account is fetched with no transaction open, then applied under the payments lock.
     """
-    server = load_resource(server_id, user_id, VIEW)
+    server = access.require_resource(user_id, server_id, VIEW)
     payments_id, account_id = server.payments.id, server.payments.stripe_account_id
     action = "onboarding.returned" if source == "return" else "onboarding.status_checked"
     if account_id is None:
@@ -337,7 +308,7 @@ def refresh_link(server_id: str, *, user_id: str, urls: LinkUrls) -> AccountLink
     (shared by every process): a link that keeps bouncing straight back would otherwise
     redirect forever.
     """
-    server = load_resource(server_id, user_id, ONBOARD)
+    server = access.require_resource(user_id, server_id, ONBOARD)
     step = refresh_step(server.payments)
     if step.link_type is None or server.payments.stripe_account_id is None:
         raise NothingToRefresh(server_id)
@@ -364,7 +335,7 @@ def refresh_link(server_id: str, *, user_id: str, urls: LinkUrls) -> AccountLink
 
 def dashboard_link(server_id: str, *, user_id: str) -> str:
     """A single-use Express dashboard login URL for a finished account. Never store it."""
-    server = load_resource(server_id, user_id, ONBOARD)
+    server = access.require_resource(user_id, server_id, ONBOARD)
     payments = server.payments
     if (
         payments.stripe_account_id is None

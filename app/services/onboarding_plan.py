@@ -6,12 +6,10 @@ a single extra query or API call, and the tables in tests/unit cover every case.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.models import PaymentsAccount, Server, StripeConnection
-from app.models.connections import STATUS_ACTIVE
+from app.models import PaymentsAccount, Server
 
 # Next actions the API reports (seed 000 callers branch on them).
 ONBOARDING, UPDATE, DASHBOARD, NONE = "onboarding", "update", "dashboard", "none"
@@ -80,7 +78,7 @@ def account_params(server: Server, payments: PaymentsAccount, dashboard: str) ->
     """`POST /v1/accounts` params, built only from what is stored on the row (retry-identical)."""
     params: dict[str, Any] = {
         "country": payments.country,
-        "controller": CONTROLLERS.get(dashboard, CONTROLLERS["express"]),
+        "controller": CONTROLLERS[dashboard],
         "capabilities": {
             "card_payments": {"requested": True},
             "transfers": {"requested": True},
@@ -131,61 +129,6 @@ def refresh_step(payments: PaymentsAccount) -> NextStep:
     """The link a refresh re-mints: onboarding while due, else an update link if possible."""
     step = plan_next_step(payments, "update")
     return step if step.link_type else NextStep(step.action, None)
-
-
-@dataclass(frozen=True)
-class Availability:
-    """Whether Connect can work for a resource now, decided without decrypting any key."""
-
-    ok: bool
-    reason: str = ""
-    connection: StripeConnection | None = None
-    uses_app_key: bool = False
-
-
-def onboarding_availability(
-    payments: PaymentsAccount,
-    connections: Iterable[StripeConnection],
-    app_key_mode: str | None,
-) -> Availability:
-    """Mirror of `choose_credentials` over already-loaded rows (see stripe_credentials.py)."""
-    connections = list(connections)
-    if payments.connection_id is not None:
-        found = next((c for c in connections if c.id == payments.connection_id), None)
-        if found is not None:
-            return _from_connection(found)
-    if payments.stripe_account_id is not None:
-        if app_key_mode is None:
-            return Availability(
-                False,
-                "The app-level Stripe key this account was created with is no longer configured.",
-            )
-        return Availability(True, uses_app_key=True)
-    candidates = sorted(
-        (c for c in connections if c.mode == payments.mode and c.status == STATUS_ACTIVE),
-        key=lambda c: (c.is_default, c.created_at),
-        reverse=True,
-    )
-    if candidates:
-        return _from_connection(candidates[0])
-    if app_key_mode == payments.mode:
-        return Availability(True, uses_app_key=True)
-    return Availability(
-        False,
-        f"No Stripe connection for {payments.mode} mode yet. A workspace admin must add one "
-        "before this resource can be connected.",
-    )
-
-
-def _from_connection(connection: StripeConnection) -> Availability:
-    if connection.status != STATUS_ACTIVE:
-        return Availability(
-            False,
-            f"The Stripe connection “{connection.name}” is deactivated. "
-            "A workspace admin must reactivate it.",
-            connection,
-        )
-    return Availability(True, "", connection)
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,17 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager
 
 from app.extensions import db
-from app.models import Membership, PaymentsAccount, Server, Workspace
+from app.models import AuditEvent, Membership, PaymentsAccount, Server, StripeConnection, Workspace
+from app.security.permissions import MANAGE, ONBOARD, permissions_for_role, workspace_ids_with
 from app.services import audit
+from app.services.access import NotFound
+from app.services.onboarding_plan import Action, resource_actions
+from app.services.stripe_credentials import KeySource, app_key_mode, choose_key_source
 
 STATUS_FILTERS = ("not_started", "pending", "complete")
 
 
-class ResourceNotFound(Exception):
+class ResourceNotFound(NotFound):
     """No such payments resource, or not one of the user's workspaces (no existence leak)."""
 
 
@@ -74,6 +78,69 @@ def get_resource(user_id: str, server_id: str) -> Server:
     return found
 
 
+@dataclass(frozen=True)
+class ResourceOnboarding:
+    """What a page shows about onboarding one resource, as this person may use it."""
+
+    actions: list[Action]
+    key_source: KeySource
+    can_onboard: bool
+    can_manage: bool
+
+
+def onboarding_panels(user_id: str, servers: list[Server]) -> dict[str, ResourceOnboarding]:
+    """Buttons, key source and rights for each server, in two queries whatever the count.
+
+    No Stripe call and no key decrypted: a page of the dashboard must stay cheap.
+    """
+    workspace_ids = {server.workspace_id for server in servers}
+    if not workspace_ids:
+        return {}
+    roles = dict(
+        db.session.execute(
+            select(Membership.workspace_id, Membership.role).where(
+                Membership.user_id == user_id, Membership.workspace_id.in_(workspace_ids)
+            )
+        ).all()
+    )
+    by_workspace: dict[str, list[StripeConnection]] = {ws: [] for ws in workspace_ids}
+    for connection in db.session.scalars(
+        select(StripeConnection)
+        .where(StripeConnection.workspace_id.in_(workspace_ids))
+        .order_by(StripeConnection.created_at, StripeConnection.id)
+    ):
+        by_workspace[connection.workspace_id].append(connection)
+    mode = app_key_mode()
+    panels = {}
+    for server in servers:
+        granted = permissions_for_role(roles.get(server.workspace_id, ""))
+        panels[server.id] = ResourceOnboarding(
+            actions=resource_actions(server.payments),
+            key_source=choose_key_source(server.payments, by_workspace[server.workspace_id], mode),
+            can_onboard=ONBOARD in granted,
+            can_manage=MANAGE in granted,
+        )
+    return panels
+
+
+def recent_activity(server: Server, limit: int = 50) -> list[AuditEvent]:
+    """The resource's audit trail (its server row and payments account), newest first."""
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.subject_id.in_([server.id, server.payments.id]))
+            .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def workspaces_where(user_id: str, permission: str) -> list[Workspace]:
+    """The user's workspaces in which they hold `permission`, by name."""
+    allowed = set(workspace_ids_with(user_id, permission))
+    return [workspace for workspace in user_workspaces(user_id) if workspace.id in allowed]
+
+
 def user_workspaces(user_id: str) -> list[Workspace]:
     """The workspaces the user belongs to, by name."""
     return list(
@@ -97,7 +164,7 @@ def create_payments_resource(
     country: str,
     actor_label: str | None = None,
 ) -> Server:
-    """Create a payments server and its (not yet onboarded) payments account, and commit."""
+    """Create a payments resource (server row + not yet onboarded payments account); commit."""
     server = Server(
         workspace_id=workspace_id,
         user_id=user_id,

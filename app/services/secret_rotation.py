@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import StripeConnection
 from app.security.crypto import SecretUnreadable, rotate_secret
 from app.services import audit
-from app.services.connections import UNREADABLE_REASON
+from app.services.connection_secrets import UNREADABLE_REASON
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,21 +18,11 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import PaymentsAccount, StripeConnection
-from app.models.connections import STATUS_ACTIVE
 from app.security.crypto import SecretUnreadable, decrypt_secret
+from app.services.connection_options import app_defaults, known_options
 from app.stripe_gateway import StripeCredentials, mode_of_key
 
 log = logging.getLogger(__name__)
-
-# Settings a connection's config JSON may carry for onboarding, with allowed values.
-CONNECTION_OPTIONS: dict[str, tuple[str, ...]] = {
-    "collection_fields": ("currently_due", "eventually_due"),
-    "future_requirements": ("omit", "include"),
-    "account_links_api": ("v1", "v2"),
-    # Which dashboard new accounts get: express (login links), full (Standard), none (the
-    # platform collects requirements, so "Update details" links are possible).
-    "dashboard": ("express", "full", "none"),
-}
 
 
 @dataclass(frozen=True)
@@ -41,34 +32,27 @@ class KeyChoice:
     credentials: StripeCredentials | None
     reason: str = ""
     connection: StripeConnection | None = None
+    unreadable: bool = False
 
 
 def connection_options(config_json: str | None) -> dict[str, str]:
-    """Known onboarding options from a connection's config JSON (unknown keys ignored)."""
+    """Known onboarding options from a connection's config JSON (unknown keys ignored).
+
+    Saving refuses invalid values (connection_rules); a row stored before that check keeps
+    the app default for them, and `flask stripe doctor` flags it.
+    """
     if not config_json:
         return {}
     try:
         raw = json.loads(config_json)
     except ValueError:
         return {}
-    if not isinstance(raw, dict):
-        return {}
-    return {
-        key: raw[key]
-        for key, allowed in CONNECTION_OPTIONS.items()
-        if isinstance(raw.get(key), str) and raw[key] in allowed
-    }
+    return known_options(raw) if isinstance(raw, dict) else {}
 
 
 def app_options() -> dict[str, str]:
     """The app-wide defaults for the same options."""
-    config = current_app.config
-    return {
-        "collection_fields": config["STRIPE_COLLECTION_FIELDS"],
-        "future_requirements": config["STRIPE_FUTURE_REQUIREMENTS"],
-        "account_links_api": config["STRIPE_ACCOUNT_LINKS_API"],
-        "dashboard": config.get("STRIPE_ACCOUNT_DASHBOARD", "express"),
-    }
+    return app_defaults(current_app.config)
 
 
 def credentials_from_connection(connection: StripeConnection) -> StripeCredentials:
@@ -91,67 +75,110 @@ def app_level_credentials() -> StripeCredentials | None:
     return StripeCredentials(api_key=key, mode=mode, options=app_options())
 
 
-def default_connection(workspace_id: str, mode: str) -> StripeConnection | None:
-    """The workspace's active connection for `mode`: the default one, else the newest."""
-    return db.session.scalars(
-        select(StripeConnection)
-        .where(
-            StripeConnection.workspace_id == workspace_id,
-            StripeConnection.mode == mode,
-            StripeConnection.status == STATUS_ACTIVE,
-        )
-        .order_by(StripeConnection.is_default.desc(), StripeConnection.created_at.desc())
-    ).first()
+@dataclass(frozen=True)
+class KeySource:
+    """Where a resource's key comes from, decided from loaded rows without decrypting anything.
+
+    `ok` with a `connection`: that connection's key; `ok` with `uses_app_key`: the app-level key;
+    not `ok`: `reason` says what an admin must do.
+    """
+
+    ok: bool
+    reason: str = ""
+    connection: StripeConnection | None = None
+    uses_app_key: bool = False
 
 
-def _from_connection(connection: StripeConnection) -> KeyChoice:
+def choose_key_source(
+    payments: PaymentsAccount,
+    connections: Iterable[StripeConnection],
+    app_key_mode: str | None,
+) -> KeySource:
+    """The rule (see the module docstring), pure: the dashboard, detail page and Connect ask it.
+
+    `connections` are the resource's workspace's connections; `app_key_mode` is the mode of
+    `STRIPE_SECRET_KEY` (None when it is not configured).
+    """
+    connections = list(connections)
+    if payments.connection_id is not None:
+        found = next((c for c in connections if c.id == payments.connection_id), None)
+        if found is not None:
+            return _from_connection(found)
+    if payments.stripe_account_id is not None:
+        # Created under the app-level key: only that key can reach the account.
+        if app_key_mode is None:
+            return KeySource(
+                False,
+                "The app-level Stripe key this account was created with is no longer configured.",
+            )
+        return KeySource(True, uses_app_key=True)
+    candidates = sorted(
+        (c for c in connections if c.mode == payments.mode and c.is_active),
+        key=lambda c: (c.is_default, c.created_at),
+        reverse=True,
+    )
+    if candidates:
+        return _from_connection(candidates[0])
+    if app_key_mode == payments.mode:
+        return KeySource(True, uses_app_key=True)
+    return KeySource(
+        False,
+        f"No Stripe connection for {payments.mode} mode yet. A workspace admin must add one "
+        "before this resource can be connected.",
+    )
+
+
+def _from_connection(connection: StripeConnection) -> KeySource:
     if not connection.is_active:
-        return KeyChoice(
-            None,
+        return KeySource(
+            False,
             f"The Stripe connection “{connection.name}” is deactivated. "
             "A workspace admin must reactivate it.",
             connection,
         )
+    return KeySource(True, "", connection)
+
+
+def app_key_mode() -> str | None:
+    """The mode of the configured app-level key, or None when there is none."""
+    return mode_of_key(current_app.config.get("STRIPE_SECRET_KEY") or "")
+
+
+def workspace_connections(workspace_id: str) -> list[StripeConnection]:
+    """Every connection of the workspace, the input `choose_key_source` decides from."""
+    return list(
+        db.session.scalars(
+            select(StripeConnection)
+            .where(StripeConnection.workspace_id == workspace_id)
+            .order_by(StripeConnection.created_at, StripeConnection.id)
+        )
+    )
+
+
+def choose_credentials(payments: PaymentsAccount, workspace_id: str) -> KeyChoice:
+    """The key this resource onboards with now, decrypted. Reads only: never writes or commits.
+
+    A connection whose key no longer decrypts gives no credentials and `unreadable=True`; the
+    caller that owns the transaction flags the connection
+    (`connection_secrets.flag_unreadable_key`).
+    """
+    source = choose_key_source(payments, workspace_connections(workspace_id), app_key_mode())
+    if not source.ok:
+        return KeyChoice(None, source.reason, source.connection)
+    if source.uses_app_key:
+        return KeyChoice(app_level_credentials())
+    connection = source.connection
     try:
         return KeyChoice(credentials_from_connection(connection), "", connection)
     except SecretUnreadable:
-        connection.attention_reason = "The stored API key could not be decrypted."
-        db.session.commit()
         log.error("connection %s: stored key does not decrypt", connection.id)
         return KeyChoice(
             None,
             f"The Stripe connection “{connection.name}” needs attention: its key can't be "
             "read. A workspace admin must enter it again.",
             connection,
+            unreadable=True,
         )
-
-
-def choose_credentials(payments: PaymentsAccount, workspace_id: str) -> KeyChoice:
-    """The key this resource onboards with now (see the module docstring)."""
-    if payments.connection_id is not None:
-        connection = db.session.get(StripeConnection, payments.connection_id)
-        if connection is not None:
-            return _from_connection(connection)
-    if payments.stripe_account_id is not None:
-        # Created under the app-level key: only that key can reach the account.
-        credentials = app_level_credentials()
-        if credentials is None:
-            return KeyChoice(
-                None,
-                "The app-level Stripe key this account was created with is no longer configured.",
-            )
-        return KeyChoice(credentials)
-    connection = default_connection(workspace_id, payments.mode)
-    if connection is not None:
-        return _from_connection(connection)
-    credentials = app_level_credentials()
-    if credentials is not None and credentials.mode == payments.mode:
-        return KeyChoice(credentials)
-    return KeyChoice(
-        None,
-        f"No Stripe connection for {payments.mode} mode yet. A workspace admin must add one "
-        "before this resource can be connected.",
-    )
 
 
 def options_for(credentials: StripeCredentials) -> dict[str, Any]:

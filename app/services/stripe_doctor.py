@@ -6,6 +6,7 @@ secrets appear only in their masked form.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from app.extensions import db
 from app.models import StripeConnection, WebhookEvent
 from app.security.crypto import SecretUnreadable, decrypt_secret, mask_secret
 from app.serializers import isoformat
+from app.services.connection_options import option_errors
 from app.stripe_gateway import StripeCredentials, StripeGateway, StripeGatewayError, mode_of_key
 
 OK, FAIL, INFO = "OK", "FAIL", "--"
@@ -62,6 +64,23 @@ def _check_webhook_secret(section: Section, secret: str | None) -> None:
         section.add(FAIL, "the webhook signing secret does not look like whsec_…")
     else:
         section.add(OK, f"webhook signing secret {mask_secret(secret)}")
+
+
+def _check_options(section: Section, config_json: str | None) -> None:
+    """Stored options the app would ignore (saved before values were checked)."""
+    try:
+        config = json.loads(config_json) if config_json else {}
+    except ValueError:
+        section.add(FAIL, "the config JSON does not parse: every option uses the app default")
+        return
+    if not isinstance(config, dict):
+        section.add(FAIL, "the config JSON is not an object: every option uses the app default")
+        return
+    problems = option_errors(config)
+    for problem in problems:
+        section.add(FAIL, f"config JSON: {problem} The app default applies until it is fixed.")
+    if not problems:
+        section.add(OK, "config JSON options are valid")
 
 
 def _last_webhook(section: Section, when: datetime | None) -> None:
@@ -118,6 +137,7 @@ def check_connection(connection: StripeConnection) -> Section:
             section.add(FAIL, "the partner notification signing secret does not decrypt")
     else:
         section.add(FAIL, "no partner notification signing secret: notifications can't be signed")
+    _check_options(section, connection.config_json)
     _last_webhook(section, connection.last_webhook_at)
     return section
 

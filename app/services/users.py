@@ -15,6 +15,7 @@ from app.security.passwords import (
 )
 from app.security.permissions import ROLES
 from app.security.sessions import end_all_sessions
+from app.services import members
 
 
 class UserError(ValueError):
@@ -78,21 +79,45 @@ def create_workspace(name: str, owner_email: str) -> Workspace:
     owner = find_user_by_email(owner_email)
     if owner is None:
         raise UserError(f"No user with the email {owner_email}; create it first.")
-    if not name.strip() or len(name) > 120:
+    name = name.strip()
+    if not name or len(name) > 120:
         raise UserError("A workspace needs a name of 1–120 characters.")
-    workspace = Workspace(name=name.strip())
+    same = owned_workspace(name, owner.id)
+    if same is not None:
+        raise UserError(f"{owner.email} already owns a workspace named '{name}' ({same.id}).")
+    workspace = Workspace(name=name)
     workspace.memberships.append(Membership(user=owner, role="owner"))
     db.session.add(workspace)
     db.session.commit()
     return workspace
 
 
+def owned_workspace(name: str, owner_id: str) -> Workspace | None:
+    """The workspace called `name` that `owner_id` owns (at most one: `create_workspace`)."""
+    return db.session.scalars(
+        select(Workspace)
+        .join(Membership)
+        .where(Workspace.name == name, Membership.user_id == owner_id, Membership.role == "owner")
+        .order_by(Workspace.created_at, Workspace.id)
+    ).first()
+
+
 def find_workspace(ref: str) -> Workspace | None:
-    """A workspace by id (`ws_…`) or by exact name."""
+    """A workspace by id (`ws_…`), or by a name only one workspace has.
+
+    Names are unique per owner, not overall: when several workspaces share the name this
+    refuses (UserError listing their ids) rather than pick one of them by chance.
+    """
     found = db.session.get(Workspace, ref)
-    if found is None:
-        found = db.session.scalars(select(Workspace).where(Workspace.name == ref)).first()
-    return found
+    if found is not None:
+        return found
+    named = db.session.scalars(
+        select(Workspace).where(Workspace.name == ref).order_by(Workspace.id)
+    ).all()
+    if len(named) > 1:
+        ids = ", ".join(workspace.id for workspace in named)
+        raise UserError(f"{len(named)} workspaces are named '{ref}' ({ids}); give the id.")
+    return named[0] if named else None
 
 
 def add_member(workspace_ref: str, email: str, role: str) -> Membership:
@@ -105,11 +130,15 @@ def add_member(workspace_ref: str, email: str, role: str) -> Membership:
     user = find_user_by_email(email)
     if user is None:
         raise UserError(f"No user with the email {email}.")
-    found = db.session.get(Membership, (user.id, workspace.id))
-    if found is None:
-        found = Membership(user_id=user.id, workspace_id=workspace.id, role=role)
-        db.session.add(found)
-    else:
-        found.role = role
+    if db.session.get(Membership, (user.id, workspace.id)) is not None:
+        # A role change: the one rule that keeps an owner in every workspace is members'.
+        try:
+            return members.change_role(
+                workspace.id, user.id, role, actor_user_id=None, actor_label="cli"
+            )
+        except members.MemberError as error:
+            raise UserError(str(error)) from error
+    found = Membership(user_id=user.id, workspace_id=workspace.id, role=role)
+    db.session.add(found)
     db.session.commit()
     return found

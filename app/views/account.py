@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.extensions import limiter
-from app.forms_people import ChangePasswordForm, ForgotPasswordForm, NameForm, ResetPasswordForm
+from app.forms.people import ChangePasswordForm, ForgotPasswordForm, NameForm, ResetPasswordForm
 from app.security.sessions import start_session
 from app.services import account, password_reset
 

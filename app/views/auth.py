@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import (
-    Blueprint,
-    Response,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
 
 from app.extensions import limiter
-from app.forms import LoginForm
+from app.forms.auth import LoginForm
 from app.security.redirects import safe_next
 from app.security.sessions import end_session, start_session
 from app.services.users import authenticate
@@ -46,7 +38,8 @@ def _failed_sign_in(response: Response) -> bool:
     return response.status_code == 401
 
 
-@bp.route("/login", methods=["GET", "POST"])
+@bp.get("/login")
+@bp.post("/login")
 @limiter.limit(_login_limit, methods=["POST"])
 # Only failed attempts count against the account, so its owner's own sign-ins never lock it.
 @limiter.limit(
@@ -55,7 +48,7 @@ def _failed_sign_in(response: Response) -> bool:
     methods=["POST"],
     deduct_when=_failed_sign_in,
 )
-def login():
+def login() -> Response | tuple[str, int]:
     """Show the sign-in form; on success go to a safe `next`."""
     target = safe_next(request.args.get("next"))
     if current_user.is_authenticated:
@@ -76,7 +69,7 @@ def login():
 
 @bp.post("/logout")
 @login_required
-def logout():
+def logout() -> Response:
     """End this browser's session for good."""
     end_session(current_user._get_current_object())
     flash("You have been signed out.", "info")

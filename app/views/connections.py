@@ -1,49 +1,27 @@
 """Admin pages for a workspace's Stripe connections (only `workspace:manage`).
 
-Non-members get 404 and members without the permission 403 (`require_workspace_permission`);
-a connection id from another workspace is a 404 too. Secrets are typed in, never shown: the
+Non-members get 404 and members without the permission 403 (`@workspace_permission`); a
+connection id from another workspace is a 404 too. Secrets are typed in, never shown: the
 pages show masked forms only, and the one secret we hand out — the notification signing
 secret — appears once, on the page right after it was made.
 """
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    abort,
-    flash,
-    redirect,
-    render_template,
-    session,
-    url_for,
-)
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from app.forms_connections import ConnectionEditForm, ConnectionForm
-from app.security.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
-from app.security.permissions import MANAGE, require_workspace_permission
-from app.services import connections
+from app.forms.connections import ConnectionEditForm, ConnectionForm
+from app.security.permissions import MANAGE, workspace_permission
+from app.security.reveal import reveal_once, take_revealed
+from app.services import connection_secrets, connections, notifications
 from app.services.connection_rules import ConnectionInvalid
+from app.urls import external_url
 
 bp = Blueprint("connections", __name__)
 
-# The session holds the fresh notification secret *encrypted* between the POST and the page
-# that shows it (the session is a signed, not encrypted, cookie), and only until that page.
-_REVEAL_KEY = "connection_secret_reveal"
-
-
-def _workspace(workspace_id: str):
-    require_workspace_permission(workspace_id, MANAGE)
-    return connections.get_workspace(workspace_id)
-
-
-def _connection(workspace_id: str, connection_id: str):
-    _workspace(workspace_id)
-    try:
-        return connections.get_connection(workspace_id, connection_id)
-    except connections.ConnectionNotFound:
-        abort(404)
+NOTIFICATION_SECRET = "notification_secret"  # noqa: S105 — a kind of secret, not one
 
 
 def _to_detail(workspace_id: str, connection_id: str) -> Response:
@@ -51,21 +29,6 @@ def _to_detail(workspace_id: str, connection_id: str) -> Response:
         url_for("connections.detail", workspace_id=workspace_id, connection_id=connection_id),
         code=303,
     )
-
-
-def _reveal_once(connection_id: str, secret: str) -> None:
-    session[_REVEAL_KEY] = {"connection_id": connection_id, "secret": encrypt_secret(secret)}
-
-
-def _take_revealed(connection_id: str) -> str | None:
-    stored = session.get(_REVEAL_KEY)
-    if not stored or stored.get("connection_id") != connection_id:
-        return None
-    session.pop(_REVEAL_KEY)
-    try:
-        return decrypt_secret(stored["secret"])
-    except SecretUnreadable:
-        return None
 
 
 def _show_errors(form, invalid: ConnectionInvalid) -> None:
@@ -80,7 +43,7 @@ def _show_errors(form, invalid: ConnectionInvalid) -> None:
 
 @bp.get("/connections")
 @login_required
-def index():
+def index() -> Response | str:
     """The user's manageable workspaces and their connections (one workspace: straight there)."""
     manageable = connections.manageable_workspaces(current_user.id)
     if not manageable:
@@ -94,21 +57,24 @@ def index():
 
 @bp.get("/workspaces/<workspace_id>/connections")
 @login_required
-def workspace_list(workspace_id: str):
+@workspace_permission(MANAGE)
+def workspace_list(workspace_id: str) -> str:
     """One workspace's connections, with masked keys and what needs attention."""
-    workspace = _workspace(workspace_id)
+    workspace = connections.get_workspace(workspace_id)
     items = connections.list_connections(workspace_id)
-    attention = {c.id: connections.attention_for(c) for c in items}
+    attention = {c.id: connection_secrets.attention_for(c) for c in items}
     return render_template(
         "connections/list.html", workspace=workspace, items=items, attention=attention
     )
 
 
-@bp.route("/workspaces/<workspace_id>/connections/new", methods=["GET", "POST"])
+@bp.get("/workspaces/<workspace_id>/connections/new")
+@bp.post("/workspaces/<workspace_id>/connections/new")
 @login_required
-def create(workspace_id: str):
+@workspace_permission(MANAGE)
+def create(workspace_id: str) -> Response | tuple[str, int]:
     """Add a connection; verified with Stripe unless the admin chooses otherwise."""
-    workspace = _workspace(workspace_id)
+    workspace = connections.get_workspace(workspace_id)
     form = ConnectionForm()
     offer_unverified = False
     if form.validate_on_submit():
@@ -129,7 +95,7 @@ def create(workspace_id: str):
             _show_errors(form, invalid)
             offer_unverified = invalid.stripe_unreachable
         else:
-            _reveal_once(connection.id, secret)
+            reveal_once(NOTIFICATION_SECRET, connection.id, secret)
             flash(f"Added “{connection.name}”.", "success")
             return _to_detail(workspace_id, connection.id)
     status = 400 if form.is_submitted() else 200
@@ -144,26 +110,32 @@ def create(workspace_id: str):
 
 @bp.get("/workspaces/<workspace_id>/connections/<connection_id>")
 @login_required
-def detail(workspace_id: str, connection_id: str):
+@workspace_permission(MANAGE)
+def detail(workspace_id: str, connection_id: str) -> str:
     """Everything about one connection (masked), its actions, webhooks and deliveries."""
-    connection = _connection(workspace_id, connection_id)
+    connection = connections.get_connection(workspace_id, connection_id)
+    revealed = take_revealed(NOTIFICATION_SECRET, connection.id)
     return render_template(
         "connections/detail.html",
         workspace=connection.workspace,
         connection=connection,
-        attention=connections.attention_for(connection),
+        attention=connection_secrets.attention_for(connection),
         in_use=connections.connections_in_use(connection.id),
-        revealed_secret=_take_revealed(connection.id),
+        revealed_secret=revealed[1] if revealed else None,
+        webhook_url=external_url("webhooks.stripe_connection", connection_id=connection.id),
+        webhook_health=connections.webhook_health(connection),
+        deliveries=notifications.recent_for_connection(connection.id),
     )
 
 
-@bp.route("/workspaces/<workspace_id>/connections/<connection_id>/edit", methods=["GET", "POST"])
+@bp.get("/workspaces/<workspace_id>/connections/<connection_id>/edit")
+@bp.post("/workspaces/<workspace_id>/connections/<connection_id>/edit")
 @login_required
-def edit(workspace_id: str, connection_id: str):
+@workspace_permission(MANAGE)
+def edit(workspace_id: str, connection_id: str) -> Response | tuple[str, int]:
     """Edit a connection; secrets change only when new ones are typed."""
-    connection = _connection(workspace_id, connection_id)
+    connection = connections.get_connection(workspace_id, connection_id)
     form = ConnectionEditForm(obj=connection)
-    offer_unverified = False
     if form.validate_on_submit():
         try:
             connections.update_connection(
@@ -176,11 +148,9 @@ def edit(workspace_id: str, connection_id: str):
                 config_json=form.config_json.data,
                 api_key=form.api_key.data,
                 webhook_secret=form.webhook_secret.data,
-                verify=form.verify_requested(),
             )
         except ConnectionInvalid as invalid:
             _show_errors(form, invalid)
-            offer_unverified = invalid.stripe_unreachable
         else:
             flash("Saved your changes.", "success")
             return _to_detail(workspace_id, connection_id)
@@ -190,48 +160,44 @@ def edit(workspace_id: str, connection_id: str):
         form=form,
         workspace=connection.workspace,
         connection=connection,
-        attention=connections.attention_for(connection),
-        offer_unverified=offer_unverified,
+        attention=connection_secrets.attention_for(connection),
+        offer_unverified=False,
     ), status
 
 
-def _set_status(workspace_id: str, connection_id: str, *, active: bool):
-    _workspace(workspace_id)
-    try:
-        connection = connections.set_status(
-            workspace_id, connection_id, actor_user_id=current_user.id, active=active
-        )
-    except connections.ConnectionNotFound:
-        abort(404)
+def _set_status(workspace_id: str, connection_id: str, *, active: bool) -> Response:
+    connection = connections.set_status(
+        workspace_id, connection_id, actor_user_id=current_user.id, active=active
+    )
     flash(f"{'Reactivated' if active else 'Deactivated'} “{connection.name}”.", "success")
     return _to_detail(workspace_id, connection_id)
 
 
 @bp.post("/workspaces/<workspace_id>/connections/<connection_id>/deactivate")
 @login_required
-def deactivate(workspace_id: str, connection_id: str):
+@workspace_permission(MANAGE)
+def deactivate(workspace_id: str, connection_id: str) -> Response:
     """Stop new onboarding under this connection (accounts it created keep it)."""
     return _set_status(workspace_id, connection_id, active=False)
 
 
 @bp.post("/workspaces/<workspace_id>/connections/<connection_id>/reactivate")
 @login_required
-def reactivate(workspace_id: str, connection_id: str):
+@workspace_permission(MANAGE)
+def reactivate(workspace_id: str, connection_id: str) -> Response:
     """Use this connection again."""
     return _set_status(workspace_id, connection_id, active=True)
 
 
 @bp.post("/workspaces/<workspace_id>/connections/<connection_id>/make-default")
 @login_required
-def make_default(workspace_id: str, connection_id: str):
+@workspace_permission(MANAGE)
+def make_default(workspace_id: str, connection_id: str) -> Response:
     """New resources of this connection's mode onboard under it from now on."""
-    _workspace(workspace_id)
     try:
         connection = connections.make_default(
             workspace_id, connection_id, actor_user_id=current_user.id
         )
-    except connections.ConnectionNotFound:
-        abort(404)
     except ConnectionInvalid as invalid:
         flash(" ".join(invalid.errors.values()), "error")
         return _to_detail(workspace_id, connection_id)
@@ -241,25 +207,23 @@ def make_default(workspace_id: str, connection_id: str):
 
 @bp.post("/workspaces/<workspace_id>/connections/<connection_id>/notification-secret")
 @login_required
-def roll_notification_secret(workspace_id: str, connection_id: str):
+@workspace_permission(MANAGE)
+def roll_notification_secret(workspace_id: str, connection_id: str) -> Response:
     """Replace the notification signing secret and show the new one once."""
-    _workspace(workspace_id)
-    try:
-        secret = connections.roll_notification_secret(
-            workspace_id, connection_id, actor_user_id=current_user.id
-        )
-    except connections.ConnectionNotFound:
-        abort(404)
-    _reveal_once(connection_id, secret)
+    secret = connections.roll_notification_secret(
+        workspace_id, connection_id, actor_user_id=current_user.id
+    )
+    reveal_once(NOTIFICATION_SECRET, connection_id, secret)
     flash("Made a new notification signing secret; the old one no longer works.", "success")
     return _to_detail(workspace_id, connection_id)
 
 
 @bp.get("/workspaces/<workspace_id>/connections/<connection_id>/delete")
 @login_required
-def confirm_delete(workspace_id: str, connection_id: str):
+@workspace_permission(MANAGE)
+def confirm_delete(workspace_id: str, connection_id: str) -> str:
     """Ask before deleting; say up front when the connection can't be deleted."""
-    connection = _connection(workspace_id, connection_id)
+    connection = connections.get_connection(workspace_id, connection_id)
     return render_template(
         "connections/delete.html",
         workspace=connection.workspace,
@@ -270,15 +234,13 @@ def confirm_delete(workspace_id: str, connection_id: str):
 
 @bp.post("/workspaces/<workspace_id>/connections/<connection_id>/delete")
 @login_required
-def delete(workspace_id: str, connection_id: str):
+@workspace_permission(MANAGE)
+def delete(workspace_id: str, connection_id: str) -> Response:
     """Delete the connection, or come back to it with the reason it can't be deleted."""
-    _workspace(workspace_id)
     try:
         name = connections.delete_connection(
             workspace_id, connection_id, actor_user_id=current_user.id
         )
-    except connections.ConnectionNotFound:
-        abort(404)
     except connections.ConnectionInUse as refused:
         flash(str(refused), "error")
         return _to_detail(workspace_id, connection_id)

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from app.forms_people import NewAccountForm
+from app.forms.people import NewAccountForm
 from app.security.sessions import start_session
 from app.services import invitations
 

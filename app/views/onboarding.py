@@ -7,14 +7,11 @@ may have ended or belong to another tab.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import (
     Blueprint,
     Response,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -22,22 +19,15 @@ from flask import (
 )
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from app.errors import render_error
-from app.extensions import db, limiter
-from app.models import Server, StripeConnection
+from app.extensions import limiter
 from app.presentation import status_copy
-from app.security.permissions import MANAGE, ONBOARD, workspace_ids_with
 from app.services import onboarding, resources
-from app.services.onboarding_plan import Action, Availability, onboarding_availability
-from app.services.onboarding_plan import resource_actions as plan_actions
 from app.stripe_gateway import (
     StripeAccountNotFound,
     StripeGatewayError,
     StripeKeyRejected,
     StripeUnavailable,
-    mode_of_key,
 )
 from app.urls import onboarding_urls
 
@@ -66,7 +56,7 @@ def _detail(server_id: str) -> Response:
 
 @bp.post("/payments/<server_id>/connect")
 @login_required
-def connect(server_id: str):
+def connect(server_id: str) -> Response:
     """Connect with Stripe / Continue onboarding / Update details: 303 to a fresh link."""
     link_kind = "update" if request.form.get("link_kind") == "update" else "auto"
     result = onboarding.connect_or_continue(
@@ -80,16 +70,21 @@ def connect(server_id: str):
 
 @bp.get("/payments/<server_id>/onboarding/return")
 @login_required
-def return_(server_id: str):
+def return_(server_id: str) -> str:
     """Where Stripe sends people back: re-read the account and say truthfully where it stands."""
     change = onboarding.sync_status(server_id, user_id=current_user.id, source="return")
     server = resources.get_resource(current_user.id, server_id)
-    return render_template("onboarding/return.html", server=server, change=change)
+    return render_template(
+        "onboarding/return.html",
+        server=server,
+        change=change,
+        ob=resources.onboarding_panels(current_user.id, [server])[server.id],
+    )
 
 
 @bp.get("/payments/<server_id>/onboarding/refresh")
 @login_required
-def refresh(server_id: str):
+def refresh(server_id: str) -> Response:
     """Stripe's refresh_url (link expired or used): mint a new one and go straight back."""
     try:
         link = onboarding.refresh_link(
@@ -104,7 +99,7 @@ def refresh(server_id: str):
 @bp.post("/payments/<server_id>/check-status")
 @login_required
 @limiter.limit(_check_status_limit, key_func=_per_user_and_resource)
-def check_status(server_id: str):
+def check_status(server_id: str) -> Response:
     """Re-sync one resource with Stripe on demand."""
     change = onboarding.sync_status(server_id, user_id=current_user.id, source="check")
     server = resources.get_resource(current_user.id, server_id)
@@ -118,65 +113,9 @@ def check_status(server_id: str):
 
 @bp.post("/payments/<server_id>/dashboard")
 @login_required
-def dashboard(server_id: str):
+def dashboard(server_id: str) -> Response:
     """Open the account's Express dashboard through a single-use login link."""
     return redirect(onboarding.dashboard_link(server_id, user_id=current_user.id), code=303)
-
-
-# What the templates ask ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ResourceOnboarding:
-    """Buttons and notes for one resource, as the signed-in user may use them."""
-
-    actions: list[Action]
-    availability: Availability
-    can_onboard: bool
-    manage_url: str | None
-
-
-def _connections(workspace_id: str) -> list[StripeConnection]:
-    """The workspace's connections, loaded once per request (the dashboard has many rows)."""
-    cache: dict[str, list[StripeConnection]] = g.setdefault("_onboarding_connections", {})
-    if workspace_id not in cache:
-        cache[workspace_id] = list(
-            db.session.scalars(
-                select(StripeConnection).where(StripeConnection.workspace_id == workspace_id)
-            )
-        )
-    return cache[workspace_id]
-
-
-def _workspaces_with(permission: str) -> set[str]:
-    cache: dict[str, set[str]] = g.setdefault("_onboarding_permissions", {})
-    if permission not in cache:
-        cache[permission] = set(workspace_ids_with(current_user.id, permission))
-    return cache[permission]
-
-
-@bp.app_template_global("resource_onboarding")
-def resource_onboarding(server: Server) -> ResourceOnboarding:
-    """What the onboarding partials show for `server`; no Stripe call, no key decrypted."""
-    payments = server.payments
-    availability = onboarding_availability(
-        payments,
-        _connections(server.workspace_id),
-        mode_of_key(current_app.config.get("STRIPE_SECRET_KEY") or ""),
-    )
-    manage_url = None
-    if server.workspace_id in _workspaces_with(MANAGE):
-        # Issue #5's pages, when present: the workspace's own list, else the overview.
-        for endpoint in ("connections.workspace_list", "connections.index"):
-            if endpoint in current_app.view_functions:
-                manage_url = url_for(endpoint, workspace_id=server.workspace_id)
-                break
-    return ResourceOnboarding(
-        actions=plan_actions(payments),
-        availability=availability,
-        can_onboard=server.workspace_id in _workspaces_with(ONBOARD),
-        manage_url=manage_url,
-    )
 
 
 # Errors: each says what happened and what to do; none shows a key, URL or traceback ----------
@@ -211,21 +150,6 @@ def _retry_for_endpoint() -> str:
     if endpoint == "onboarding.dashboard":
         return "dashboard"
     return "connect"
-
-
-@bp.errorhandler(resources.ResourceNotFound)
-@bp.errorhandler(onboarding.NotAPaymentsResource)
-def not_found(error: Exception) -> Response:
-    """Unknown, foreign or non-payments resources: one 404 (no existence leak)."""
-    return render_error(404)
-
-
-@bp.errorhandler(onboarding.OnboardingForbidden)
-def forbidden(error: Exception) -> Response:
-    """A member whose role cannot onboard."""
-    return render_error(
-        403, "Your role in this workspace can view this resource but not onboard it."
-    )
 
 
 @bp.errorhandler(onboarding.OnboardingBlocked)

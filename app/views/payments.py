@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from app.extensions import db
-from app.forms import PaymentsResourceForm
-from app.models import AuditEvent
-from app.security.permissions import MANAGE, workspace_ids_with
+from app.forms.payments import PaymentsResourceForm
+from app.security.permissions import MANAGE
 from app.services import resources
 
 bp = Blueprint("payments", __name__)
@@ -18,7 +16,7 @@ bp = Blueprint("payments", __name__)
 
 @bp.get("/")
 @login_required
-def dashboard():
+def dashboard() -> str:
     """Every payments resource in the user's workspaces, filterable and paginated."""
     workspaces = resources.user_workspaces(current_user.id)
     workspace_filter = request.args.get("workspace") or None
@@ -40,36 +38,30 @@ def dashboard():
         workspaces=workspaces,
         workspace_filter=workspace_filter,
         status_filter=status_filter,
-        can_create=bool(workspace_ids_with(current_user.id, MANAGE)),
+        onboarding=resources.onboarding_panels(current_user.id, page.items),
+        can_create=bool(resources.workspaces_where(current_user.id, MANAGE)),
     )
 
 
 @bp.get("/payments/<server_id>")
 @login_required
-def detail(server_id: str):
+def detail(server_id: str) -> str:
     """Everything about one payments resource, its requirements and its activity."""
-    try:
-        server = resources.get_resource(current_user.id, server_id)
-    except resources.ResourceNotFound:
-        abort(404)
-    activity = db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.subject_id.in_([server.id, server.payments.id]))
-        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-        .limit(50)
-    ).all()
-    return render_template("payments/detail.html", server=server, activity=activity)
+    server = resources.get_resource(current_user.id, server_id)
+    return render_template(
+        "payments/detail.html",
+        server=server,
+        ob=resources.onboarding_panels(current_user.id, [server])[server.id],
+        activity=resources.recent_activity(server),
+    )
 
 
-@bp.route("/payments/new", methods=["GET", "POST"])
+@bp.get("/payments/new")
+@bp.post("/payments/new")
 @login_required
-def create():
+def create() -> Response | tuple[str, int]:
     """Create a payments resource in a workspace the user manages."""
-    manageable = [
-        w
-        for w in resources.user_workspaces(current_user.id)
-        if w.id in set(workspace_ids_with(current_user.id, MANAGE))
-    ]
+    manageable = resources.workspaces_where(current_user.id, MANAGE)
     if not manageable:
         abort(403)
     form = PaymentsResourceForm()

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from app.forms_people import InviteForm, RoleForm, WorkspaceNameForm
+from app.forms.people import InviteForm, RoleForm, WorkspaceNameForm
 from app.security.permissions import MANAGE, VIEW, permissions_for_role
 from app.services import invitations, members
 from app.services.access import require_workspace

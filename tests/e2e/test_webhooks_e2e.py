@@ -9,10 +9,8 @@ import time
 
 import pytest
 
-from tests.integration.webhooks.conftest import (  # noqa: F401 — `connect` is a fixture
-    CONNECTION_SECRET,
-    connect,  # noqa: F811 — the imported fixture
-)
+from tests.helpers import CONNECTION_SECRET
+from tests.integration.webhooks.conftest import connect  # noqa: F401 — a fixture
 
 pytestmark = pytest.mark.e2e
 

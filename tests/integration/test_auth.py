@@ -8,8 +8,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import LoginSession
 from app.services.users import set_active
-from tests.conftest import AuthActions
 from tests.factories import Factory
+from tests.helpers import AuthActions
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Membership, PaymentsAccount, Server, User, Workspace
+from app.models import ApiToken, AuditEvent, Membership, PaymentsAccount, Server, User, Workspace
 from app.services.users import find_user_by_email
 from tests.factories import Factory
 
@@ -90,7 +90,7 @@ def test_demo_seed_is_idempotent_and_prints_how_to_sign_in(app, runner, client):
         assert db.session.scalar(select(func.count()).select_from(Server)) >= 4
         assert db.session.scalar(select(func.count()).select_from(PaymentsAccount)) >= 4
     password = first.output.split("password:")[1].split()[0]
-    from tests.conftest import AuthActions
+    from tests.helpers import AuthActions
 
     assert AuthActions(client).login("demo@example.com", password).status_code == 303
     assert Factory.PASSWORD != password
@@ -129,3 +129,73 @@ def test_demo_seed_with_accounts_shows_every_status_through_the_real_connect_pat
     sandbox.clear_requests()
     assert runner.invoke(args=["demo", "seed", "--with-accounts"]).exit_code == 0
     assert sandbox.requests() == []  # idempotent: nothing is created twice
+
+
+def test_workspaces_create_refuses_a_second_workspace_of_the_same_name_for_one_owner(
+    app, runner, factory
+):
+    factory.user("owner@example.com")
+    factory.user("other@example.com")
+    create = ["workspaces", "create", "Acme", "--owner"]
+    assert runner.invoke(args=[*create, "owner@example.com"]).exit_code == 0
+    again = runner.invoke(args=[*create, "owner@example.com"])
+    assert again.exit_code == 1
+    assert "owner@example.com already owns a workspace named 'Acme'" in again.output
+    assert runner.invoke(args=[*create, "other@example.com"]).exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Workspace)) == 2
+
+
+def test_add_member_never_picks_one_of_two_workspaces_of_the_same_name(app, runner, factory):
+    first = factory.workspace(factory.user(), "Acme")
+    second = factory.workspace(factory.user(), "Acme")
+    factory.user("dev@example.com")
+    add = ["workspaces", "add-member"]
+    ambiguous = runner.invoke(args=[*add, "Acme", "dev@example.com", "--role", "developer"])
+    assert ambiguous.exit_code == 1
+    assert "2 workspaces are named 'Acme'" in ambiguous.output
+    assert first.id in ambiguous.output and second.id in ambiguous.output
+    by_id = runner.invoke(args=[*add, second.id, "dev@example.com", "--role", "developer"])
+    assert by_id.exit_code == 0, by_id.output
+    with app.app_context():
+        joined = db.session.scalars(
+            select(Membership.workspace_id)
+            .join(Membership.user)
+            .where(User.email == "dev@example.com")
+        ).all()
+    assert joined == [second.id]
+
+
+def test_the_last_owner_cannot_be_demoted_but_one_of_two_can(app, runner, factory):
+    workspace = factory.workspace(factory.user("owner@example.com"), "Acme")
+    factory.user("second@example.com")
+    demote = ["workspaces", "add-member", workspace.id, "owner@example.com", "--role", "admin"]
+    refused = runner.invoke(args=demote)
+    assert refused.exit_code == 1
+    assert "last owner" in refused.output
+    promote = ["workspaces", "add-member", workspace.id, "second@example.com", "--role", "owner"]
+    assert runner.invoke(args=promote).exit_code == 0
+    assert runner.invoke(args=demote).exit_code == 0
+    with app.app_context():
+        roles = dict(
+            db.session.execute(select(User.email, Membership.role).join(Membership.user)).all()
+        )
+    assert roles == {"owner@example.com": "admin", "second@example.com": "owner"}
+
+
+def test_revoking_a_revoked_token_says_nothing_changed(app, runner, factory):
+    factory.user("dev@example.com")
+    created = runner.invoke(args=["tokens", "create", "dev@example.com", "--name", "ci"])
+    assert created.exit_code == 0, created.output
+    with app.app_context():
+        token_id = db.session.scalars(select(ApiToken.id)).one()
+    first = runner.invoke(args=["tokens", "revoke", token_id])
+    assert first.exit_code == 0 and "Revoked “ci”" in first.output
+    again = runner.invoke(args=["tokens", "revoke", token_id])
+    assert again.exit_code == 0
+    assert "was already revoked" in again.output and "nothing changed" in again.output
+    with app.app_context():
+        revocations = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "api_token.revoked")
+        ).all()
+    assert len(revocations) == 1

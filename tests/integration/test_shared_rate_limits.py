@@ -28,7 +28,7 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 ATTEMPTS = """
 import json, sys
 from app import create_app
-from tests.conftest import AuthActions
+from tests.helpers import AuthActions
 app = create_app(json.loads(sys.argv[1]))
 password, count = sys.argv[2], int(sys.argv[3])
 client = app.test_client()

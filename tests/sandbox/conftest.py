@@ -69,25 +69,25 @@ def make_client(sandbox: SandboxServer) -> Iterator[Callable[..., stripe.StripeC
     clients: list[stripe.StripeClient] = []
 
     def make(api_key: str = DEFAULT_TEST_KEY, **options: Any) -> stripe.StripeClient:
-        client = sandbox.stripe_client(api_key, **options)
-        clients.append(client)
-        return client
+        stripe_client = sandbox.stripe_client(api_key, **options)
+        clients.append(stripe_client)
+        return stripe_client
 
     yield make
-    for client in clients:
-        client._requestor._client.close()
+    for stripe_client in clients:
+        stripe_client._requestor._client.close()
 
 
 @pytest.fixture
-def client(make_client: Callable[..., stripe.StripeClient]) -> stripe.StripeClient:
+def stripe_client(make_client: Callable[..., stripe.StripeClient]) -> stripe.StripeClient:
     """A StripeClient for the default test platform (2 network retries, 5 s timeout)."""
     return make_client()
 
 
 @pytest.fixture
-def express_account(client: stripe.StripeClient) -> stripe.Account:
+def express_account(stripe_client: stripe.StripeClient) -> stripe.Account:
     """A fresh Express account asking for card payments and transfers."""
-    return client.v1.accounts.create(
+    return stripe_client.v1.accounts.create(
         params={
             "type": "express",
             "country": "US",
@@ -101,9 +101,9 @@ def express_account(client: stripe.StripeClient) -> stripe.Account:
 
 
 @pytest.fixture
-def custom_account(client: stripe.StripeClient) -> stripe.Account:
+def custom_account(stripe_client: stripe.StripeClient) -> stripe.Account:
     """A fresh account whose requirements the platform collects (no Stripe dashboard)."""
-    return client.v1.accounts.create(
+    return stripe_client.v1.accounts.create(
         params={
             "country": "GB",
             "controller": {
@@ -117,9 +117,9 @@ def custom_account(client: stripe.StripeClient) -> stripe.Account:
 
 
 @pytest.fixture
-def onboarding_link(client: stripe.StripeClient, express_account: stripe.Account) -> str:
+def onboarding_link(stripe_client: stripe.StripeClient, express_account: stripe.Account) -> str:
     """The URL of a fresh v1 onboarding link for `express_account`."""
-    link = client.v1.account_links.create(
+    link = stripe_client.v1.account_links.create(
         params={
             "account": express_account.id,
             "type": "account_onboarding",

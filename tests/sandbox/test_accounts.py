@@ -30,8 +30,8 @@ def test_new_express_account_is_not_yet_able_to_take_payments(express_account):
     assert express_account.controller.stripe_dashboard.type == "express"
 
 
-def test_create_keeps_metadata_profile_and_country(client):
-    account = client.v1.accounts.create(
+def test_create_keeps_metadata_profile_and_country(stripe_client):
+    account = stripe_client.v1.accounts.create(
         params={
             "country": "de",
             "email": "shop@resource.example",
@@ -40,7 +40,7 @@ def test_create_keeps_metadata_profile_and_country(client):
             "controller": {"stripe_dashboard": {"type": "express"}},
         }
     )
-    fetched = client.v1.accounts.retrieve(account.id)
+    fetched = stripe_client.v1.accounts.retrieve(account.id)
     assert fetched.country == "DE"
     assert fetched.email == "shop@resource.example"
     assert fetched.business_profile.name == "Corner Shop"
@@ -49,26 +49,28 @@ def test_create_keeps_metadata_profile_and_country(client):
     assert "business_profile.url" not in fetched.requirements.currently_due
 
 
-def test_update_merges_metadata_and_an_empty_value_deletes_a_key(client, express_account):
-    client.v1.accounts.update(express_account.id, params={"metadata": {"a": "1", "b": "2"}})
-    updated = client.v1.accounts.update(express_account.id, params={"metadata": {"a": ""}})
+def test_update_merges_metadata_and_an_empty_value_deletes_a_key(stripe_client, express_account):
+    stripe_client.v1.accounts.update(express_account.id, params={"metadata": {"a": "1", "b": "2"}})
+    updated = stripe_client.v1.accounts.update(express_account.id, params={"metadata": {"a": ""}})
     assert updated.metadata.to_dict() == {"b": "2"}
 
 
-def test_platform_account_id_is_derived_from_the_key(client):
+def test_platform_account_id_is_derived_from_the_key(stripe_client):
     digest = int.from_bytes(hashlib.sha256(DEFAULT_TEST_KEY.encode()).digest(), "big")
     digits = ""
     while digest:
         digest, rest = divmod(digest, 62)
         digits = BASE62[rest] + digits
-    platform = client.v1.accounts.retrieve_current()
+    platform = stripe_client.v1.accounts.retrieve_current()
     assert platform.id == "acct_1" + digits[:15]
     assert platform.charges_enabled is True
 
 
-def test_two_keys_see_two_different_platform_accounts(client, make_client):
+def test_two_keys_see_two_different_platform_accounts(stripe_client, make_client):
     other = make_client(OTHER_PLATFORM_KEY)
-    assert client.v1.accounts.retrieve_current().id != other.v1.accounts.retrieve_current().id
+    assert (
+        stripe_client.v1.accounts.retrieve_current().id != other.v1.accounts.retrieve_current().id
+    )
 
 
 def test_another_platform_cannot_read_or_change_the_account(make_client, express_account):
@@ -82,9 +84,9 @@ def test_another_platform_cannot_read_or_change_the_account(make_client, express
         other.v1.accounts.update(express_account.id, params={"metadata": {"x": "y"}})
 
 
-def test_unknown_account_gets_the_same_answer_as_a_foreign_one(client):
+def test_unknown_account_gets_the_same_answer_as_a_foreign_one(stripe_client):
     with pytest.raises(stripe.PermissionError) as raised:
-        client.v1.accounts.retrieve("acct_1DoesNotExist000")
+        stripe_client.v1.accounts.retrieve("acct_1DoesNotExist000")
     assert raised.value.error.code == "account_invalid"
 
 
@@ -111,21 +113,21 @@ def test_unknown_account_gets_the_same_answer_as_a_foreign_one(client):
         ),
     ],
 )
-def test_invalid_create_params_are_refused_like_stripe(client, params, code, param):
+def test_invalid_create_params_are_refused_like_stripe(stripe_client, params, code, param):
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.accounts.create(params=params)
+        stripe_client.v1.accounts.create(params=params)
     assert raised.value.http_status == 400
     assert raised.value.code == code
     assert raised.value.param == param
 
 
-def test_v2_account_shows_dependent_fields_only_when_included(client, express_account):
-    bare = client.v2.core.accounts.retrieve(express_account.id)
+def test_v2_account_shows_dependent_fields_only_when_included(stripe_client, express_account):
+    bare = stripe_client.v2.core.accounts.retrieve(express_account.id)
     assert bare.object == "v2.core.account"
     assert bare.contact_email == "owner@resource.example"
     assert bare.dashboard == "express"
     assert bare.requirements is None
-    full = client.v2.core.accounts.retrieve(
+    full = stripe_client.v2.core.accounts.retrieve(
         express_account.id, params={"include": ["requirements", "configuration.merchant"]}
     )
     assert full.configuration.merchant.capabilities.card_payments.status == "restricted"
@@ -133,9 +135,9 @@ def test_v2_account_shows_dependent_fields_only_when_included(client, express_ac
     assert full.created.endswith("Z")
 
 
-def test_v2_unknown_account_raises_not_found(client):
+def test_v2_unknown_account_raises_not_found(stripe_client):
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v2.core.accounts.retrieve("acct_1DoesNotExist000")
+        stripe_client.v2.core.accounts.retrieve("acct_1DoesNotExist000")
     assert raised.value.http_status == 404
     assert raised.value.code == "not_found"
 
@@ -150,38 +152,38 @@ def test_v2_unknown_account_raises_not_found(client):
     ],
 )
 def test_metadata_sandbox_state_starts_the_account_in_that_state(
-    client, sandbox, state, submitted, charges, disabled_reason
+    stripe_client, sandbox, state, submitted, charges, disabled_reason
 ):
-    account = client.v1.accounts.create(
+    account = stripe_client.v1.accounts.create(
         params={"type": "express", "metadata": {"sandbox_state": state}}
     )
     assert account.details_submitted is submitted
     assert account.charges_enabled is charges
     assert account.requirements.disabled_reason == disabled_reason
     # The state is kept, not just answered once.
-    assert client.v1.accounts.retrieve(account.id).details_submitted is submitted
+    assert stripe_client.v1.accounts.retrieve(account.id).details_submitted is submitted
 
 
-def test_list_pages_through_the_platforms_accounts_newest_first(client, make_client):
-    created = [client.v1.accounts.create(params={"country": "US"}).id for _ in range(5)]
+def test_list_pages_through_the_platforms_accounts_newest_first(stripe_client, make_client):
+    created = [stripe_client.v1.accounts.create(params={"country": "US"}).id for _ in range(5)]
     make_client(OTHER_PLATFORM_KEY).v1.accounts.create(params={"country": "US"})
 
-    first_page = client.v1.accounts.list(params={"limit": 2})
+    first_page = stripe_client.v1.accounts.list(params={"limit": 2})
     assert [a.id for a in first_page.data] == created[::-1][:2]
     assert first_page.has_more is True
     assert [a.id for a in first_page.auto_paging_iter()] == created[::-1]
-    previous = client.v1.accounts.list(params={"limit": 2, "ending_before": created[1]})
+    previous = stripe_client.v1.accounts.list(params={"limit": 2, "ending_before": created[1]})
     assert [a.id for a in previous.data] == [created[3], created[2]]
     assert previous.has_more is True
 
 
-def test_list_filters_by_creation_time(client):
-    account = client.v1.accounts.create(params={"country": "US"})
+def test_list_filters_by_creation_time(stripe_client):
+    account = stripe_client.v1.accounts.create(params={"country": "US"})
     since = {"created": {"gte": account.created}}
-    assert [a.id for a in client.v1.accounts.list(params=since).data] == [account.id]
+    assert [a.id for a in stripe_client.v1.accounts.list(params=since).data] == [account.id]
     later = {"created": {"gt": account.created}}
-    assert client.v1.accounts.list(params=later).data == []
-    exact = client.v1.accounts.list(params={"created": account.created})
+    assert stripe_client.v1.accounts.list(params=later).data == []
+    exact = stripe_client.v1.accounts.list(params={"created": account.created})
     assert [a.id for a in exact.data] == [account.id]
 
 
@@ -196,9 +198,9 @@ def test_list_filters_by_creation_time(client):
         ({"colour": "blue"}, "colour"),
     ],
 )
-def test_list_refuses_bad_parameters_like_stripe(client, params, param):
+def test_list_refuses_bad_parameters_like_stripe(stripe_client, params, param):
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.accounts.list(params=params)
+        stripe_client.v1.accounts.list(params=params)
     assert (raised.value.http_status, raised.value.param) == (400, param)
 
 

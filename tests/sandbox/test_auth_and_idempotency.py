@@ -12,7 +12,7 @@ from stripe_sandbox.testing import DEFAULT_TEST_KEY
 from tests.sandbox.conftest import fetch
 
 
-def test_every_response_carries_a_request_id(sandbox, client, express_account):
+def test_every_response_carries_a_request_id(sandbox, stripe_client, express_account):
     assert express_account.last_response.request_id.startswith("req_")
     reply = fetch(f"{sandbox.url}/v1/account")
     assert reply.status == 401
@@ -39,11 +39,11 @@ def test_basic_auth_with_the_key_as_user_is_accepted(sandbox):
     assert reply.status == 200
 
 
-def test_revoked_key_gets_invalid_api_key(sandbox, client):
-    client.v1.accounts.retrieve_current()
+def test_revoked_key_gets_invalid_api_key(sandbox, stripe_client):
+    stripe_client.v1.accounts.retrieve_current()
     sandbox.revoke_key(DEFAULT_TEST_KEY)
     with pytest.raises(stripe.AuthenticationError) as raised:
-        client.v1.accounts.retrieve_current()
+        stripe_client.v1.accounts.retrieve_current()
     assert "Invalid API Key provided: sk_test_" in str(raised.value)
     assert DEFAULT_TEST_KEY not in str(raised.value)
 
@@ -57,8 +57,8 @@ def test_unknown_api_path_is_stripes_unrecognized_url(sandbox):
     assert b"Unrecognized request URL (GET: /v1/charges_galore)" in reply.body
 
 
-def test_request_log_counts_api_calls_but_not_controls(sandbox, client, express_account):
-    client.v1.accounts.retrieve(express_account.id)
+def test_request_log_counts_api_calls_but_not_controls(sandbox, stripe_client, express_account):
+    stripe_client.v1.accounts.retrieve(express_account.id)
     sandbox.accounts()  # a control call: not logged
     log = sandbox.requests()
     assert [(entry["method"], entry["path"], entry["status"]) for entry in log] == [
@@ -72,45 +72,55 @@ def test_request_log_counts_api_calls_but_not_controls(sandbox, client, express_
     assert sandbox.requests() == []
 
 
-def test_same_idempotency_key_replays_the_first_response(sandbox, client):
+def test_same_idempotency_key_replays_the_first_response(sandbox, stripe_client):
     params = {"type": "express", "country": "US"}
-    first = client.v1.accounts.create(params=params, options={"idempotency_key": "resource-7"})
-    again = client.v1.accounts.create(params=params, options={"idempotency_key": "resource-7"})
+    first = stripe_client.v1.accounts.create(
+        params=params, options={"idempotency_key": "resource-7"}
+    )
+    again = stripe_client.v1.accounts.create(
+        params=params, options={"idempotency_key": "resource-7"}
+    )
     assert again.id == first.id
     assert again.last_response.headers["Idempotent-Replayed"] == "true"
     assert len(sandbox.accounts()) == 1
 
 
-def test_a_forgotten_idempotency_key_acts_anew_as_after_24_hours(sandbox, client):
+def test_a_forgotten_idempotency_key_acts_anew_as_after_24_hours(sandbox, stripe_client):
     params = {"type": "express", "country": "US"}
-    first = client.v1.accounts.create(params=params, options={"idempotency_key": "resource-8"})
+    first = stripe_client.v1.accounts.create(
+        params=params, options={"idempotency_key": "resource-8"}
+    )
     assert sandbox.forget_idempotency_keys() == 1
-    again = client.v1.accounts.create(params=params, options={"idempotency_key": "resource-8"})
+    again = stripe_client.v1.accounts.create(
+        params=params, options={"idempotency_key": "resource-8"}
+    )
     assert again.id != first.id
     assert "Idempotent-Replayed" not in again.last_response.headers
     assert len(sandbox.accounts()) == 2
 
 
-def test_idempotency_keys_are_scoped_per_api_key(sandbox, client, make_client):
+def test_idempotency_keys_are_scoped_per_api_key(sandbox, stripe_client, make_client):
     other = make_client("sk_test_other_platform_0002")
     params = {"type": "express"}
-    first = client.v1.accounts.create(params=params, options={"idempotency_key": "k1"})
+    first = stripe_client.v1.accounts.create(params=params, options={"idempotency_key": "k1"})
     second = other.v1.accounts.create(params=params, options={"idempotency_key": "k1"})
     assert first.id != second.id
 
 
-def test_same_idempotency_key_with_other_params_is_an_idempotency_error(client):
-    client.v1.accounts.create(params={"country": "US"}, options={"idempotency_key": "dup"})
+def test_same_idempotency_key_with_other_params_is_an_idempotency_error(stripe_client):
+    stripe_client.v1.accounts.create(params={"country": "US"}, options={"idempotency_key": "dup"})
     with pytest.raises(stripe.IdempotencyError) as raised:
-        client.v1.accounts.create(params={"country": "FR"}, options={"idempotency_key": "dup"})
+        stripe_client.v1.accounts.create(
+            params={"country": "FR"}, options={"idempotency_key": "dup"}
+        )
     assert raised.value.http_status == 400
     assert raised.value.json_body["error"]["type"] == "idempotency_error"
 
 
-def test_validation_errors_are_not_stored_under_the_key(client):
+def test_validation_errors_are_not_stored_under_the_key(stripe_client):
     with pytest.raises(stripe.InvalidRequestError):
-        client.v1.accounts.create(params={"type": "bogus"}, options={"idempotency_key": "v"})
-    account = client.v1.accounts.create(
+        stripe_client.v1.accounts.create(params={"type": "bogus"}, options={"idempotency_key": "v"})
+    account = stripe_client.v1.accounts.create(
         params={"type": "express"}, options={"idempotency_key": "v"}
     )
     assert account.type == "express"

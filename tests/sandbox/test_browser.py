@@ -39,10 +39,10 @@ def platform_url() -> Iterator[str]:
 
 @pytest.mark.e2e
 def test_person_completes_onboarding_in_a_browser(
-    sandbox, client, express_account, platform_url, page, screenshot
+    sandbox, stripe_client, express_account, platform_url, page, screenshot
 ):
     refresh_url, return_url = f"{platform_url}/connect/refresh", f"{platform_url}/connect/return"
-    link = client.v1.account_links.create(
+    link = stripe_client.v1.account_links.create(
         params={
             "account": express_account.id,
             "type": "account_onboarding",
@@ -57,13 +57,13 @@ def test_person_completes_onboarding_in_a_browser(
     page.get_by_role("button", name="Submit everything").click()
     page.wait_for_url(return_url)
     assert page.get_by_role("heading", name="Back on the platform: /connect/return").is_visible()
-    account = client.v1.accounts.retrieve(express_account.id)
+    account = stripe_client.v1.accounts.retrieve(express_account.id)
     assert account.details_submitted and account.charges_enabled and account.payouts_enabled
 
     page.goto(link.url)
     page.wait_for_url(refresh_url)
 
-    login = client.v1.accounts.login_links.create(express_account.id)
+    login = stripe_client.v1.accounts.login_links.create(express_account.id)
     page.goto(login.url)
     assert page.get_by_text("Payouts enabled").is_visible()
     screenshot("express-dashboard")

@@ -8,9 +8,9 @@ import pytest
 import stripe
 
 
-def test_one_500_is_retried_by_the_sdk_with_the_same_idempotency_key(sandbox, client):
+def test_one_500_is_retried_by_the_sdk_with_the_same_idempotency_key(sandbox, stripe_client):
     sandbox.inject_fault("/v1/accounts", "500")
-    account = client.v1.accounts.create(params={"type": "express"})
+    account = stripe_client.v1.accounts.create(params={"type": "express"})
     log = sandbox.requests("/v1/accounts")
     assert [entry["status"] for entry in log] == [500, 200]
     assert log[0]["fault"] == "500"
@@ -26,10 +26,12 @@ def test_500s_beyond_the_retries_raise_api_error(sandbox, make_client):
     assert len(sandbox.requests()) == 3
 
 
-def test_a_500_after_the_request_ran_is_replayed_under_the_same_key(sandbox, client):
+def test_a_500_after_the_request_ran_is_replayed_under_the_same_key(sandbox, stripe_client):
     sandbox.inject_fault("/v1/accounts", "500_after")
     with pytest.raises(stripe.APIError) as raised:
-        client.v1.accounts.create(params={"type": "express"}, options={"idempotency_key": "k9"})
+        stripe_client.v1.accounts.create(
+            params={"type": "express"}, options={"idempotency_key": "k9"}
+        )
     assert raised.value.http_status == 500
     log = sandbox.requests("/v1/accounts")
     # The SDK retried twice with the key; Stripe (and the sandbox) replayed the stored 500.
@@ -37,30 +39,34 @@ def test_a_500_after_the_request_ran_is_replayed_under_the_same_key(sandbox, cli
     assert len(sandbox.accounts()) == 1  # the request did run
 
 
-def test_a_stored_500_keeps_answering_for_the_key_after_the_fault_is_gone(sandbox, client):
+def test_a_stored_500_keeps_answering_for_the_key_after_the_fault_is_gone(sandbox, stripe_client):
     sandbox.inject_fault("/v1/accounts", "500_stored")
     for _ in range(2):
         with pytest.raises(stripe.APIError):
-            client.v1.accounts.create(params={"type": "express"}, options={"idempotency_key": "k3"})
+            stripe_client.v1.accounts.create(
+                params={"type": "express"}, options={"idempotency_key": "k3"}
+            )
     log = sandbox.requests("/v1/accounts")
     assert [(e["status"], e["replayed"]) for e in log] == [(500, False)] + [(500, True)] * 5
     assert sandbox.accounts() == []  # it never ran
-    fresh = client.v1.accounts.create(params={"type": "express"}, options={"idempotency_key": "k4"})
+    fresh = stripe_client.v1.accounts.create(
+        params={"type": "express"}, options={"idempotency_key": "k4"}
+    )
     assert [a["account"]["id"] for a in sandbox.accounts()] == [fresh.id]
 
 
-def test_a_fault_for_one_method_lets_the_others_through(sandbox, client, express_account):
+def test_a_fault_for_one_method_lets_the_others_through(sandbox, stripe_client, express_account):
     sandbox.inject_fault("/v1/accounts", "500", count=5, method="POST")
-    assert client.v1.accounts.retrieve(express_account.id).id == express_account.id
-    assert [a.id for a in client.v1.accounts.list().data] == [express_account.id]
+    assert stripe_client.v1.accounts.retrieve(express_account.id).id == express_account.id
+    assert [a.id for a in stripe_client.v1.accounts.list().data] == [express_account.id]
     with pytest.raises(stripe.APIError):
-        client.v1.accounts.create(params={"type": "express"})
+        stripe_client.v1.accounts.create(params={"type": "express"})
 
 
-def test_429_is_a_rate_limit_error_the_sdk_does_not_retry(sandbox, client):
+def test_429_is_a_rate_limit_error_the_sdk_does_not_retry(sandbox, stripe_client):
     sandbox.inject_fault("/v1/account", "429", count=5)
     with pytest.raises(stripe.RateLimitError):
-        client.v1.accounts.retrieve_current()
+        stripe_client.v1.accounts.retrieve_current()
     assert len(sandbox.requests()) == 1
 
 
@@ -98,9 +104,9 @@ def test_a_slow_create_retried_by_the_sdk_still_makes_one_account(sandbox, make_
     assert len(keys) == 1
 
 
-def test_dropped_connection_is_retried_then_succeeds(sandbox, client):
+def test_dropped_connection_is_retried_then_succeeds(sandbox, stripe_client):
     sandbox.inject_fault("/v1/account", "drop")
-    assert client.v1.accounts.retrieve_current().object == "account"
+    assert stripe_client.v1.accounts.retrieve_current().object == "account"
     assert [entry["fault"] for entry in sandbox.requests()] == ["drop", None]
 
 
@@ -110,14 +116,14 @@ def test_dropped_connection_without_retries_raises(sandbox, make_client):
         make_client(max_network_retries=0).v1.accounts.retrieve_current()
 
 
-def test_faults_only_hit_matching_paths(sandbox, client, express_account):
+def test_faults_only_hit_matching_paths(sandbox, stripe_client, express_account):
     sandbox.inject_fault("/v1/account_links", "500", count=5)
-    assert client.v1.accounts.retrieve(express_account.id).id == express_account.id
+    assert stripe_client.v1.accounts.retrieve(express_account.id).id == express_account.id
 
 
-def test_latency_delays_every_answer(sandbox, client):
+def test_latency_delays_every_answer(sandbox, stripe_client):
     sandbox.set_latency(0.2)
     started = time.monotonic()
-    client.v1.accounts.retrieve_current()
+    stripe_client.v1.accounts.retrieve_current()
     assert time.monotonic() - started >= 0.2
     sandbox.set_latency(0)

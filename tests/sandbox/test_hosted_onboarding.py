@@ -37,11 +37,13 @@ def test_page_names_the_account_platform_and_every_outcome(
     assert "<script" not in page
 
 
-def test_submit_everything_completes_the_account(sandbox, client, onboarding_link, express_account):
+def test_submit_everything_completes_the_account(
+    sandbox, stripe_client, onboarding_link, express_account
+):
     _, action = open_form(onboarding_link)
     reply = choose(sandbox, action, "complete")
     assert (reply.status, reply.location) == (303, RETURN_URL)
-    account = client.v1.accounts.retrieve(express_account.id)
+    account = stripe_client.v1.accounts.retrieve(express_account.id)
     assert account.details_submitted and account.charges_enabled and account.payouts_enabled
     assert account.capabilities.to_dict() == {"card_payments": "active", "transfers": "active"}
     assert account.requirements.currently_due == []
@@ -49,11 +51,11 @@ def test_submit_everything_completes_the_account(sandbox, client, onboarding_lin
 
 
 def test_pending_verification_leaves_the_account_under_review(
-    sandbox, client, onboarding_link, express_account
+    sandbox, stripe_client, onboarding_link, express_account
 ):
     _, action = open_form(onboarding_link)
     assert choose(sandbox, action, "pending_verification").location == RETURN_URL
-    account = client.v1.accounts.retrieve(express_account.id)
+    account = stripe_client.v1.accounts.retrieve(express_account.id)
     assert account.details_submitted is True
     assert account.charges_enabled is False
     assert account.requirements.pending_verification
@@ -62,21 +64,21 @@ def test_pending_verification_leaves_the_account_under_review(
 
 
 def test_leave_for_now_returns_without_changing_anything(
-    sandbox, client, onboarding_link, express_account
+    sandbox, stripe_client, onboarding_link, express_account
 ):
     _, action = open_form(onboarding_link)
     assert choose(sandbox, action, "leave").location == RETURN_URL
-    account = client.v1.accounts.retrieve(express_account.id)
+    account = stripe_client.v1.accounts.retrieve(express_account.id)
     assert account.details_submitted is False
     assert account.requirements.currently_due == express_account.requirements.currently_due
 
 
 def test_missing_info_restricts_the_account_with_an_error(
-    sandbox, client, onboarding_link, express_account
+    sandbox, stripe_client, onboarding_link, express_account
 ):
     _, action = open_form(onboarding_link)
     assert choose(sandbox, action, "missing_info").location == RETURN_URL
-    account = client.v1.accounts.retrieve(express_account.id)
+    account = stripe_client.v1.accounts.retrieve(express_account.id)
     requirements = account.requirements
     assert account.details_submitted is True and account.charges_enabled is False
     assert requirements.past_due and requirements.current_deadline
@@ -109,8 +111,8 @@ def test_an_unknown_link_shows_an_error_page(sandbox):
     assert b"This link isn" in reply.body
 
 
-def test_v2_link_opens_the_same_flow(sandbox, client, express_account):
-    link = client.v2.core.account_links.create(
+def test_v2_link_opens_the_same_flow(sandbox, stripe_client, express_account):
+    link = stripe_client.v2.core.account_links.create(
         params={
             "account": express_account.id,
             "use_case": {
@@ -122,12 +124,12 @@ def test_v2_link_opens_the_same_flow(sandbox, client, express_account):
     _, action = open_form(link.url)
     assert choose(sandbox, action, "complete").location == RETURN_URL
     assert fetch(link.url).location == REFRESH_URL
-    assert client.v1.accounts.retrieve(express_account.id).payouts_enabled is True
+    assert stripe_client.v1.accounts.retrieve(express_account.id).payouts_enabled is True
 
 
-def test_login_link_opens_the_dashboard_once(sandbox, client, express_account):
+def test_login_link_opens_the_dashboard_once(sandbox, stripe_client, express_account):
     sandbox.force_account_state(express_account.id, "complete")
-    url = client.v1.accounts.login_links.create(express_account.id).url
+    url = stripe_client.v1.accounts.login_links.create(express_account.id).url
     first = fetch(url)
     assert first.status == 200 and b"Express Dashboard" in first.body
     assert fetch(url).status == 410

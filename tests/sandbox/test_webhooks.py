@@ -22,7 +22,9 @@ def events_received(receiver, secret):
     ]
 
 
-def test_delivered_events_verify_with_the_sdk(sandbox, webhook_receiver, client, express_account):
+def test_delivered_events_verify_with_the_sdk(
+    sandbox, webhook_receiver, stripe_client, express_account
+):
     secret = sandbox.add_webhook_endpoint(webhook_receiver.url)
     assert secret.startswith("whsec_")
     sandbox.force_account_state(express_account.id, "complete")
@@ -66,10 +68,12 @@ def test_signature_is_hmac_sha256_of_timestamp_and_payload():
 
 
 def test_api_changes_emit_events_with_the_request_id(
-    sandbox, webhook_receiver, client, express_account
+    sandbox, webhook_receiver, stripe_client, express_account
 ):
     secret = sandbox.add_webhook_endpoint(webhook_receiver.url)
-    updated = client.v1.accounts.update(express_account.id, params={"metadata": {"resource": "9"}})
+    updated = stripe_client.v1.accounts.update(
+        express_account.id, params={"metadata": {"resource": "9"}}
+    )
     sandbox.wait_for_deliveries(1)
     (event,) = events_received(webhook_receiver, secret)
     assert event.request.id == updated.last_response.request_id

@@ -10,10 +10,10 @@ from app.models import PaymentsAccount, StripeConnection
 from app.services.onboarding_plan import (
     account_params,
     forwarded_metadata,
-    onboarding_availability,
     plan_next_step,
     resource_actions,
 )
+from app.services.stripe_credentials import choose_key_source
 
 
 def payments(**fields) -> PaymentsAccount:
@@ -100,8 +100,8 @@ def connection(**fields) -> StripeConnection:
         ({}, [], "test", True, ""),
     ],
 )
-def test_availability_mirrors_the_key_choice(fields, connections, app_mode, ok, reason_part):
-    found = onboarding_availability(payments(**fields), connections, app_mode)
+def test_the_key_source_follows_the_one_rule(fields, connections, app_mode, ok, reason_part):
+    found = choose_key_source(payments(**fields), connections, app_mode)
     assert found.ok is ok
     assert reason_part in found.reason
 

@@ -53,7 +53,6 @@ ERRORS: tuple[ErrorRule, ...] = (
         headers=(("WWW-Authenticate", 'Bearer realm="v1", error="invalid_token"'),),
     ),
     ErrorRule(access.NotFound, 404, "not_found", NOT_FOUND),
-    ErrorRule(onboarding.ResourceNotFound, 404, "not_found", NOT_FOUND),
     ErrorRule(ControlCharacterInPath, 404, "not_found", NOT_FOUND),
     ErrorRule(
         access.PermissionDenied,
@@ -62,13 +61,7 @@ ERRORS: tuple[ErrorRule, ...] = (
         lambda e: f"Your role in this workspace does not include `{e.permission}`.",
     ),
     ErrorRule(
-        onboarding.OnboardingForbidden,
-        403,
-        "forbidden",
-        "Your role in this workspace does not include `payments:onboard`.",
-    ),
-    ErrorRule(
-        onboarding.NotAPaymentsResource,
+        access.NotAPaymentsResource,
         409,
         "not_a_payments_resource",
         "This server is not of kind `payments`, so it has no Stripe onboarding.",

@@ -27,7 +27,7 @@ from app.extensions import csrf, limiter
 from app.security.api_tokens import bearer_token_from_request, rate_limit_key
 from app.security.permissions import VIEW
 from app.serializers import isoformat, serialize_onboarding, serialize_payments, serialize_resource
-from app.services import api_tokens, onboarding, resources
+from app.services import access, api_tokens, onboarding, resources
 from app.urls import onboarding_urls
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
@@ -105,7 +105,7 @@ def list_servers() -> Response:
 def get_server(server_id: str) -> Response:
     """One payments resource: seed 000's `server` and `payments` objects."""
     _query(NoQuery)
-    server = onboarding.load_resource(server_id, g.api_user_id, VIEW)
+    server = access.require_resource(g.api_user_id, server_id, VIEW)
     return jsonify(serialize_resource(server))
 
 
@@ -113,7 +113,7 @@ def get_server(server_id: str) -> Response:
 def get_payments(server_id: str) -> Response:
     """The resource's payments object and onboarding status; `?sync=true` re-reads Stripe first."""
     wanted = _query(PaymentsQuery)
-    server = onboarding.load_resource(server_id, g.api_user_id, VIEW)
+    server = access.require_resource(g.api_user_id, server_id, VIEW)
     if wanted.sync == "true":
         onboarding.sync_status(server_id, user_id=g.api_user_id, source="api")
     return jsonify(

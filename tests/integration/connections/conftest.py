@@ -7,28 +7,9 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.services import connections
-from stripe_sandbox import platform_account_id
 
-# A key the sandbox accepts; its platform account id is computed the way the sandbox does.
-TEST_KEY = "sk_test_connectionKeyAcme000000000000001"
-LIVE_KEY = "sk_live_connectionKeyAcme000000000000001"
-WEBHOOK_SECRET = "whsec_connectionWebhookSecret0000000001"
-ENDPOINT = "https://partner.example.com/stripe-events"
-
-
-def service_values(api_key: str = TEST_KEY, **overrides) -> dict:
-    """Keyword arguments for `create_connection` that pass validation and verification."""
-    values = {
-        "name": "Acme test platform",
-        "description": "The platform we test with",
-        "stripe_account_id": platform_account_id(api_key),
-        "api_key": api_key,
-        "webhook_secret": WEBHOOK_SECRET,
-        "partner_endpoint": ENDPOINT,
-        "config_json": '{"collection_fields": "eventually_due"}',
-    }
-    values.update(overrides)
-    return values
+# TEST_KEY and WEBHOOK_SECRET: still imported from here by test_web_api.py.
+from tests.helpers import TAMPERED, TEST_KEY, WEBHOOK_SECRET, service_values  # noqa: F401
 
 
 @pytest.fixture
@@ -48,10 +29,6 @@ def add_connection(app):
             return connection, secret
 
     return add
-
-
-# A Fernet-shaped token no key ever produced: what a tampered or foreign ciphertext looks like.
-TAMPERED = "gAAAAAtampered" + "A" * 80
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, PaymentsAccount, StripeConnection
-from tests.integration.connections.conftest import (
+from tests.helpers import (
     ENDPOINT,
     TEST_KEY,
     WEBHOOK_SECRET,
@@ -90,6 +90,8 @@ def test_an_admin_adds_a_connection_and_sees_the_notification_secret_once(
         ),
         ({"config_json": "{oops"}, "config_json", "not valid JSON"),
         ({"config_json": '"a string"'}, "config_json", "Enter a JSON object"),
+        ({"config_json": '{"dashboard": "standard"}'}, "config_json", "one of express, full, none"),
+        ({"config_json": '{"account_links_api": 2}'}, "config_json", "one of v1, v2"),
         ({"config_json": '{"k": "' + "x" * 16400 + '"}'}, "config_json", "under 16 KiB"),
     ],
 )
@@ -258,6 +260,58 @@ def test_a_new_key_on_edit_is_verified_and_replaces_the_old(
     assert response.status_code == 400
     assert OTHER_TEST_KEY not in response.get_data(as_text=True)
     assert stored(app)[0].api_key_ciphertext == connection.api_key_ciphertext
+
+
+@pytest.mark.parametrize("verify", ["y", ""])
+def test_a_replacement_key_of_another_platform_is_an_error_at_the_key_field(
+    app, client, auth, owner, add_connection, sandbox, verify
+):
+    user, workspace = owner
+    connection, _ = add_connection(workspace, actor=user)
+    edit = f"/workspaces/{workspace.id}/connections/{connection.id}/edit"
+    auth.login("owner@example.com")
+    values = {"name": "Acme", "partner_endpoint": ENDPOINT, "api_key": OTHER_TEST_KEY}
+    if verify:
+        values["verify"] = verify
+    response = auth.post(edit, values, page=edit)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="api_key-error"' in html
+    assert f"another Stripe platform account, not {connection.stripe_account_id}" in html
+    assert OTHER_TEST_KEY not in html
+    assert stored(app)[0].api_key_ciphertext == connection.api_key_ciphertext
+
+
+def test_a_replacement_key_is_not_saved_while_stripe_cannot_confirm_it(
+    app, client, auth, owner, add_connection, sandbox
+):
+    user, workspace = owner
+    connection, _ = add_connection(workspace, actor=user)
+    edit = f"/workspaces/{workspace.id}/connections/{connection.id}/edit"
+    sandbox.inject_fault("/v1/account", "drop", count=3)
+    auth.login("owner@example.com")
+    values = {"name": "Acme", "partner_endpoint": ENDPOINT, "api_key": TEST_KEY}
+    response = auth.post(edit, values, page=edit)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="api_key-error"' in html and "Stripe could not be reached" in html
+    assert "Save without verifying" not in html
+    assert stored(app)[0].verified_at == connection.verified_at
+
+
+def test_a_replacement_key_of_the_same_platform_is_saved_verified(
+    app, client, auth, owner, add_connection, sandbox
+):
+    user, workspace = owner
+    connection, _ = add_connection(workspace, actor=user)
+    edit = f"/workspaces/{workspace.id}/connections/{connection.id}/edit"
+    auth.login("owner@example.com")
+    values = {"name": "Acme", "partner_endpoint": ENDPOINT, "api_key": TEST_KEY}
+    response = auth.post(edit, values, page=edit)
+    assert response.status_code == 303
+    (after,) = stored(app)
+    assert after.api_key_ciphertext != connection.api_key_ciphertext
+    assert after.verified_at is not None
 
 
 def test_deactivate_reactivate_and_make_default_redirect_back_with_303(

@@ -9,8 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, StripeConnection
 from app.security.crypto import decrypt_secret
-from tests.conftest import TEST_ENCRYPTION_KEY
-from tests.integration.connections.conftest import TEST_KEY, WEBHOOK_SECRET
+from tests.helpers import TEST_ENCRYPTION_KEY, TEST_KEY, WEBHOOK_SECRET
 
 OTHER_TEST_KEY = "sk_test_connectionKeyOther00000000000002"
 

@@ -8,10 +8,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, PaymentsAccount, StripeConnection
 from app.security.crypto import decrypt_secret
-from app.services import connections
+from app.services import connection_secrets, connections
 from app.services.connection_rules import ConnectionInvalid
 from app.services.stripe_credentials import choose_credentials
-from tests.integration.connections.conftest import TEST_KEY, WEBHOOK_SECRET, service_values
+from tests.helpers import TEST_KEY, WEBHOOK_SECRET, service_values
 
 OTHER_TEST_KEY = "sk_test_connectionKeyOther00000000000002"
 
@@ -223,7 +223,7 @@ def test_rolling_the_notification_secret_returns_a_new_one_once(app, factory, ad
         )
         stored = db.session.get(StripeConnection, connection.id)
         assert rolled != first_secret
-        assert connections.notification_secret(stored) == rolled
+        assert connection_secrets.notification_secret(stored) == rolled
 
 
 def test_another_workspaces_connection_is_not_found(app, factory, add_connection):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +11,7 @@ from app.extensions import db
 from app.models import AuditEvent, StripeConnection
 from app.security.crypto import encrypt_secret, mask_secret
 from stripe_sandbox.ids import platform_account_id
-from tests.conftest import Setup
+from tests.helpers import Setup
 
 
 @pytest.fixture
@@ -38,19 +37,9 @@ def audit_actions(app):
     return read
 
 
-def link_path(location: str) -> str:
-    """The path of a sandbox link in a Location header."""
-    return urlsplit(location).path
-
-
-def stripe_calls(sandbox) -> list[tuple[str, str]]:
-    """(method, path) of every Stripe API call the sandbox received."""
-    return [(r["method"], r["path"]) for r in sandbox.requests()]
-
-
 @pytest.fixture
-def add_connection(app):
-    """Store a Stripe connection for a workspace, as issue #5's form would: returns its id."""
+def store_connection(app):
+    """Store a Stripe connection for a workspace, as the connection form would: returns its id."""
 
     def add(
         workspace_id: str,

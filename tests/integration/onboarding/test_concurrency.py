@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import PaymentsAccount, Server, utcnow
 from app.services.onboarding_plan import account_params, idempotency_key_for
-from tests.conftest import PLATFORM_KEY, AuthActions, is_postgres
+from tests.helpers import PLATFORM_KEY, AuthActions, is_postgres
 
 
 def press_connect_together(app, owned, clicks: int) -> list:

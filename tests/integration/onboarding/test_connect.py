@@ -6,8 +6,7 @@ import pytest
 
 from app.extensions import db
 from app.models import PaymentsAccount, Server, StripeConnection
-from tests.conftest import PLATFORM_KEY
-from tests.integration.onboarding.conftest import stripe_calls
+from tests.helpers import PLATFORM_KEY, stripe_calls
 
 
 def connect(auth, server_id, **data):
@@ -110,11 +109,9 @@ def test_a_finished_express_resource_is_never_sent_through_onboarding_again(
 
 
 @pytest.fixture
-def platform_collects(app):
+def platform_collects(app, monkeypatch):
     """New accounts where the platform collects requirements (dashboard `none`)."""
-    app.config["STRIPE_ACCOUNT_DASHBOARD"] = "none"
-    yield
-    app.config.pop("STRIPE_ACCOUNT_DASHBOARD")
+    monkeypatch.setitem(app.config, "STRIPE_ACCOUNT_DASHBOARD", "none")
 
 
 def test_update_details_mints_an_account_update_link_where_the_platform_collects(
@@ -151,10 +148,10 @@ def test_v2_account_links_are_used_when_configured(app, auth, signed_in, sandbox
 
 
 def test_a_workspace_connection_key_is_used_and_remembered(
-    auth, signed_in, sandbox, stored, add_connection
+    auth, signed_in, sandbox, stored, store_connection
 ):
     key = "sk_test_workspaceConnectionKey00000000000001"
-    connection_id = add_connection(
+    connection_id = store_connection(
         signed_in.workspace.id, key, config={"account_links_api": "v2", "dashboard": "full"}
     )
     response = connect(auth, signed_in.server.id)
@@ -174,7 +171,7 @@ def test_a_deauthorized_resource_gets_a_new_account_under_a_new_idempotency_key(
     server_id = signed_in.server.id
     connect(auth, server_id)
     first = stored(server_id)
-    with app.app_context():  # what issue #7's deauthorization handler leaves behind
+    with app.app_context():  # what the deauthorization webhook leaves behind
         payments = db.session.get(PaymentsAccount, first.id)
         payments.status, payments.status_reason = "disconnected", "disconnected"
         payments.onboarding_status, payments.stripe_account_id = "not_started", None
@@ -209,10 +206,10 @@ def test_without_any_stripe_key_connect_is_refused_with_the_reason(
 
 
 def test_a_deactivated_connection_blocks_its_resources_and_says_so(
-    app, client, auth, signed_in, sandbox, add_connection
+    app, client, auth, signed_in, sandbox, store_connection
 ):
     key = "sk_test_workspaceConnectionKey00000000000002"
-    connection_id = add_connection(signed_in.workspace.id, key, name="Main platform")
+    connection_id = store_connection(signed_in.workspace.id, key, name="Main platform")
     assert connect(auth, signed_in.server.id).status_code == 303
     with app.app_context():
         db.session.get(StripeConnection, connection_id).status = "INACTIVE"
@@ -230,9 +227,9 @@ def test_a_deactivated_connection_blocks_its_resources_and_says_so(
 
 
 def test_an_inactive_connection_is_passed_over_for_the_app_level_key(
-    auth, signed_in, sandbox, stored, add_connection
+    auth, signed_in, sandbox, stored, store_connection
 ):
-    add_connection(signed_in.workspace.id, "sk_test_oldKey000000000000001", status="INACTIVE")
+    store_connection(signed_in.workspace.id, "sk_test_oldKey000000000000001", status="INACTIVE")
     assert connect(auth, signed_in.server.id).status_code == 303
     assert stored(signed_in.server.id).connection_id is None
 

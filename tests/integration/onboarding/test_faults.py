@@ -9,7 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.models import PaymentsAccount, StripeConnection
-from tests.conftest import PLATFORM_KEY
+from tests.helpers import PLATFORM_KEY
 from tests.integration.onboarding.test_connect import connect
 
 
@@ -205,10 +205,10 @@ def test_unavailable_stripe_on_return_leaves_the_status_as_it_was(
 
 
 def test_a_revoked_connection_key_flags_the_connection_and_says_an_admin_must_act(
-    app, client, auth, signed_in, sandbox, stored, add_connection, audit_actions, caplog
+    app, client, auth, signed_in, sandbox, stored, store_connection, audit_actions, caplog
 ):
     key = "sk_test_soonRevokedConnectionKey0000000001"
-    connection_id = add_connection(signed_in.workspace.id, key)
+    connection_id = store_connection(signed_in.workspace.id, key)
     sandbox.revoke_key(key)
 
     with caplog.at_level(logging.DEBUG):
@@ -247,18 +247,15 @@ def test_an_account_stripe_does_not_know_gets_a_clear_page_and_nothing_changes(
 
 
 def test_a_stuck_claim_of_another_request_answers_409_without_calling_stripe(
-    app, auth, signed_in, sandbox, stored
+    app, auth, signed_in, sandbox, stored, monkeypatch
 ):
     with app.app_context():
         payments = db.session.get(PaymentsAccount, stored(signed_in.server.id).id)
         payments.account_claim = "claimed"
         payments.claimed_at = db.func.now()
         db.session.commit()
-    app.config["ACCOUNT_CLAIM_WAIT_SECONDS"] = 0.3
-    try:
-        response = connect(auth, signed_in.server.id)
-    finally:
-        app.config.pop("ACCOUNT_CLAIM_WAIT_SECONDS")
+    monkeypatch.setitem(app.config, "ACCOUNT_CLAIM_WAIT_SECONDS", 0.3)
+    response = connect(auth, signed_in.server.id)
     assert response.status_code == 409
     assert "still being created" in response.get_data(as_text=True)
     assert sandbox.requests() == []

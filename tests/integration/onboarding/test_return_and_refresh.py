@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.integration.onboarding.conftest import stripe_calls
+from tests.helpers import stripe_calls
 from tests.integration.onboarding.test_connect import connect
 
 

@@ -13,7 +13,9 @@ from app.extensions import db
 from app.models import AuditEvent, Notification, StripeConnection, WebhookEvent
 from app.models.notifications import FAILED
 from app.security.crypto import encrypt_secret
-from tests.integration.webhooks.conftest import CONNECTION_SECRET, stripe_event, stripe_signature
+from app.services import connections, notifications
+from app.urls import external_url
+from tests.helpers import CONNECTION_SECRET, stripe_event, stripe_signature
 
 
 @pytest.mark.postgres
@@ -85,7 +87,12 @@ def test_the_setup_partial_shows_the_exact_connect_endpoint_url(app, connect, mo
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://onboarding.example.com")
     with app.test_request_context("/"):
         connection = db.session.get(StripeConnection, res.connection_id)
-        html = render_template("connections/_webhooks.html", connection=connection)
+        html = render_template(
+            "connections/_webhooks.html",
+            connection=connection,
+            webhook_url=external_url("webhooks.stripe_connection", connection_id=connection.id),
+            webhook_health=connections.webhook_health(connection),
+        )
     assert f"https://onboarding.example.com/webhooks/stripe/{res.connection_id}" in html
     assert "Connect" in html and "account.application.deauthorized" in html
     assert "No event has arrived yet" in html
@@ -99,11 +106,19 @@ def test_the_deliveries_partial_offers_retry_only_for_failed_ones(
     post_event(res.webhook_path, stripe_event("account.updated", res.account_id), CONNECTION_SECRET)
     with app.test_request_context("/"):
         connection = db.session.get(StripeConnection, res.connection_id)
-        pending = render_template("connections/_deliveries.html", connection=connection)
+        pending = render_template(
+            "connections/_deliveries.html",
+            connection=connection,
+            deliveries=notifications.recent_for_connection(connection.id),
+        )
         notification = db.session.scalars(select(Notification)).one()
         notification.status, notification.attempts, notification.last_error = FAILED, 8, "HTTP 503"
         db.session.commit()
-        failed = render_template("connections/_deliveries.html", connection=connection)
+        failed = render_template(
+            "connections/_deliveries.html",
+            connection=connection,
+            deliveries=notifications.recent_for_connection(connection.id),
+        )
         db.session.remove()
     assert "Queued" in pending and "Retry" not in pending
     assert "Not started → Complete" in pending
@@ -133,6 +148,19 @@ def test_stripe_doctor_fails_on_a_wrong_platform_or_unreadable_secret(app, conne
     assert result.exit_code == 1
     assert "FAIL the key belongs to" in result.output
     assert "FAIL the stored webhook signing secret does not decrypt" in result.output
+
+
+def test_stripe_doctor_flags_a_stored_option_the_app_would_ignore(app, connect, runner):
+    res = connect()
+    with app.app_context():
+        connection = db.session.get(StripeConnection, res.connection_id)
+        connection.config_json = '{"dashboard": "standard", "collection_fields": "eventually_due"}'
+        db.session.commit()
+        db.session.remove()
+    result = runner.invoke(args=["stripe", "doctor"])
+    assert result.exit_code == 1
+    assert "FAIL config JSON: “dashboard” must be one of express, full, none" in result.output
+    assert "collection_fields" not in result.output
 
 
 def test_stripe_doctor_fails_on_a_revoked_key(app, connect, runner, sandbox):

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Notification, utcnow
 from app.services import notifications
-from tests.integration.webhooks.conftest import CONNECTION_SECRET, stripe_event
+from tests.helpers import CONNECTION_SECRET, stripe_event
 
 
 def verify_connect_signature(body: bytes, header: str, secret: str, tolerance: int = 300) -> bool:

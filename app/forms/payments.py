@@ -1,29 +1,13 @@
-"""Flask-WTF forms. Every form carries a CSRF token; validation messages are for people."""
+"""The form that creates a payments resource."""
 
 from __future__ import annotations
 
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.reference import CURRENCIES, STRIPE_COUNTRIES
 from app.security.input import AppForm
-
-
-class LoginForm(AppForm):
-    """Email and password sign-in."""
-
-    email = EmailField(
-        "Email",
-        validators=[DataRequired("Enter your email."), Length(max=254)],
-        render_kw={"autocomplete": "username"},
-    )
-    password = PasswordField(
-        "Password",
-        validators=[DataRequired("Enter your password."), Length(max=1024)],
-        render_kw={"autocomplete": "current-password"},
-    )
-    remember = BooleanField("Keep me signed in for 30 days")
 
 
 class PaymentsResourceForm(AppForm):

@@ -6,11 +6,11 @@ live in the services, whose messages the views attach to these fields.
 
 from __future__ import annotations
 
-from app.security.input import AppForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from app.security.input import AppForm
 from app.security.passwords import MIN_PASSWORD_LENGTH
 from app.security.permissions import ROLES
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from wtforms import BooleanField, PasswordField, StringField, SubmitField, TextAreaField
 
 from app.security.input import AppForm
+from app.services.connection_options import form_hint
 
 SECRET_INPUT = {"autocomplete": "off", "spellcheck": "false", "autocapitalize": "off"}
 
@@ -32,7 +33,9 @@ class ConnectionForm(AppForm):
         render_kw={"placeholder": "https://partner.example.com/stripe-events", "inputmode": "url"},
     )
     config_json = TextAreaField(
-        "Extra configuration (JSON, optional)", render_kw={"rows": 4, "spellcheck": "false"}
+        "Extra configuration (JSON, optional)",
+        description=form_hint(),
+        render_kw={"rows": 4, "spellcheck": "false"},
     )
     verify = BooleanField("Verify the key with Stripe before saving", default=True)
     save_unverified = SubmitField("Save without verifying")
@@ -53,4 +56,6 @@ class ConnectionEditForm(ConnectionForm):
         "New webhook signing secret (optional)",
         render_kw={"placeholder": "whsec_…", **SECRET_INPUT},
     )
-    verify = BooleanField("Verify a new key with Stripe before saving", default=True)
+    # A new key is always checked with Stripe (it must belong to the connection's platform).
+    verify = None
+    save_unverified = None

@@ -1,0 +1,103 @@
+"""Connection options: the one table of onboarding settings a connection's config JSON may set.
+
+Each option has an app-wide setting (its default for every key) and may be overridden per
+connection. This table feeds the app's config check (app/config.py), the connection validation
+(a bad value is a field error on save), `flask stripe doctor`, the form's hint and the README
+table (tests/unit/test_connection_options.py keeps the README in step). It imports nothing from
+the app, so the config module can use it before any app exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ConnectionOption:
+    """One option: its config JSON key, allowed values, app setting, default and meaning."""
+
+    name: str
+    allowed: tuple[str, ...]
+    config_key: str
+    default: str
+    help: str
+
+
+CONNECTION_OPTIONS: tuple[ConnectionOption, ...] = (
+    ConnectionOption(
+        "account_links_api",
+        ("v1", "v2"),
+        "STRIPE_ACCOUNT_LINKS_API",
+        "v1",
+        "`v1` (`/v1/account_links`) or `v2` (`/v2/core/account_links`)",
+    ),
+    ConnectionOption(
+        "collection_fields",
+        ("currently_due", "eventually_due"),
+        "STRIPE_COLLECTION_FIELDS",
+        "currently_due",
+        "which requirements an Account Link collects now",
+    ),
+    ConnectionOption(
+        "future_requirements",
+        ("omit", "include"),
+        "STRIPE_FUTURE_REQUIREMENTS",
+        "omit",
+        "whether an Account Link also collects requirements announced for later",
+    ),
+    ConnectionOption(
+        "dashboard",
+        ("express", "full", "none"),
+        "STRIPE_ACCOUNT_DASHBOARD",
+        "express",
+        "new accounts get `express` (login links), `full`, or `none` (platform collects "
+        "requirements → **Update details**)",
+    ),
+)
+
+
+def option_errors(config: Mapping[str, Any]) -> list[str]:
+    """One sentence per known option whose value is not allowed (unknown keys are ignored)."""
+    return [
+        f"“{option.name}” must be one of {', '.join(option.allowed)}, not {config[option.name]!r}."
+        for option in CONNECTION_OPTIONS
+        if option.name in config and config[option.name] not in option.allowed
+    ]
+
+
+def known_options(config: Mapping[str, Any]) -> dict[str, str]:
+    """The valid known options of a parsed config JSON object."""
+    return {
+        option.name: config[option.name]
+        for option in CONNECTION_OPTIONS
+        if config.get(option.name) in option.allowed
+    }
+
+
+def app_defaults(settings: Mapping[str, Any]) -> dict[str, str]:
+    """The app-wide value of each option, from the app's settings (its config)."""
+    return {option.name: settings[option.config_key] for option in CONNECTION_OPTIONS}
+
+
+def form_hint() -> str:
+    """The hint under the config JSON field."""
+    listed = ", ".join(
+        f'"{option.name}" ({" | ".join(option.allowed)})' for option in CONNECTION_OPTIONS
+    )
+    return f"A JSON object. Known options: {listed}."
+
+
+def readme_table() -> str:
+    """The README's table of options, in Markdown."""
+    rows = [
+        "| Config JSON key | App setting | Default | Values | Meaning |",
+        "|---|---|---|---|---|",
+    ]
+    rows += [
+        f"| `{o.name}` | `{o.config_key}` | `{o.default}` | "
+        f"{', '.join(f'`{v}`' for v in o.allowed)} | {o.help} |"
+        for o in CONNECTION_OPTIONS
+    ]
+    return "\n".join(rows)

@@ -1,0 +1,221 @@
+"""Test helpers: sign-in with real CSRF tokens, known keys and secrets, Stripe-shaped events.
+
+Fixtures live in the conftest files; what a test or a fixture calls lives here, so tests
+import it from one module instead of from a conftest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from app.extensions import db
+from app.models import PaymentsAccount, Server, StripeConnection, User, Workspace
+from stripe_sandbox import platform_account_id
+from tests.factories import Factory
+
+# Keys and secrets --------------------------------------------------------------------------
+
+PLATFORM_KEY = "sk_test_appLevelPlatformKey0000000000000000"
+TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
+
+CONNECTION_KEY = "sk_test_webhookConnectionKey00000000000001"
+OTHER_KEY = "sk_test_webhookConnectionKey00000000000002"
+CONNECTION_SECRET = "whsec_connectionSigningSecret000000000001"
+OTHER_SECRET = "whsec_connectionSigningSecret000000000002"
+APP_SECRET = "whsec_appLevelTestSecret000000000000"  # tests.conftest's STRIPE_WEBHOOK_SECRET
+
+_event_numbers = itertools.count(1)
+
+
+def stripe_signature(payload: bytes, secret: str, timestamp: int | None = None) -> str:
+    """A `Stripe-Signature` header computed the way Stripe documents it (HMAC-SHA256)."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(
+        secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256
+    ).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def stripe_event(
+    event_type: str,
+    account: str,
+    *,
+    created: int | None = None,
+    livemode: bool = False,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """A Connect event as Stripe sends it (the account at the top level)."""
+    return {
+        "id": event_id or f"evt_test{next(_event_numbers):06d}{int(time.time() * 1000)}",
+        "object": "event",
+        "account": account,
+        "api_version": "2026-10-28.endive",
+        "created": int(time.time()) if created is None else created,
+        "livemode": livemode,
+        "pending_webhooks": 1,
+        "type": event_type,
+        "data": {"object": {"id": account, "object": "account"}},
+    }
+
+
+# A key the sandbox accepts; its platform account id is computed the way the sandbox does.
+TEST_KEY = "sk_test_connectionKeyAcme000000000000001"
+LIVE_KEY = "sk_live_connectionKeyAcme000000000000001"
+WEBHOOK_SECRET = "whsec_connectionWebhookSecret0000000001"
+ENDPOINT = "https://partner.example.com/stripe-events"
+
+
+def service_values(api_key: str = TEST_KEY, **overrides) -> dict:
+    """Keyword arguments for `create_connection` that pass validation and verification."""
+    values = {
+        "name": "Acme test platform",
+        "description": "The platform we test with",
+        "stripe_account_id": platform_account_id(api_key),
+        "api_key": api_key,
+        "webhook_secret": WEBHOOK_SECRET,
+        "partner_endpoint": ENDPOINT,
+        "config_json": '{"collection_fields": "eventually_due"}',
+    }
+    values.update(overrides)
+    return values
+
+
+# A Fernet-shaped token no key ever produced: what a tampered or foreign ciphertext looks like.
+TAMPERED = "gAAAAAtampered" + "A" * 80
+
+
+# The database and the browser --------------------------------------------------------------
+
+
+def is_postgres(app) -> bool:
+    """Whether the test database is PostgreSQL."""
+    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    found = CSRF_RE.search(html)
+    assert found, "page has no CSRF token"
+    return found.group(1)
+
+
+class AuthActions:
+    """Sign in and out through the real form, with a real CSRF token."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def csrf(self, path: str = "/auth/login") -> str:
+        """A valid CSRF token for this client's session."""
+        return csrf_token_from(self._client.get(path).get_data(as_text=True))
+
+    def login(
+        self, email: str, password: str = Factory.PASSWORD, remember: bool = False, next_=None
+    ):
+        """Post the sign-in form."""
+        url = "/auth/login" + (f"?next={next_}" if next_ else "")
+        data = {"email": email, "password": password, "csrf_token": self.csrf(url)}
+        if remember:
+            data["remember"] = "y"
+        return self._client.post(url, data=data)
+
+    def logout(self):
+        """Post the sign-out form."""
+        return self._client.post("/auth/logout", data={"csrf_token": self.csrf("/")})
+
+    def post(self, path: str, data: dict | None = None, page: str = "/", **kwargs):
+        """Post a form with a CSRF token, as a browser on our site would."""
+        payload = {"csrf_token": self.csrf(page), **(data or {})}
+        return self._client.post(path, data=payload, **kwargs)
+
+
+@dataclass
+class Setup:
+    """The people and the resource a test works with."""
+
+    owner: User
+    workspace: Workspace
+    server: Server
+
+
+class LiveServer:
+    """The app served over real HTTP on a free loopback port, in a thread."""
+
+    def __init__(self, app):
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> LiveServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+# Stripe ------------------------------------------------------------------------------------
+
+
+def link_path(location: str) -> str:
+    """The path of a sandbox link in a Location header."""
+    return urlsplit(location).path
+
+
+def stripe_calls(sandbox) -> list[tuple[str, str]]:
+    """(method, path) of every Stripe API call the sandbox received."""
+    return [(r["method"], r["path"]) for r in sandbox.requests()]
+
+
+@dataclass(frozen=True)
+class Connected:
+    """A workspace resource with a real sandbox account, onboarding under `connection_id`."""
+
+    workspace: Any
+    owner: Any
+    server_id: str
+    payments_id: str
+    account_id: str
+    connection_id: str | None
+    notification_secret: str | None
+    api_key: str
+
+    @property
+    def webhook_path(self) -> str:
+        if self.connection_id is None:
+            return "/webhooks/stripe"
+        return f"/webhooks/stripe/{self.connection_id}"
+
+
+def payments_row(app, payments_id: str) -> PaymentsAccount:
+    """The stored payments account, detached."""
+    with app.app_context():
+        payments = db.session.get(PaymentsAccount, payments_id)
+        db.session.expunge(payments)
+        return payments
+
+
+def connection_row(app, connection_id: str) -> StripeConnection:
+    """The stored connection, detached."""
+    with app.app_context():
+        connection = db.session.scalars(
+            select(StripeConnection).where(StripeConnection.id == connection_id)
+        ).one()
+        db.session.expunge(connection)
+        return connection
