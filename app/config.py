@@ -51,6 +51,10 @@ class DefaultConfig:
 
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    # A fixed window lets twice the limit through around a window's edge (the end of one
+    # minute and the start of the next); a moving window counts the last minute wherever it
+    # falls. Both memory:// and redis:// storage support it (limits' MovingWindowSupport).
+    RATELIMIT_STRATEGY = "moving-window"
     LOGIN_RATE_LIMIT = "10 per minute"
     # Per account, whatever the address: many addresses cannot share one account's guesses.
     LOGIN_ACCOUNT_RATE_LIMIT = "20 per hour"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from app.extensions import db
-from app.models import User, utcnow
+from app.models import User
 from app.security.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
-from app.security.sessions import end_all_sessions
 from app.services import audit
-from app.services.users import find_user_by_email
+from app.services.users import end_every_credential, find_user_by_email
 
 NAME_MAX_LENGTH = 120
 
@@ -56,16 +57,7 @@ def change_password(user_id: str, current_password: str, new_password: str) -> U
         )
     if verify_password(user.password_hash, new_password):
         raise AccountError("Choose a password different from the current one.", "new_password")
-    user.password_hash = hash_password(new_password)
-    user.credentials_valid_after = utcnow()
-    end_all_sessions(user.id)
-    audit.record(
-        "account.password_changed",
-        subject_type="user",
-        subject_id=user.id,
-        workspace_id=None,
-        actor_user_id=user.id,
-    )
+    replace_password(user, new_password, "account.password_changed", actor_user_id=user.id)
     db.session.commit()
     return user
 
@@ -82,15 +74,32 @@ def set_password(email: str, new_password: str) -> User:
         raise AccountError(
             f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.", "new_password"
         )
+    replace_password(user, new_password, "account.password_set", actor_label="cli")
+    db.session.commit()
+    return user
+
+
+def replace_password(
+    user: User,
+    new_password: str,
+    action: str,
+    *,
+    actor_user_id: str | None = None,
+    actor_label: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Store a new password and end every credential issued under the old one (no commit).
+
+    The one path for a change, a reset and an operator's `set-password`: whoever learned the
+    old password may hold sessions, remember-me cookies, API tokens or JWTs minted with it.
+    """
     user.password_hash = hash_password(new_password)
-    user.credentials_valid_after = utcnow()
-    end_all_sessions(user.id)
+    end_every_credential(user, now)
     audit.record(
-        "account.password_set",
+        action,
         subject_type="user",
         subject_id=user.id,
         workspace_id=None,
-        actor_label="cli",
+        actor_user_id=actor_user_id,
+        actor_label=actor_label,
     )
-    db.session.commit()
-    return user

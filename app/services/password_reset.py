@@ -21,9 +21,9 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import PasswordResetToken, User, utcnow
-from app.security.passwords import MIN_PASSWORD_LENGTH, hash_password
-from app.security.sessions import end_all_sessions
+from app.security.passwords import MIN_PASSWORD_LENGTH
 from app.services import audit
+from app.services.account import replace_password
 from app.services.mail import queue_mail
 from app.services.users import find_user_by_email
 from app.urls import external_url
@@ -130,15 +130,6 @@ def reset_password(token: str, new_password: str) -> User:
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    user.password_hash = hash_password(new_password)
-    user.credentials_valid_after = now
-    end_all_sessions(user.id)
-    audit.record(
-        "account.password_reset",
-        subject_type="user",
-        subject_id=user.id,
-        workspace_id=None,
-        actor_user_id=user.id,
-    )
+    replace_password(user, new_password, "account.password_reset", actor_user_id=user.id, now=now)
     db.session.commit()
     return user

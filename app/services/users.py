@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -68,10 +70,19 @@ def set_active(email: str, active: bool) -> User:
     user.active = active
     if not active:
         # Also ends API tokens and JWTs for good: reactivating does not revive them.
-        user.credentials_valid_after = utcnow()
-        end_all_sessions(user.id)
+        end_every_credential(user)
     db.session.commit()
     return user
+
+
+def end_every_credential(user: User, now: datetime | None = None) -> None:
+    """End every session, remember-me cookie, API token and JWT the user holds (no commit).
+
+    Sessions are deleted server-side; tokens and JWTs issued before `credentials_valid_after`
+    are refused wherever they are checked.
+    """
+    user.credentials_valid_after = now or utcnow()
+    end_all_sessions(user.id)
 
 
 def create_workspace(name: str, owner_email: str) -> Workspace:

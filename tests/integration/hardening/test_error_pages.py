@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import User
 from app.security.jwt_tokens import mint_jwt
 from app.services.api_tokens import create_token
-from tests.conftest import AuthActions
+from tests.helpers import AuthActions
 from tests.integration.hardening.conftest import SIBLING_SETTINGS
 
 

@@ -16,7 +16,7 @@ from app.models import PaymentsAccount, StripeConnection
 from app.services import api_tokens
 from app.services.account_creation import claim_lease
 from app.services.stripe_failures import KEY_REJECTED_REASON
-from tests.conftest import PLATFORM_KEY, is_postgres
+from tests.helpers import PLATFORM_KEY, is_postgres
 from tests.integration.onboarding.test_concurrency import leave_a_dead_claim
 from tests.integration.onboarding.test_connect import connect
 from tests.integration.onboarding.test_return_and_refresh import refresh_path, return_path

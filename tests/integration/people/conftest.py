@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 
 from app.models import User, Workspace
-from tests.conftest import AuthActions
+from tests.helpers import AuthActions
 
 
 @dataclass

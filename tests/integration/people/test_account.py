@@ -13,8 +13,8 @@ from app.models import LoginSession, PasswordResetToken, User, utcnow
 from app.security.jwt_tokens import mint_jwt
 from app.services import api_tokens
 from app.services.users import set_active
-from tests.conftest import AuthActions
 from tests.factories import Factory
+from tests.helpers import AuthActions
 from tests.integration.people.helpers import link_path, mail_to, send_outbox
 
 NEW_PASSWORD = "a brand new passphrase"

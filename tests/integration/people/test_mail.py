@@ -20,7 +20,7 @@ from app.models import Base, OutboundMail, utcnow
 from app.models.mail import FAILED, QUEUED, SENT
 from app.security.crypto import encrypt_secret
 from app.services import mail as mail_service
-from tests.conftest import TEST_ENCRYPTION_KEY
+from tests.helpers import TEST_ENCRYPTION_KEY
 from tests.integration.people.helpers import send_outbox
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEvent, Notification
 from tests.factories import Factory
-from tests.integration.webhooks.conftest import (
+from tests.helpers import (
     CONNECTION_SECRET,
     payments_row,
     stripe_event,
