@@ -16,8 +16,20 @@ from sqlalchemy import event, select, text
 from app import create_app
 from app.extensions import db, limiter
 from app.models import PaymentsAccount
+from app.models.payments import CLAIM_CREATED
+from app.services import connections
+from stripe_sandbox import platform_account_id
 from tests.factories import Factory
-from tests.helpers import PLATFORM_KEY, TEST_ENCRYPTION_KEY, AuthActions, LiveServer, Setup
+from tests.helpers import (
+    CONNECTION_KEY,
+    CONNECTION_SECRET,
+    PLATFORM_KEY,
+    TEST_ENCRYPTION_KEY,
+    AuthActions,
+    Connected,
+    LiveServer,
+    Setup,
+)
 
 pytest_plugins = ["stripe_sandbox.pytest_plugin", "mail_catcher.pytest_plugin", "tests.browser"]
 
@@ -185,3 +197,51 @@ def db_execute(app):
             return connection.execute(text(sql), params).all()
 
     return run
+
+
+@pytest.fixture
+def connect(app, factory, sandbox, webhook_receiver):
+    """Make a resource whose sandbox account onboards under a new connection (or app-level)."""
+
+    def make(
+        *,
+        app_level: bool = False,
+        api_key: str = CONNECTION_KEY,
+        webhook_secret: str = CONNECTION_SECRET,
+        workspace=None,
+        partner_endpoint: str | None = None,
+    ) -> Connected:
+        owner = factory.user()
+        workspace = workspace or factory.workspace(owner)
+        server = factory.resource(workspace)
+        key = PLATFORM_KEY if app_level else api_key
+        client = sandbox.stripe_client(key)
+        try:
+            account = client.v1.accounts.create(params={"type": "express", "country": "US"})
+        finally:
+            client._requestor._client.close()
+        with app.app_context():
+            connection_id = secret = None
+            if not app_level:
+                connection, secret = connections.create_connection(
+                    workspace.id,
+                    actor_user_id=None,
+                    verify=False,
+                    name=f"Platform {api_key[-4:]}",
+                    stripe_account_id=platform_account_id(api_key),
+                    api_key=api_key,
+                    webhook_secret=webhook_secret,
+                    partner_endpoint=partner_endpoint or webhook_receiver.url,
+                )
+                connection_id = connection.id
+            payments = db.session.get(PaymentsAccount, server.payments.id)
+            payments.stripe_account_id = account.id
+            payments.account_claim = CLAIM_CREATED
+            payments.connection_id = connection_id
+            db.session.commit()
+            db.session.remove()
+        return Connected(
+            workspace, owner, server.id, server.payments.id, account.id, connection_id, secret, key
+        )
+
+    return make

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from app.extensions import db
-from app.models import PaymentsAccount, Server, StripeConnection, User, Workspace
+from app.models import Notification, PaymentsAccount, Server, StripeConnection, User, Workspace
 from stripe_sandbox import platform_account_id
 from tests.factories import Factory
 
@@ -219,3 +219,58 @@ def connection_row(app, connection_id: str) -> StripeConnection:
         ).one()
         db.session.expunge(connection)
         return connection
+
+
+# The /v1 API -------------------------------------------------------------------------------
+
+
+class ApiClient:
+    """`client` with a bearer token on every call: `api.get(path)`, `api.post(path, json=…)`."""
+
+    def __init__(self, client, token: str | None) -> None:
+        self._client = client
+        self.token = token
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return {**headers, **(extra or {})}
+
+    def get(self, path: str, headers: dict[str, str] | None = None, **kwargs: Any):
+        """GET with the token."""
+        return self._client.get(path, headers=self._headers(headers), **kwargs)
+
+    def post(self, path: str, headers: dict[str, str] | None = None, **kwargs: Any):
+        """POST with the token."""
+        return self._client.post(path, headers=self._headers(headers), **kwargs)
+
+
+def connect_path(server_id: str) -> str:
+    """The connect-account route of a resource."""
+    return f"/v1/servers/{server_id}/payments/connect-account"
+
+
+# Sibling apps and the outbox -----------------------------------------------------------------
+
+# What a second app (a worker or another web process) needs from the test app's config.
+SIBLING_SETTINGS = (
+    "APP_ENV",
+    "TESTING",
+    "SECRET_KEY",
+    "ENCRYPTION_KEYS",
+    "JWT_SECRET",
+    "RATELIMIT_STORAGE_URI",
+    "STRIPE_API_BASE",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_TIMEOUT_SECONDS",
+    "OUTBOUND_ALLOWED_NETWORKS",
+    "SERVER_NAME",
+)
+
+
+def stored_notifications(app) -> list[Notification]:
+    """Every notification, detached, in id order."""
+    with app.app_context():
+        rows = list(db.session.scalars(select(Notification).order_by(Notification.id)))
+        db.session.expunge_all()
+        return rows

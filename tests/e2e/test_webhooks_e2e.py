@@ -10,7 +10,6 @@ import time
 import pytest
 
 from tests.helpers import CONNECTION_SECRET
-from tests.integration.webhooks.conftest import connect  # noqa: F401 — a fixture
 
 pytestmark = pytest.mark.e2e
 

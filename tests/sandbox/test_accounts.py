@@ -9,7 +9,7 @@ import stripe
 
 from stripe_sandbox.ids import BASE62
 from stripe_sandbox.testing import DEFAULT_TEST_KEY
-from tests.sandbox.conftest import OTHER_PLATFORM_KEY
+from tests.sandbox.helpers import OTHER_PLATFORM_KEY
 
 
 def test_new_express_account_is_not_yet_able_to_take_payments(express_account):

@@ -6,7 +6,7 @@ import pytest
 import stripe
 
 from stripe_sandbox.platforms import PLATFORM_PROFILE_MESSAGE
-from tests.sandbox.conftest import OTHER_PLATFORM_KEY, REFRESH_URL, RETURN_URL, fetch
+from tests.sandbox.helpers import OTHER_PLATFORM_KEY, REFRESH_URL, RETURN_URL, fetch
 
 INCLUDE = [
     "requirements",

@@ -9,7 +9,7 @@ import pytest
 import stripe
 
 from stripe_sandbox.testing import DEFAULT_TEST_KEY
-from tests.sandbox.conftest import fetch
+from tests.sandbox.helpers import fetch
 
 
 def test_every_response_carries_a_request_id(sandbox, stripe_client, express_account):

@@ -9,7 +9,7 @@ import urllib.error
 import pytest
 import stripe
 
-from tests.sandbox.conftest import OTHER_PLATFORM_KEY
+from tests.sandbox.helpers import OTHER_PLATFORM_KEY
 
 
 def refused_status(call):

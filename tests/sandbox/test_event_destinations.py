@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from tests.sandbox.conftest import OTHER_PLATFORM_KEY
+from tests.sandbox.helpers import OTHER_PLATFORM_KEY
 from tests.sandbox.test_accounts_v2 import v2_create_params
 
 REQUIREMENTS_UPDATED = "v2.core.account[requirements].updated"

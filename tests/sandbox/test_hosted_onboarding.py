@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.sandbox.conftest import REFRESH_URL, RETURN_URL, fetch
+from tests.sandbox.helpers import REFRESH_URL, RETURN_URL, fetch
 
 
 def open_form(url: str) -> tuple[str, str]:

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 import stripe
 
-from tests.sandbox.conftest import OTHER_PLATFORM_KEY, REFRESH_URL, RETURN_URL
+from tests.sandbox.helpers import OTHER_PLATFORM_KEY, REFRESH_URL, RETURN_URL
 
 
 def v1_link(stripe_client, account_id, link_type="account_onboarding", **extra):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from tests.sandbox.conftest import OTHER_PLATFORM_KEY
+from tests.sandbox.helpers import OTHER_PLATFORM_KEY
 
 
 def register(client, url, events=("account.updated",), **extra):

@@ -9,7 +9,7 @@ import stripe
 
 from stripe_sandbox.testing import DEFAULT_TEST_KEY
 from stripe_sandbox.webhooks import sign_payload
-from tests.sandbox.conftest import OTHER_PLATFORM_KEY
+from tests.sandbox.helpers import OTHER_PLATFORM_KEY
 
 
 def events_received(receiver, secret):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ApiToken, Server, User
 from app.services import api_tokens
+from tests.helpers import ApiClient
 
 
 @pytest.fixture
@@ -29,35 +28,10 @@ def owner_token(owned, token_for) -> str:
     return token_for(owned.owner)
 
 
-class ApiClient:
-    """`client` with a bearer token on every call: `api.get(path)`, `api.post(path, json=…)`."""
-
-    def __init__(self, client, token: str | None) -> None:
-        self._client = client
-        self.token = token
-
-    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        return {**headers, **(extra or {})}
-
-    def get(self, path: str, headers: dict[str, str] | None = None, **kwargs: Any):
-        """GET with the token."""
-        return self._client.get(path, headers=self._headers(headers), **kwargs)
-
-    def post(self, path: str, headers: dict[str, str] | None = None, **kwargs: Any):
-        """POST with the token."""
-        return self._client.post(path, headers=self._headers(headers), **kwargs)
-
-
 @pytest.fixture
 def api(client, owner_token) -> ApiClient:
     """A bearer client acting as the owner."""
     return ApiClient(client, owner_token)
-
-
-def connect_path(server_id: str) -> str:
-    """The connect-account route of a resource."""
-    return f"/v1/servers/{server_id}/payments/connect-account"
 
 
 @pytest.fixture
@@ -81,8 +55,3 @@ def other_server(app, owned) -> str:
         db.session.add(server)
         db.session.commit()
         return server.id
-
-
-def stripe_calls(sandbox) -> list[tuple[str, str]]:
-    """(method, path) of every Stripe API call the sandbox received."""
-    return [(r["method"], r["path"]) for r in sandbox.requests()]

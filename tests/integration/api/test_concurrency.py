@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from tests.integration.api.conftest import connect_path
+from tests.helpers import connect_path
 
 
 @pytest.mark.postgres

@@ -11,8 +11,7 @@ import pytest
 import requests
 
 from app.models.payments import CLAIM_CREATED
-from tests.helpers import PLATFORM_KEY
-from tests.integration.api.conftest import ApiClient, connect_path, stripe_calls
+from tests.helpers import PLATFORM_KEY, ApiClient, connect_path, stripe_calls
 
 # Seed 000, the API's contract, kept in the repository (tests/contracts/test_contracts.py checks
 # the copy against ../shared/seeds whenever that folder is beside the checkout).

@@ -17,7 +17,7 @@ from app.services.onboarding_inputs import (
     EMAIL_LENGTH_MESSAGE,
 )
 from app.urls import onboarding_urls
-from tests.integration.api.conftest import connect_path
+from tests.helpers import connect_path
 
 REFUSED = [
     ({"country": "ZZ"}, "country", COUNTRY_MESSAGE),

@@ -15,8 +15,7 @@ from app import create_app
 from app.extensions import db
 from app.models import StripeConnection
 from app.security.jwt_tokens import mint_jwt
-from tests.integration.api.conftest import connect_path
-from tests.integration.connections.conftest import TEST_KEY, service_values
+from tests.helpers import TEST_KEY, connect_path, service_values
 
 JWT_SECRET = "test-jwt-secret-that-is-long-enough-0123456789"
 

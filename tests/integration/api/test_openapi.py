@@ -18,8 +18,7 @@ from app.extensions import db
 from app.models import StripeConnection
 from app.security.crypto import encrypt_secret, mask_secret
 from app.security.jwt_tokens import mint_jwt
-from tests.helpers import PLATFORM_KEY
-from tests.integration.connections.conftest import service_values
+from tests.helpers import PLATFORM_KEY, service_values
 
 API_PREFIXES = ("/v1/", "/web/v1/")
 IGNORED_METHODS = {"HEAD", "OPTIONS"}

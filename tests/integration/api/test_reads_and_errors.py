@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.api.conftest import ApiClient, connect_path, stripe_calls
+from tests.helpers import ApiClient, connect_path, stripe_calls
 
 
 def test_servers_are_listed_newest_first_a_page_at_a_time(api, owned, factory, sandbox):

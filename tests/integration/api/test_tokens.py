@@ -9,7 +9,7 @@ import pytest
 
 from app.extensions import db
 from app.models import User
-from tests.integration.api.conftest import ApiClient
+from tests.helpers import ApiClient
 
 TOKEN_RE = re.compile(r"cot_[A-Za-z0-9_-]{40}")
 

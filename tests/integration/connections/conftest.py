@@ -7,9 +7,7 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.services import connections
-
-# TEST_KEY and WEBHOOK_SECRET: still imported from here by test_web_api.py.
-from tests.helpers import TAMPERED, TEST_KEY, WEBHOOK_SECRET, service_values  # noqa: F401
+from tests.helpers import TAMPERED, service_values
 
 
 @pytest.fixture

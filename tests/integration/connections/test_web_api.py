@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import StripeConnection
 from app.security.jwt_tokens import mint_jwt
-from tests.integration.connections.conftest import TEST_KEY, WEBHOOK_SECRET, service_values
+from tests.helpers import TEST_KEY, WEBHOOK_SECRET, service_values
 
 JWT_SECRET = "test-jwt-secret-that-is-long-enough-0123456789"
 SEED_004 = Path(__file__).resolve().parents[2] / "contracts" / "seed_004_stripe_connections.txt"

@@ -14,33 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
-from app.models import Notification, PaymentsAccount
+from app.models import PaymentsAccount
 from app.services import connections, notifications
 from app.services.status import COMPLETE, NOT_STARTED
 from stripe_sandbox import platform_account_id
+from tests.helpers import SIBLING_SETTINGS
 
 CONNECTION_KEY = "sk_test_hardeningConnectionKey000000000001"
-
-# What a second app (a worker or another web process) needs from the test app's config.
-SIBLING_SETTINGS = (
-    "APP_ENV",
-    "TESTING",
-    "SECRET_KEY",
-    "ENCRYPTION_KEYS",
-    "JWT_SECRET",
-    "RATELIMIT_STORAGE_URI",
-    "STRIPE_API_BASE",
-    "STRIPE_SECRET_KEY",
-    "STRIPE_WEBHOOK_SECRET",
-    "STRIPE_TIMEOUT_SECONDS",
-    "OUTBOUND_ALLOWED_NETWORKS",
-    "SERVER_NAME",
-)
 
 
 class Partner:
@@ -245,11 +229,3 @@ def queue_notifications(app, factory, partner):
         return ids
 
     return queue
-
-
-def stored_notifications(app) -> list[Notification]:
-    """Every notification, detached, in id order."""
-    with app.app_context():
-        rows = list(db.session.scalars(select(Notification).order_by(Notification.id)))
-        db.session.expunge_all()
-        return rows

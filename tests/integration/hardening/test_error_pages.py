@@ -12,8 +12,7 @@ from app.extensions import db
 from app.models import User
 from app.security.jwt_tokens import mint_jwt
 from app.services.api_tokens import create_token
-from tests.helpers import AuthActions
-from tests.integration.hardening.conftest import SIBLING_SETTINGS
+from tests.helpers import SIBLING_SETTINGS, AuthActions
 
 
 def test_with_the_database_gone_pages_answer_a_styled_503_and_recover(factory, outage_app):

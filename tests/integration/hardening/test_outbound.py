@@ -13,7 +13,7 @@ from app.models import StripeConnection
 from app.security import outbound
 from app.services import notifications
 from app.services.connection_rules import ConnectionInvalid, clean_connection_fields
-from tests.integration.hardening.conftest import stored_notifications
+from tests.helpers import stored_notifications
 
 REFUSED = [
     "127.0.0.1",

@@ -16,7 +16,7 @@ from app.config import UnsafeConfigError
 from app.extensions import db
 from app.models import Notification, utcnow
 from app.services import notifications
-from tests.integration.hardening.conftest import SIBLING_SETTINGS, stored_notifications
+from tests.helpers import SIBLING_SETTINGS, stored_notifications
 
 
 def start_workers(app, count: int) -> tuple[threading.Event, list[threading.Thread], list]:

@@ -14,8 +14,7 @@ from app.config import UnsafeConfigError
 from app.extensions import db
 from app.models import utcnow
 from app.security.jwt_tokens import mint_jwt
-from tests.helpers import AuthActions
-from tests.integration.hardening.conftest import SIBLING_SETTINGS
+from tests.helpers import SIBLING_SETTINGS, AuthActions
 from tests.integration.onboarding.test_connect import connect
 
 PUBLIC = "https://onboarding.example.com"
