@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from sqlalchemy import event, select, text
 
@@ -37,8 +38,24 @@ pytest_plugins = ["stripe_sandbox.pytest_plugin", "mail_catcher.pytest_plugin", 
 def _database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        if worker:  # each pytest-xdist worker drops and creates tables: give it its own database
+            url = _worker_database(url, worker)
         return url.replace("postgresql://", "postgresql+psycopg://", 1)
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """`url`'s server, database `<name>_<worker>` (created when missing)."""
+    server, name = url.rsplit("/", 1)
+    worker_name = f"{name}_{worker}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (worker_name,)
+        ).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{worker_name}"')
+    return f"{server}/{worker_name}"
 
 
 def pytest_collection_modifyitems(config, items):
