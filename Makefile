@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 export FLASK_APP := app
 PG_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# pytest-xdist workers: one per core (each gets its own PostgreSQL database, test_gw0, …).
+TEST_WORKERS ?= auto
 
 # The demo talks to the offline Stripe sandbox unless you bring a real Stripe test key
 # (see README, "Using a real Stripe test key").
@@ -56,12 +58,12 @@ run-stripe: install  ## the app against real Stripe: set STRIPE_SECRET_KEY etc. 
 test: install chromium lint test-sqlite test-postgres  ## everything: lint, SQLite pass, PostgreSQL pass
 
 test-sqlite: install
-	$(PY) -m pytest -m "not postgres"
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not postgres"
 
 test-postgres: install
 	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== PostgreSQL pass ($(PG_URL)) =="; \
-		TEST_DATABASE_URL=$(PG_URL) $(PY) -m pytest -m "not e2e" tests/unit tests/integration; \
+		TEST_DATABASE_URL=$(PG_URL) $(PY) -m pytest -n $(TEST_WORKERS) -m "not e2e" tests/unit tests/integration; \
 	elif [ -n "$$CI" ]; then \
 		echo "PostgreSQL is required in CI but not reachable at $(PG_URL)"; exit 1; \
 	else \

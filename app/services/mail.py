@@ -29,12 +29,13 @@ from typing import Any
 
 from flask import current_app, render_template
 from flask_mailman import EmailMultiAlternatives
-from sqlalchemy import or_, select, update
+from sqlalchemy import update
 
 from app.extensions import db, mail
 from app.models import OutboundMail, utcnow
 from app.models.mail import FAILED, QUEUED, SENT
 from app.security.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
+from app.services.outbox import claim_one
 
 log = logging.getLogger(__name__)
 
@@ -104,26 +105,14 @@ def claim_next(*, now: datetime | None = None) -> MailClaim | None:
     """Lease the oldest due message to this worker and commit the lease; None when idle."""
     now = now or utcnow()
     lease_id = secrets.token_hex(16)
-    free = or_(OutboundMail.locked_until.is_(None), OutboundMail.locked_until < now)
-    due = (
-        select(OutboundMail.id)
-        .where(OutboundMail.status == QUEUED, OutboundMail.next_attempt_at <= now, free)
-        .order_by(OutboundMail.next_attempt_at, OutboundMail.id)
-        .limit(1)
-        # Rendered on PostgreSQL only; SQLite serialises writers instead.
-        .with_for_update(skip_locked=True)
+    claimed = claim_one(
+        OutboundMail,
+        QUEUED,
+        now,
+        {"lease_id": lease_id, "locked_until": now + timedelta(seconds=lease_seconds())},
     )
-    claimed = db.session.scalars(
-        update(OutboundMail)
-        # `=` and not `IN`: PostgreSQL runs an uncorrelated scalar subquery once, whereas
-        # `IN (… LIMIT 1)` may be rescanned per row and lease more than one.
-        .where(OutboundMail.id == due.scalar_subquery(), OutboundMail.status == QUEUED, free)
-        .values(lease_id=lease_id, locked_until=now + timedelta(seconds=lease_seconds()))
-        .returning(OutboundMail.id)
-        .execution_options(synchronize_session=False)
-    ).all()
     db.session.commit()
-    return MailClaim(claimed[0], lease_id) if claimed else None
+    return MailClaim(claimed, lease_id) if claimed else None
 
 
 def _build_message(row: OutboundMail) -> EmailMultiAlternatives:

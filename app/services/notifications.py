@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Notification, PaymentsAccount, StripeConnection, utcnow
@@ -44,6 +44,7 @@ from app.security.crypto import SecretUnreadable, decrypt_secret
 from app.security.permissions import MANAGE
 from app.serializers import isoformat, serialize_payments, serialize_server
 from app.services import access, audit
+from app.services.outbox import claim_one
 from app.services.status import OnboardingState
 
 log = logging.getLogger(__name__)
@@ -176,24 +177,7 @@ def claim_next(*, now: datetime | None = None) -> Claim | None:
     """
     now = now or utcnow()
     lease_until = now + timedelta(seconds=_lease_seconds())
-    free = or_(Notification.locked_until.is_(None), Notification.locked_until < now)
-    due = (
-        select(Notification.id)
-        .where(Notification.status == PENDING, Notification.next_attempt_at <= now, free)
-        .order_by(Notification.next_attempt_at, Notification.id)
-        .limit(1)
-        # Rendered on PostgreSQL only; SQLite serialises writers instead.
-        .with_for_update(skip_locked=True)
-    )
-    claimed = db.session.scalars(
-        update(Notification)
-        # `=` and not `IN`: PostgreSQL may re-run an `IN (… LIMIT 1 SKIP LOCKED)` subquery per
-        # row and so lease several rows; a scalar subquery is evaluated once.
-        .where(Notification.id == due.scalar_subquery(), Notification.status == PENDING, free)
-        .values(locked_until=lease_until)
-        .returning(Notification.id)
-        .execution_options(synchronize_session=False)
-    ).first()
+    claimed = claim_one(Notification, PENDING, now, {"locked_until": lease_until})
     db.session.commit()
     return Claim(claimed, lease_until) if claimed else None
 

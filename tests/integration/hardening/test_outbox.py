@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import update
 
 from app import create_app
-from app.cli.notifications import run_worker
+from app.cli.worker import run_worker
 from app.config import UnsafeConfigError
 from app.extensions import db
 from app.models import Notification, utcnow
 from app.services import notifications
+from app.services.notifications import deliver_due
 from tests.helpers import SIBLING_SETTINGS, stored_notifications
 
 
@@ -27,7 +28,12 @@ def start_workers(app, count: int) -> tuple[threading.Event, list[threading.Thre
     def work() -> None:
         with app.app_context():
             try:
-                run_worker(stopping, batch=10, idle=0.05)
+                run_worker(
+                    stopping,
+                    lambda: deliver_due(limit=10),
+                    name="notifications",
+                    idle=0.05,
+                )
             except BaseException as error:  # surfaced by the test
                 errors.append(error)
             finally:
@@ -98,7 +104,7 @@ def test_a_lost_lease_is_counted_and_keeps_the_event_id(app, partner, queue_noti
 def test_the_worker_waits_out_a_database_outage_and_delivers_afterwards(
     app, outage_app, partner, queue_notifications, caplog
 ):
-    caplog.set_level(logging.INFO, logger="app.cli.notifications")
+    caplog.set_level(logging.INFO, logger="app.cli.worker")
     worker_app, cut_off = outage_app
     ids = queue_notifications(3)
     with app.app_context():  # due once the database has gone

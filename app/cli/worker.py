@@ -1,0 +1,105 @@
+"""The loop every outbox worker runs: deliver what is due, wait out database outages, stop cleanly.
+
+`flask notifications work` and `flask mail work` differ only in what one pass delivers.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+import click
+
+from app.errors import database_unavailable
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+OUTAGE_BACKOFF_START_SECONDS = 1.0
+OUTAGE_BACKOFF_CAP_SECONDS = 30.0
+
+
+class PassReport(Protocol):
+    """What one delivery pass did; `claimed` is 0 when nothing was due."""
+
+    @property
+    def claimed(self) -> int: ...
+
+
+R = TypeVar("R", bound=PassReport)
+
+
+def run_worker(
+    stopping: threading.Event,
+    deliver_pass: Callable[[], R],
+    *,
+    name: str,
+    idle: float,
+    report: Callable[[R], None] = lambda _report: None,
+) -> None:
+    """Run `deliver_pass` until `stopping` is set, waiting out database outages with backoff.
+
+    A database that is down or restarting must not kill the worker: the pass is rolled back,
+    the worker waits (1 s, doubling, at most 30 s) and tries again. It logs once when an outage
+    starts and once when it ends, not on every retry. A partner or SMTP server that is down is
+    not an outage of the worker: each row records its own attempt and backoff.
+    """
+    outage_started: float | None = None
+    wait = OUTAGE_BACKOFF_START_SECONDS
+    while not stopping.is_set():
+        try:
+            done = deliver_pass()
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            _discard_session(name)
+            if outage_started is None:
+                outage_started = time.monotonic()
+                log.info(
+                    "%s: waiting for the database (%s); retrying with backoff",
+                    name,
+                    type(error).__name__,
+                )
+                click.echo(f"{name}: database unavailable; retrying with backoff", err=True)
+            stopping.wait(wait)
+            wait = min(OUTAGE_BACKOFF_CAP_SECONDS, wait * 2)
+            continue
+        if outage_started is not None:
+            log.info(
+                "%s: the database is back after %.0f s; delivering again",
+                name,
+                time.monotonic() - outage_started,
+            )
+            outage_started, wait = None, OUTAGE_BACKOFF_START_SECONDS
+        if done.claimed:
+            report(done)
+        else:
+            stopping.wait(idle)
+
+
+def run_until_signalled(
+    deliver_pass: Callable[[], R], *, name: str, idle: float, report: Callable[[R], None]
+) -> None:
+    """`run_worker` until SIGTERM or SIGINT, finishing the row in hand first."""
+    stopping = threading.Event()
+
+    def stop(_signum: int, _frame: object) -> None:
+        # A claimed row is never left to its lease: the pass in hand ends, then the loop.
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    run_worker(stopping, deliver_pass, name=name, idle=idle, report=report)
+
+
+def _discard_session(name: str) -> None:
+    """Drop the broken transaction and its connection; the next pass checks out a fresh one."""
+    try:
+        db.session.rollback()
+    except Exception as error:  # the connection is gone; removing the session is enough
+        log.debug("%s: rollback after an outage failed: %s", name, type(error).__name__)
+    db.session.remove()
