@@ -208,11 +208,11 @@ def test_list_refuses_bad_parameters_like_stripe(stripe_client, params, param):
     ("country", "currency"),
     [("US", "usd"), ("de", "eur"), ("FR", "eur"), ("GB", "gbp"), ("JP", "jpy"), ("CH", "chf")],
 )
-def test_default_currency_follows_the_country(client, country, currency):
-    account = client.v1.accounts.create(params={"type": "express", "country": country})
+def test_default_currency_follows_the_country(stripe_client, country, currency):
+    account = stripe_client.v1.accounts.create(params={"type": "express", "country": country})
     assert account.default_currency == currency
 
 
-def test_an_explicit_default_currency_wins(client):
+def test_an_explicit_default_currency_wins(stripe_client):
     params = {"type": "express", "country": "DE", "default_currency": "usd"}
-    assert client.v1.accounts.create(params=params).default_currency == "usd"
+    assert stripe_client.v1.accounts.create(params=params).default_currency == "usd"

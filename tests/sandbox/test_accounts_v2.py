@@ -44,9 +44,9 @@ def v2_create_params(**overrides):
 
 
 @pytest.fixture
-def v2_account(client):
+def v2_account(stripe_client):
     """A fresh v2 account with merchant and recipient configurations."""
-    return client.v2.core.accounts.create(params=v2_create_params())
+    return stripe_client.v2.core.accounts.create(params=v2_create_params())
 
 
 def test_create_answers_the_v2_shape_with_what_was_included(v2_account):
@@ -70,30 +70,30 @@ def test_create_answers_the_v2_shape_with_what_was_included(v2_account):
     assert v2_account.future_requirements.entries == []
 
 
-def test_retrieve_fills_only_what_include_asks_for(client, v2_account):
-    bare = client.v2.core.accounts.retrieve(v2_account.id)
+def test_retrieve_fills_only_what_include_asks_for(stripe_client, v2_account):
+    bare = stripe_client.v2.core.accounts.retrieve(v2_account.id)
     assert bare.requirements is None
     assert bare.configuration is None
     assert bare.identity is None
-    merchant_only = client.v2.core.accounts.retrieve(
+    merchant_only = stripe_client.v2.core.accounts.retrieve(
         v2_account.id, params={"include": ["configuration.merchant"]}
     )
     assert merchant_only.configuration.merchant.capabilities.card_payments.status
     assert merchant_only.configuration.recipient is None
 
 
-def test_a_v2_account_is_the_same_account_on_v1(client, sandbox, v2_account):
-    v1 = client.v1.accounts.retrieve(v2_account.id)
+def test_a_v2_account_is_the_same_account_on_v1(stripe_client, sandbox, v2_account):
+    v1 = stripe_client.v1.accounts.retrieve(v2_account.id)
     assert (v1.country, v1.default_currency, v1.email) == ("DE", "eur", "owner@resource.example")
     assert v1.capabilities.to_dict() == {"card_payments": "inactive", "transfers": "inactive"}
     sandbox.force_account_state(v2_account.id, "complete")
-    after = client.v2.core.accounts.retrieve(v2_account.id, params={"include": INCLUDE})
+    after = stripe_client.v2.core.accounts.retrieve(v2_account.id, params={"include": INCLUDE})
     assert after.configuration.merchant.capabilities.card_payments.status == "active"
     assert after.requirements.entries == []
     assert after.requirements.summary.minimum_deadline is None
 
 
-def test_a_recipient_only_account_requests_only_transfers(client):
+def test_a_recipient_only_account_requests_only_transfers(stripe_client):
     params = v2_create_params(
         configuration={
             "recipient": {
@@ -101,15 +101,15 @@ def test_a_recipient_only_account_requests_only_transfers(client):
             }
         }
     )
-    account = client.v2.core.accounts.create(params=params)
+    account = stripe_client.v2.core.accounts.create(params=params)
     assert account.applied_configurations == ["recipient"]
     assert account.configuration.merchant is None
-    assert client.v1.accounts.retrieve(account.id).capabilities.to_dict() == {
+    assert stripe_client.v1.accounts.retrieve(account.id).capabilities.to_dict() == {
         "transfers": "inactive"
     }
 
 
-def test_deadlines_show_in_the_v2_summary(client, sandbox, v2_account):
+def test_deadlines_show_in_the_v2_summary(stripe_client, sandbox, v2_account):
     sandbox.force_account_state(v2_account.id, "complete")
     deadline = sandbox.now() + 7 * 86_400
     sandbox.set_requirements(
@@ -117,7 +117,7 @@ def test_deadlines_show_in_the_v2_summary(client, sandbox, v2_account):
         {"current_deadline": deadline, "currently_due": ["external_account"]},
         {"currently_due": ["representative.id_number"]},
     )
-    account = client.v2.core.accounts.retrieve(v2_account.id, params={"include": INCLUDE})
+    account = stripe_client.v2.core.accounts.retrieve(v2_account.id, params={"include": INCLUDE})
     summary = account.requirements.summary.minimum_deadline
     assert summary.status == "currently_due"
     assert summary.time.endswith("Z")
@@ -129,8 +129,8 @@ def test_deadlines_show_in_the_v2_summary(client, sandbox, v2_account):
     ]
 
 
-def test_update_changes_contact_metadata_and_keeps_the_country(client, v2_account):
-    updated = client.v2.core.accounts.update(
+def test_update_changes_contact_metadata_and_keeps_the_country(stripe_client, v2_account):
+    updated = stripe_client.v2.core.accounts.update(
         v2_account.id,
         params={
             "contact_email": "new@resource.example",
@@ -140,20 +140,20 @@ def test_update_changes_contact_metadata_and_keeps_the_country(client, v2_accoun
     assert updated.contact_email == "new@resource.example"
     assert updated.metadata.to_dict() == {"extra": "1"}
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v2.core.accounts.update(v2_account.id, params={"identity": {"country": "FR"}})
+        stripe_client.v2.core.accounts.update(v2_account.id, params={"identity": {"country": "FR"}})
     assert raised.value.json_body["error"]["param"] == "identity.country"
 
 
-def test_unfinished_platform_profile_refuses_platform_liable_v2_accounts(sandbox, client):
+def test_unfinished_platform_profile_refuses_platform_liable_v2_accounts(sandbox, stripe_client):
     sandbox.configure_platform(profile_complete=False)
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v2.core.accounts.create(params=v2_create_params())
+        stripe_client.v2.core.accounts.create(params=v2_create_params())
     assert raised.value.json_body["error"]["message"] == PLATFORM_PROFILE_MESSAGE
     stripe_liable = v2_create_params(
         dashboard="full",
         defaults={"responsibilities": {"fees_collector": "stripe", "losses_collector": "stripe"}},
     )
-    assert client.v2.core.accounts.create(params=stripe_liable).id
+    assert stripe_client.v2.core.accounts.create(params=stripe_liable).id
 
 
 @pytest.mark.parametrize(
@@ -164,9 +164,9 @@ def test_unfinished_platform_profile_refuses_platform_liable_v2_accounts(sandbox
         ({"dashboard": "platinum"}, None, "dashboard"),
     ],
 )
-def test_invalid_v2_params_get_v2_errors(client, params, code, param):
+def test_invalid_v2_params_get_v2_errors(stripe_client, params, code, param):
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v2.core.accounts.create(params=params)
+        stripe_client.v2.core.accounts.create(params=params)
     error = raised.value.json_body["error"]
     assert raised.value.http_status == 400
     assert (error["type"], error["code"], error["param"]) == ("invalid_request_error", code, param)
@@ -179,21 +179,21 @@ def test_foreign_v2_account_is_not_found(make_client, v2_account):
     assert raised.value.http_status == 404
 
 
-def test_v2_posts_replay_under_their_idempotency_key(client, sandbox):
+def test_v2_posts_replay_under_their_idempotency_key(stripe_client, sandbox):
     options = {"idempotency_key": "v2-create-1"}
-    first = client.v2.core.accounts.create(params=v2_create_params(), options=options)
-    again = client.v2.core.accounts.create(params=v2_create_params(), options=options)
+    first = stripe_client.v2.core.accounts.create(params=v2_create_params(), options=options)
+    again = stripe_client.v2.core.accounts.create(params=v2_create_params(), options=options)
     assert again.id == first.id
     assert again.last_response.headers["Idempotent-Replayed"] == "true"
     with pytest.raises(stripe.IdempotencyError):
-        client.v2.core.accounts.create(
+        stripe_client.v2.core.accounts.create(
             params=v2_create_params(display_name="Other"), options=options
         )
     assert [stored["api"] for stored in sandbox.accounts()] == ["v2"]
 
 
-def test_the_hosted_page_works_for_v2_accounts_and_links(client, v2_account):
-    link = client.v2.core.account_links.create(
+def test_the_hosted_page_works_for_v2_accounts_and_links(stripe_client, v2_account):
+    link = stripe_client.v2.core.account_links.create(
         params={
             "account": v2_account.id,
             "use_case": {
@@ -209,15 +209,15 @@ def test_the_hosted_page_works_for_v2_accounts_and_links(client, v2_account):
 
 
 def test_v2_calls_on_a_young_v1_account_are_refused_until_it_is_ten_minutes_old(
-    sandbox, client, express_account
+    sandbox, stripe_client, express_account
 ):
     sandbox.configure_platform(v1_account_v2_delay=600)
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v2.core.accounts.retrieve(express_account.id)
+        stripe_client.v2.core.accounts.retrieve(express_account.id)
     assert raised.value.http_status == 400
     assert raised.value.code == "account_not_yet_available"
     with pytest.raises(stripe.InvalidRequestError):
-        client.v2.core.account_links.create(
+        stripe_client.v2.core.account_links.create(
             params={
                 "account": express_account.id,
                 "use_case": {
@@ -227,15 +227,15 @@ def test_v2_calls_on_a_young_v1_account_are_refused_until_it_is_ten_minutes_old(
             }
         )
     sandbox.move_clock(advance=600)
-    assert client.v2.core.accounts.retrieve(express_account.id).id == express_account.id
+    assert stripe_client.v2.core.accounts.retrieve(express_account.id).id == express_account.id
 
 
-def test_live_mode_v2_links_need_https(sandbox, client):
+def test_live_mode_v2_links_need_https(sandbox, stripe_client):
     sandbox.configure_platform(livemode=True)
-    account = client.v2.core.accounts.create(params=v2_create_params())
+    account = stripe_client.v2.core.accounts.create(params=v2_create_params())
     assert account.livemode is True
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v2.core.account_links.create(
+        stripe_client.v2.core.account_links.create(
             params={
                 "account": account.id,
                 "use_case": {

@@ -126,26 +126,30 @@ def test_validation_errors_are_not_stored_under_the_key(stripe_client):
     assert account.type == "express"
 
 
-def test_a_refusal_after_the_endpoint_started_is_replayed_under_the_key(sandbox, client):
+def test_a_refusal_after_the_endpoint_started_is_replayed_under_the_key(sandbox, stripe_client):
     sandbox.configure_platform(profile_complete=False)
     params = {"type": "express", "country": "US"}
     with pytest.raises(stripe.InvalidRequestError) as first:
-        client.v1.accounts.create(params=params, options={"idempotency_key": "refused"})
+        stripe_client.v1.accounts.create(params=params, options={"idempotency_key": "refused"})
     assert "Idempotent-Replayed" not in first.value.headers
     sandbox.configure_platform(profile_complete=True)  # fixed, but the key still holds the 400
     with pytest.raises(stripe.InvalidRequestError) as again:
-        client.v1.accounts.create(params=params, options={"idempotency_key": "refused"})
+        stripe_client.v1.accounts.create(params=params, options={"idempotency_key": "refused"})
     assert again.value.headers["Idempotent-Replayed"] == "true"
     assert again.value.user_message == first.value.user_message
     assert sandbox.accounts() == []
-    assert client.v1.accounts.create(params=params, options={"idempotency_key": "new"}).id
+    assert stripe_client.v1.accounts.create(params=params, options={"idempotency_key": "new"}).id
 
 
-def test_an_invalid_country_is_kept_under_the_key(client):
+def test_an_invalid_country_is_kept_under_the_key(stripe_client):
     with pytest.raises(stripe.InvalidRequestError):
-        client.v1.accounts.create(params={"country": "XXX"}, options={"idempotency_key": "c"})
+        stripe_client.v1.accounts.create(
+            params={"country": "XXX"}, options={"idempotency_key": "c"}
+        )
     with pytest.raises(stripe.InvalidRequestError) as again:
-        client.v1.accounts.create(params={"country": "XXX"}, options={"idempotency_key": "c"})
+        stripe_client.v1.accounts.create(
+            params={"country": "XXX"}, options={"idempotency_key": "c"}
+        )
     assert again.value.headers["Idempotent-Replayed"] == "true"
     assert again.value.param == "country"
 
@@ -155,20 +159,20 @@ def test_an_invalid_country_is_kept_under_the_key(client):
     [{"colour": "blue"}, {"type": "platinum"}],
     ids=["unknown-parameter", "invalid-enum"],
 )
-def test_parameter_validation_is_not_kept_under_the_key(client, params):
+def test_parameter_validation_is_not_kept_under_the_key(stripe_client, params):
     with pytest.raises(stripe.InvalidRequestError):
-        client.v1.accounts.create(params=params, options={"idempotency_key": "p"})
-    account = client.v1.accounts.create(
+        stripe_client.v1.accounts.create(params=params, options={"idempotency_key": "p"})
+    account = stripe_client.v1.accounts.create(
         params={"type": "express"}, options={"idempotency_key": "p"}
     )
     assert "Idempotent-Replayed" not in account.last_response.headers
 
 
-def test_a_missing_parameter_is_not_kept_under_the_key(client, express_account):
+def test_a_missing_parameter_is_not_kept_under_the_key(stripe_client, express_account):
     params = {"account": express_account.id, "type": "account_onboarding"}
     with pytest.raises(stripe.InvalidRequestError):
-        client.v1.account_links.create(params=params, options={"idempotency_key": "l"})
-    link = client.v1.account_links.create(
+        stripe_client.v1.account_links.create(params=params, options={"idempotency_key": "l"})
+    link = stripe_client.v1.account_links.create(
         params={**params, "refresh_url": "https://p.example/r", "return_url": "https://p.example"},
         options={"idempotency_key": "l"},
     )

@@ -20,62 +20,64 @@ def refused_status(call):
     return raised.value.code
 
 
-def charges_of(client, account_id, **params):
+def charges_of(stripe_client, account_id, **params):
     """`GET /v1/charges` on a connected account (the `Stripe-Account` header)."""
-    return client.v1.charges.list(params=params, options={"stripe_account": account_id})
+    return stripe_client.v1.charges.list(params=params, options={"stripe_account": account_id})
 
 
-def test_a_charge_and_a_partial_refund_show_in_the_list(sandbox, client, express_account):
+def test_a_charge_and_a_partial_refund_show_in_the_list(sandbox, stripe_client, express_account):
     charge = sandbox.create_charge(express_account.id, 2500)
     sandbox.refund_charge(charge["id"], 1000)
-    (listed,) = charges_of(client, express_account.id).data
+    (listed,) = charges_of(stripe_client, express_account.id).data
     assert listed.id == charge["id"]
     assert (listed.amount, listed.amount_refunded, listed.refunded) == (2500, 1000, False)
     assert (listed.currency, listed.status) == ("usd", "succeeded")
     assert abs(listed.created - time.time()) < 5
     sandbox.refund_charge(charge["id"])
-    listed = charges_of(client, express_account.id).data[0]
+    listed = charges_of(stripe_client, express_account.id).data[0]
     assert (listed.amount_refunded, listed.refunded) == (2500, True)
 
 
-def test_a_charge_takes_the_accounts_currency(sandbox, client):
-    account = client.v1.accounts.create(params={"type": "express", "country": "DE"})
+def test_a_charge_takes_the_accounts_currency(sandbox, stripe_client):
+    account = stripe_client.v1.accounts.create(params={"type": "express", "country": "DE"})
     assert sandbox.create_charge(account.id, 100)["currency"] == "eur"
     assert sandbox.create_charge(account.id, 100, "USD")["currency"] == "usd"
 
 
-def test_the_list_pages_newest_first(sandbox, client, express_account):
+def test_the_list_pages_newest_first(sandbox, stripe_client, express_account):
     made = [sandbox.create_charge(express_account.id, 100 + n)["id"] for n in range(5)]
-    page = charges_of(client, express_account.id, limit=2)
+    page = charges_of(stripe_client, express_account.id, limit=2)
     assert [c.id for c in page.data] == made[::-1][:2]
     assert page.has_more is True
-    rest = charges_of(client, express_account.id, limit=10, starting_after=made[3])
+    rest = charges_of(stripe_client, express_account.id, limit=10, starting_after=made[3])
     assert [c.id for c in rest.data] == made[::-1][2:]
     assert rest.has_more is False
-    everything = charges_of(client, express_account.id, limit=2).auto_paging_iter()
+    everything = charges_of(stripe_client, express_account.id, limit=2).auto_paging_iter()
     assert [c.id for c in everything] == made[::-1]
 
 
-def test_the_list_filters_by_creation_time(sandbox, client, express_account):
+def test_the_list_filters_by_creation_time(sandbox, stripe_client, express_account):
     charge = sandbox.create_charge(express_account.id, 100)
-    assert charges_of(client, express_account.id, created={"gt": charge["created"]}).data == []
-    since = charges_of(client, express_account.id, created={"gte": charge["created"]})
+    assert (
+        charges_of(stripe_client, express_account.id, created={"gt": charge["created"]}).data == []
+    )
+    since = charges_of(stripe_client, express_account.id, created={"gte": charge["created"]})
     assert [c.id for c in since.data] == [charge["id"]]
 
 
-def test_charges_belong_to_their_account(sandbox, client, make_client, express_account):
-    other = client.v1.accounts.create(params={"type": "express"})
+def test_charges_belong_to_their_account(sandbox, stripe_client, make_client, express_account):
+    other = stripe_client.v1.accounts.create(params={"type": "express"})
     sandbox.create_charge(express_account.id, 100)
-    assert charges_of(client, other.id).data == []
-    assert client.v1.charges.list().data == []  # the platform's own charges
+    assert charges_of(stripe_client, other.id).data == []
+    assert stripe_client.v1.charges.list().data == []  # the platform's own charges
     with pytest.raises(stripe.PermissionError) as raised:
         charges_of(make_client(OTHER_PLATFORM_KEY), express_account.id)
     assert raised.value.error.code == "account_invalid"
 
 
-def test_an_unknown_cursor_is_refused(client, express_account):
+def test_an_unknown_cursor_is_refused(stripe_client, express_account):
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        charges_of(client, express_account.id, starting_after="ch_missing")
+        charges_of(stripe_client, express_account.id, starting_after="ch_missing")
     assert (raised.value.code, raised.value.param) == ("resource_missing", "starting_after")
 
 

@@ -13,9 +13,9 @@ MERCHANT_CAPABILITY = "v2.core.account[configuration.merchant].capability_status
 RECIPIENT_CAPABILITY = "v2.core.account[configuration.recipient].capability_status_updated"
 
 
-def add_destination(client, url, events=(REQUIREMENTS_UPDATED,)):
+def add_destination(stripe_client, url, events=(REQUIREMENTS_UPDATED,)):
     """Create a thin-event webhook destination, asking for its signing secret."""
-    return client.v2.core.event_destinations.create(
+    return stripe_client.v2.core.event_destinations.create(
         params={
             "name": "connect-onboarding",
             "type": "webhook_endpoint",
@@ -28,38 +28,42 @@ def add_destination(client, url, events=(REQUIREMENTS_UPDATED,)):
     )
 
 
-def notifications(client, receiver, secret):
+def notifications(stripe_client, receiver, secret):
     """Every accepted delivery, verified and parsed by the SDK."""
     return [
-        client.parse_event_notification(item["body"], item["headers"]["Stripe-Signature"], secret)
+        stripe_client.parse_event_notification(
+            item["body"], item["headers"]["Stripe-Signature"], secret
+        )
         for item in receiver.accepted()
     ]
 
 
-def test_create_shows_the_signing_secret_only_when_included(client):
-    destination = add_destination(client, "https://platform.example/webhooks/stripe/v2")
+def test_create_shows_the_signing_secret_only_when_included(stripe_client):
+    destination = add_destination(stripe_client, "https://platform.example/webhooks/stripe/v2")
     assert destination.object == "v2.core.event_destination"
     assert destination.status == "enabled"
     assert destination.event_payload == "thin"
     assert destination.webhook_endpoint.signing_secret.startswith("whsec_")
-    fetched = client.v2.core.event_destinations.retrieve(destination.id)
+    fetched = stripe_client.v2.core.event_destinations.retrieve(destination.id)
     assert fetched.webhook_endpoint.signing_secret is None
     assert fetched.webhook_endpoint.url == "https://platform.example/webhooks/stripe/v2"
-    assert [d.id for d in client.v2.core.event_destinations.list().data] == [destination.id]
+    assert [d.id for d in stripe_client.v2.core.event_destinations.list().data] == [destination.id]
 
 
 def test_a_v2_account_change_sends_thin_events_the_sdk_parses_and_fetches(
-    sandbox, client, webhook_receiver
+    sandbox, stripe_client, webhook_receiver
 ):
     destination = add_destination(
-        client,
+        stripe_client,
         webhook_receiver.url,
         events=[REQUIREMENTS_UPDATED, MERCHANT_CAPABILITY, RECIPIENT_CAPABILITY],
     )
-    account = client.v2.core.accounts.create(params=v2_create_params())
+    account = stripe_client.v2.core.accounts.create(params=v2_create_params())
     sandbox.force_account_state(account.id, "complete")
     sandbox.wait_for_deliveries(3)
-    parsed = notifications(client, webhook_receiver, destination.webhook_endpoint.signing_secret)
+    parsed = notifications(
+        stripe_client, webhook_receiver, destination.webhook_endpoint.signing_secret
+    )
     assert sorted(n.type for n in parsed) == sorted(
         [REQUIREMENTS_UPDATED, MERCHANT_CAPABILITY, RECIPIENT_CAPABILITY]
     )
@@ -76,22 +80,24 @@ def test_a_v2_account_change_sends_thin_events_the_sdk_parses_and_fetches(
     assert recipient.fetch_event().data.updated_capability == "stripe_balance.stripe_transfers"
 
 
-def test_deadlines_on_a_v2_account_send_requirements_updated(sandbox, client, webhook_receiver):
-    destination = add_destination(client, webhook_receiver.url)
-    account = client.v2.core.accounts.create(params=v2_create_params())
+def test_deadlines_on_a_v2_account_send_requirements_updated(
+    sandbox, stripe_client, webhook_receiver
+):
+    destination = add_destination(stripe_client, webhook_receiver.url)
+    account = stripe_client.v2.core.accounts.create(params=v2_create_params())
     sandbox.set_requirements(account.id, {"current_deadline": sandbox.now() + 86_400})
     sandbox.wait_for_deliveries(1)
     (notification,) = notifications(
-        client, webhook_receiver, destination.webhook_endpoint.signing_secret
+        stripe_client, webhook_receiver, destination.webhook_endpoint.signing_secret
     )
     assert notification.type == REQUIREMENTS_UPDATED
 
 
 def test_v1_accounts_and_other_platforms_send_no_thin_events(
-    sandbox, client, make_client, webhook_receiver, express_account
+    sandbox, stripe_client, make_client, webhook_receiver, express_account
 ):
     add_destination(make_client(OTHER_PLATFORM_KEY), webhook_receiver.url)
-    add_destination(client, webhook_receiver.url)
+    add_destination(stripe_client, webhook_receiver.url)
     sandbox.force_account_state(express_account.id, "complete")  # a v1 account
     make_client().v2.core.accounts.create(params=v2_create_params())
     sandbox.set_requirements(sandbox.accounts()[-1]["account"]["id"], {"past_due": ["x"]})
@@ -100,40 +106,40 @@ def test_v1_accounts_and_other_platforms_send_no_thin_events(
     assert sandbox.deliveries() == deliveries
 
 
-def test_a_disabled_destination_hears_nothing(sandbox, client, webhook_receiver):
-    destination = add_destination(client, webhook_receiver.url)
-    disabled = client.v2.core.event_destinations.disable(destination.id)
+def test_a_disabled_destination_hears_nothing(sandbox, stripe_client, webhook_receiver):
+    destination = add_destination(stripe_client, webhook_receiver.url)
+    disabled = stripe_client.v2.core.event_destinations.disable(destination.id)
     assert disabled.status == "disabled"
-    account = client.v2.core.accounts.create(params=v2_create_params())
+    account = stripe_client.v2.core.accounts.create(params=v2_create_params())
     sandbox.force_account_state(account.id, "complete")
     assert sandbox.deliveries() == []
-    assert client.v2.core.event_destinations.enable(destination.id).status == "enabled"
+    assert stripe_client.v2.core.event_destinations.enable(destination.id).status == "enabled"
     sandbox.force_account_state(account.id, "past_due")
     sandbox.wait_for_deliveries(1)
 
 
-def test_live_mode_thin_events_are_live(sandbox, client, webhook_receiver):
-    destination = add_destination(client, webhook_receiver.url)
+def test_live_mode_thin_events_are_live(sandbox, stripe_client, webhook_receiver):
+    destination = add_destination(stripe_client, webhook_receiver.url)
     sandbox.configure_platform(livemode=True)
-    account = client.v2.core.accounts.create(params=v2_create_params())
+    account = stripe_client.v2.core.accounts.create(params=v2_create_params())
     sandbox.force_account_state(account.id, "complete")
     sandbox.wait_for_deliveries(1)
     (notification,) = notifications(
-        client, webhook_receiver, destination.webhook_endpoint.signing_secret
+        stripe_client, webhook_receiver, destination.webhook_endpoint.signing_secret
     )
     assert notification.livemode is True
 
 
-def test_foreign_events_and_destinations_are_not_found(sandbox, client, make_client):
-    destination = add_destination(client, "https://platform.example/hook")
-    account = client.v2.core.accounts.create(params=v2_create_params())
+def test_foreign_events_and_destinations_are_not_found(sandbox, stripe_client, make_client):
+    destination = add_destination(stripe_client, "https://platform.example/hook")
+    account = stripe_client.v2.core.accounts.create(params=v2_create_params())
     sandbox.force_account_state(account.id, "complete")
     other = make_client(OTHER_PLATFORM_KEY)
     with pytest.raises(stripe.InvalidRequestError) as raised:
         other.v2.core.event_destinations.retrieve(destination.id)
     assert raised.value.http_status == 404
     event_id = next(iter(sandbox.state.v2_events))
-    assert client.v2.core.events.retrieve(event_id).id == event_id
+    assert stripe_client.v2.core.events.retrieve(event_id).id == event_id
     with pytest.raises(stripe.InvalidRequestError):
         other.v2.core.events.retrieve(event_id)
 
@@ -147,7 +153,7 @@ def test_foreign_events_and_destinations_are_not_found(sandbox, client, make_cli
         ({"colour": "x"}, "colour"),
     ],
 )
-def test_invalid_destinations_are_refused(client, change, param):
+def test_invalid_destinations_are_refused(stripe_client, change, param):
     params = {
         "name": "d",
         "type": "webhook_endpoint",
@@ -158,5 +164,5 @@ def test_invalid_destinations_are_refused(client, change, param):
     }
     params = {key: value for key, value in params.items() if value is not None}
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v2.core.event_destinations.create(params=params)
+        stripe_client.v2.core.event_destinations.create(params=params)
     assert raised.value.json_body["error"]["param"] == param

@@ -12,7 +12,7 @@ DAY = 86_400
 
 
 def test_deadlines_and_future_requirements_reach_the_account_and_its_event(
-    sandbox, client, webhook_receiver, express_account
+    sandbox, stripe_client, webhook_receiver, express_account
 ):
     secret = sandbox.add_webhook_endpoint(webhook_receiver.url)
     sandbox.force_account_state(express_account.id, "complete")
@@ -23,7 +23,7 @@ def test_deadlines_and_future_requirements_reach_the_account_and_its_event(
         {"current_deadline": deadline, "currently_due": ["external_account"]},
         {"current_deadline": future_deadline, "currently_due": ["representative.id_number"]},
     )
-    account = client.v1.accounts.retrieve(express_account.id)
+    account = stripe_client.v1.accounts.retrieve(express_account.id)
     assert account.requirements.current_deadline == deadline
     assert account.requirements.currently_due == ["external_account"]
     assert "external_account" in account.requirements.eventually_due
@@ -39,9 +39,9 @@ def test_deadlines_and_future_requirements_reach_the_account_and_its_event(
     assert event.data.object.future_requirements.current_deadline == future_deadline
 
 
-def test_past_due_can_be_set_alone(sandbox, client, express_account):
+def test_past_due_can_be_set_alone(sandbox, stripe_client, express_account):
     sandbox.set_requirements(express_account.id, {"past_due": ["external_account"]})
-    assert client.v1.accounts.retrieve(express_account.id).requirements.past_due == [
+    assert stripe_client.v1.accounts.retrieve(express_account.id).requirements.past_due == [
         "external_account"
     ]
 
@@ -62,12 +62,12 @@ def test_the_requirements_control_checks_its_input(sandbox, express_account, bod
     assert raised.value.code == 400
 
 
-def test_moving_the_clock_dates_new_objects_and_events(sandbox, client):
+def test_moving_the_clock_dates_new_objects_and_events(sandbox, stripe_client):
     before = sandbox.now()
     assert abs(before - time.time()) < 5
     moved = sandbox.move_clock(advance=3 * DAY)
     assert moved - before >= 3 * DAY
-    account = client.v1.accounts.create(params={"type": "express"})
+    account = stripe_client.v1.accounts.create(params={"type": "express"})
     assert account.created >= before + 3 * DAY
     assert sandbox.events()[-1]["created"] >= before + 3 * DAY
     assert sandbox.move_clock(offset=0) - time.time() < 5

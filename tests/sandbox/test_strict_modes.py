@@ -22,11 +22,11 @@ EXPRESS_CONTROLLER = {
     ids=["express", "custom", "platform-liable-controller"],
 )
 def test_unfinished_platform_profile_refuses_accounts_the_platform_is_liable_for(
-    sandbox, client, params
+    sandbox, stripe_client, params
 ):
     sandbox.configure_platform(profile_complete=False)
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.accounts.create(params=params)
+        stripe_client.v1.accounts.create(params=params)
     assert raised.value.http_status == 400
     assert raised.value.json_body["error"]["type"] == "invalid_request_error"
     assert raised.value.user_message == PLATFORM_PROFILE_MESSAGE
@@ -37,10 +37,10 @@ def test_unfinished_platform_profile_refuses_accounts_the_platform_is_liable_for
     "params", [{"type": "standard"}, {"controller": {"stripe_dashboard": {"type": "full"}}}]
 )
 def test_unfinished_platform_profile_still_allows_accounts_stripe_is_liable_for(
-    sandbox, client, params
+    sandbox, stripe_client, params
 ):
     sandbox.configure_platform(profile_complete=False)
-    assert client.v1.accounts.create(params=params).id
+    assert stripe_client.v1.accounts.create(params=params).id
 
 
 def test_the_profile_refusal_is_per_platform(sandbox, make_client):
@@ -48,12 +48,12 @@ def test_the_profile_refusal_is_per_platform(sandbox, make_client):
     assert make_client().v1.accounts.create(params={"type": "express"}).id
 
 
-def test_live_mode_marks_objects_and_events_live(sandbox, client, webhook_receiver):
+def test_live_mode_marks_objects_and_events_live(sandbox, stripe_client, webhook_receiver):
     secret = sandbox.add_webhook_endpoint(webhook_receiver.url)
     sandbox.configure_platform(livemode=True)
-    account = client.v1.accounts.create(params={"type": "express"})
+    account = stripe_client.v1.accounts.create(params={"type": "express"})
     assert account.livemode is True
-    assert client.v1.accounts.retrieve_current().livemode is True
+    assert stripe_client.v1.accounts.retrieve_current().livemode is True
     sandbox.force_account_state(account.id, "complete")
     sandbox.wait_for_deliveries(3)
     events = [
@@ -66,25 +66,25 @@ def test_live_mode_marks_objects_and_events_live(sandbox, client, webhook_receiv
 
 
 @pytest.mark.parametrize("param", ["refresh_url", "return_url"])
-def test_live_mode_account_links_need_https_redirects(sandbox, client, param):
+def test_live_mode_account_links_need_https_redirects(sandbox, stripe_client, param):
     sandbox.configure_platform(livemode=True)
-    account = client.v1.accounts.create(params={"type": "express"})
+    account = stripe_client.v1.accounts.create(params={"type": "express"})
     params = {
         "account": account.id,
         "type": "account_onboarding",
         "refresh_url": "https://platform.example/refresh",
         "return_url": "https://platform.example/return",
     }
-    assert client.v1.account_links.create(params=params).url
+    assert stripe_client.v1.account_links.create(params=params).url
     params[param] = "http://platform.example/plain"
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.account_links.create(params=params)
+        stripe_client.v1.account_links.create(params=params)
     assert (raised.value.http_status, raised.value.param) == (400, param)
     assert raised.value.user_message == HTTPS_REQUIRED_MESSAGE
 
 
-def test_test_mode_allows_http_redirects(client, express_account):
-    link = client.v1.account_links.create(
+def test_test_mode_allows_http_redirects(stripe_client, express_account):
+    link = stripe_client.v1.account_links.create(
         params={
             "account": express_account.id,
             "type": "account_onboarding",
@@ -96,7 +96,7 @@ def test_test_mode_allows_http_redirects(client, express_account):
 
 
 def test_restricted_key_acts_for_its_platform_within_its_permissions(
-    sandbox, client, make_client, express_account
+    sandbox, stripe_client, make_client, express_account
 ):
     sandbox.add_restricted_key(RESTRICTED_KEY, ["rak_accounts_read"])
     restricted = make_client(RESTRICTED_KEY)
@@ -133,23 +133,25 @@ def test_restricted_key_without_the_permission_gets_stripes_403(sandbox, make_cl
     ids=["accounts-v2", "connect"],
 )
 def test_an_endpoint_the_platform_has_not_enabled_is_an_unrecognized_url(
-    sandbox, client, path, call
+    sandbox, stripe_client, path, call
 ):
     sandbox.configure_platform(unavailable_paths=[path])
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        call(client)
+        call(stripe_client)
     assert raised.value.http_status == 404
     assert f"Unrecognized request URL (POST: {path})" in raised.value.json_body["error"]["message"]
-    assert client.v1.accounts.retrieve_current().id
+    assert stripe_client.v1.accounts.retrieve_current().id
 
 
-def test_reset_makes_the_platform_permissive_again(sandbox, client):
+def test_reset_makes_the_platform_permissive_again(sandbox, stripe_client):
     sandbox.configure_platform(profile_complete=False, livemode=True)
     sandbox.reset()
-    assert client.v1.accounts.create(params={"type": "express"}).livemode is False
+    assert stripe_client.v1.accounts.create(params={"type": "express"}).livemode is False
 
 
-def test_a_capability_the_country_lacks_is_refused_on_v1_and_kept_under_the_key(sandbox, client):
+def test_a_capability_the_country_lacks_is_refused_on_v1_and_kept_under_the_key(
+    sandbox, stripe_client
+):
     sandbox.configure_platform(unsupported_capabilities={"br": ["card_payments"]})
     params = {
         "country": "BR",
@@ -157,21 +159,21 @@ def test_a_capability_the_country_lacks_is_refused_on_v1_and_kept_under_the_key(
         "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}},
     }
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.accounts.create(params=params, options={"idempotency_key": "br"})
+        stripe_client.v1.accounts.create(params=params, options={"idempotency_key": "br"})
     assert (raised.value.http_status, raised.value.param) == (400, "capabilities[card_payments]")
     assert "BR" in raised.value.user_message
     with pytest.raises(stripe.InvalidRequestError) as again:
-        client.v1.accounts.create(params=params, options={"idempotency_key": "br"})
+        stripe_client.v1.accounts.create(params=params, options={"idempotency_key": "br"})
     assert again.value.headers["Idempotent-Replayed"] == "true"
     recipient = {**params, "capabilities": {"transfers": {"requested": True}}}
-    assert client.v1.accounts.create(params=recipient).capabilities.to_dict() == {
+    assert stripe_client.v1.accounts.create(params=recipient).capabilities.to_dict() == {
         "transfers": "inactive"
     }
 
 
-def test_a_capability_the_country_lacks_is_unsupported_on_v2(sandbox, client):
+def test_a_capability_the_country_lacks_is_unsupported_on_v2(sandbox, stripe_client):
     sandbox.configure_platform(unsupported_capabilities={"BR": ["card_payments"]})
-    account = client.v2.core.accounts.create(
+    account = stripe_client.v2.core.accounts.create(
         params={
             "identity": {"country": "BR"},
             "configuration": {
