@@ -58,12 +58,13 @@ def wait_until_delivered(app, count: int, seconds: float) -> None:
 def test_three_workers_and_a_slow_partner_get_each_notification_delivered_exactly_once(
     app, monkeypatch, partner, queue_notifications
 ):
-    # Issue scale ÷ 10: a partner answering in 3-4 s, a 5 s timeout, a 30 s lease. A worker
-    # sending a batch of 10 under one lease would still be busy 3.5 s after its 2.5 s lease
-    # ended, and the others would take its last rows again.
-    partner.delay = (0.3, 0.4)
-    monkeypatch.setitem(app.config, "NOTIFICATION_TIMEOUT_SECONDS", 1.0)
-    monkeypatch.setitem(app.config, "NOTIFICATION_LEASE_SECONDS", 2.5)
+    # Issue scale ÷ 5: a partner answering in 3-4 s, a 5 s timeout, a 30 s lease. A worker
+    # sending a batch of 10 under one lease would still be busy 2 s after its 5 s lease ended,
+    # and the others would take its last rows again. One row per claim leaves each delivery
+    # (0.8 s at most) a wide margin inside its lease, even on a busy machine.
+    partner.delay = (0.6, 0.8)
+    monkeypatch.setitem(app.config, "NOTIFICATION_TIMEOUT_SECONDS", 2.0)
+    monkeypatch.setitem(app.config, "NOTIFICATION_LEASE_SECONDS", 5.0)
     ids = queue_notifications(100)
 
     stopping, threads, errors = start_workers(app, 3)

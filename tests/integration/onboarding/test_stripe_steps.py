@@ -131,7 +131,7 @@ def test_retries_stop_when_the_deadline_would_be_exceeded(
 
 
 def test_a_claim_whose_lease_ran_out_is_taken_over_and_the_account_found(
-    app, auth, owned, sandbox, stored, audit_actions
+    app, auth, owned, sandbox, stored, audit_actions, monkeypatch
 ):
     # The claimant crashed after Stripe made the account: once its lease (step deadline plus
     # a commit grace) is over it is provably done with Stripe, so the retry looks it up.
@@ -142,12 +142,9 @@ def test_a_claim_whose_lease_ran_out_is_taken_over_and_the_account_found(
     created = sandbox.stripe_client(PLATFORM_KEY).v1.accounts.create(
         params=params, options={"idempotency_key": key}
     )
-    app.config["ACCOUNT_CLAIM_WAIT_SECONDS"] = 0.3
-    try:
-        auth.login(owned.owner.email)
-        response = auth.post(f"/payments/{owned.server.id}/connect", page="/")
-    finally:
-        app.config.pop("ACCOUNT_CLAIM_WAIT_SECONDS")
+    monkeypatch.setitem(app.config, "ACCOUNT_CLAIM_WAIT_SECONDS", 0.3)
+    auth.login(owned.owner.email)
+    response = auth.post(f"/payments/{owned.server.id}/connect", page="/")
 
     assert response.status_code == 303
     assert stored(owned.server.id).stripe_account_id == created.id
@@ -156,15 +153,12 @@ def test_a_claim_whose_lease_ran_out_is_taken_over_and_the_account_found(
 
 
 def test_a_claim_within_its_lease_still_answers_still_being_created(
-    app, auth, owned, sandbox, stored
+    app, auth, owned, sandbox, stored, monkeypatch
 ):
     leave_a_dead_claim(app, owned, timedelta(seconds=1))
-    app.config["ACCOUNT_CLAIM_WAIT_SECONDS"] = 0.3
-    try:
-        auth.login(owned.owner.email)
-        response = auth.post(f"/payments/{owned.server.id}/connect", page="/")
-    finally:
-        app.config.pop("ACCOUNT_CLAIM_WAIT_SECONDS")
+    monkeypatch.setitem(app.config, "ACCOUNT_CLAIM_WAIT_SECONDS", 0.3)
+    auth.login(owned.owner.email)
+    response = auth.post(f"/payments/{owned.server.id}/connect", page="/")
 
     assert response.status_code == 409
     assert "still being created" in response.get_data(as_text=True)
@@ -220,9 +214,9 @@ def test_v1_names_stripe_secret_key_when_the_app_level_key_is_rejected(app, clie
 
 
 def test_a_rejected_connection_key_still_names_the_connection(
-    app, auth, signed_in, sandbox, add_connection
+    app, auth, signed_in, sandbox, store_connection
 ):
-    add_connection(signed_in.workspace.id, CONNECTION_KEY)
+    store_connection(signed_in.workspace.id, CONNECTION_KEY)
     sandbox.revoke_key(CONNECTION_KEY)
 
     html = connect(auth, signed_in.server.id).get_data(as_text=True)
@@ -232,9 +226,9 @@ def test_a_rejected_connection_key_still_names_the_connection(
 
 
 def test_a_key_flag_is_cleared_by_an_account_creation_that_works(
-    app, auth, signed_in, sandbox, add_connection, runner
+    app, auth, signed_in, sandbox, store_connection, runner
 ):
-    connection_id = add_connection(signed_in.workspace.id, CONNECTION_KEY)
+    connection_id = store_connection(signed_in.workspace.id, CONNECTION_KEY)
     with app.app_context():
         db.session.get(StripeConnection, connection_id).attention_reason = KEY_REJECTED_REASON
         db.session.commit()

@@ -19,6 +19,9 @@ PRODUCTION = {
     "ENCRYPTION_KEYS": [Fernet.generate_key().decode()],
     "JWT_SECRET": "y" * 40,
     "SQLALCHEMY_DATABASE_URI": "sqlite://",
+    "PUBLIC_BASE_URL": "https://onboarding.example.com",
+    "WEB_CONCURRENCY": 1,
+    "TRUSTED_HOSTS": ["localhost"],  # the test client's host
 }
 
 
