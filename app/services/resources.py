@@ -13,7 +13,7 @@ from app.models import AuditEvent, Membership, PaymentsAccount, Server, StripeCo
 from app.security.permissions import MANAGE, ONBOARD, permissions_for_role, workspace_ids_with
 from app.services import audit
 from app.services.access import NotFound
-from app.services.onboarding_plan import Action, resource_actions
+from app.services.onboarding.plan import Action, resource_actions
 from app.services.stripe_credentials import KeySource, app_key_mode, choose_key_source
 
 STATUS_FILTERS = ("not_started", "pending", "complete")

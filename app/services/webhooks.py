@@ -9,7 +9,7 @@ Stripe delivers at least once, out of order, and retries failures for three days
   the account (with no transaction open) and store what Stripe says now, so an old event can
   never write old state. An event strictly older than the newest one applied is acknowledged
   without even asking Stripe;
-- the fetched account is applied through `account_sync` under the payments row's lock, the same
+- the fetched account is applied through `onboarding.sync` under the payments row's lock, the same
   way as the return page and Check status, so when several events and the return page carry one
   change at once, the status change — and its partner notification — is recorded once;
 - anything that fails rolls the whole transaction back and answers 500, so Stripe's retry
@@ -35,7 +35,8 @@ from app.models import PaymentsAccount, StripeConnection, WebhookEvent, utcnow
 from app.models.payments import CLAIM_NONE, empty_requirements
 from app.security.crypto import SecretUnreadable, decrypt_secret
 from app.services import audit
-from app.services.account_sync import (
+from app.services.onboarding.steps import stripe_step
+from app.services.onboarding.sync import (
     apply_account,
     locked_payments,
     record_status_change,
@@ -43,7 +44,6 @@ from app.services.account_sync import (
 )
 from app.services.status import OnboardingState
 from app.services.stripe_credentials import app_level_credentials, credentials_from_connection
-from app.services.stripe_failures import stripe_step
 from app.stripe_gateway import (
     StripeAccountNotFound,
     StripeCredentials,

@@ -16,7 +16,7 @@ from app.services.connection_options import (
     option_errors,
     readme_table,
 )
-from app.services.onboarding_plan import CONTROLLERS
+from app.services.onboarding.plan import CONTROLLERS
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from app.models import PaymentsAccount, StripeConnection
-from app.services.onboarding_plan import (
+from app.services.onboarding.plan import (
     account_params,
     forwarded_metadata,
     plan_next_step,

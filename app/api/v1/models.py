@@ -16,7 +16,7 @@ from app.api.text import NO_CONTROL_CHARACTERS
 from app.json_limits import CONTROL_CHARACTERS
 from app.models.servers import AUTH_MODES, SERVER_KINDS, SERVER_STATUSES
 from app.reference import STRIPE_COUNTRIES
-from app.services.onboarding_inputs import (
+from app.services.onboarding.inputs import (
     EMAIL_MAX_LENGTH,
     PRODUCT_DESCRIPTION_MAX,
     RESERVED_EMAIL_TLDS,

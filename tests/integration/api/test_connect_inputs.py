@@ -11,7 +11,7 @@ import pytest
 
 from app.extensions import db
 from app.services import onboarding
-from app.services.onboarding_inputs import (
+from app.services.onboarding.inputs import (
     COUNTRY_MESSAGE,
     DESCRIPTION_MESSAGE,
     EMAIL_LENGTH_MESSAGE,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, PaymentsAccount, utcnow
-from app.services.account_sync import apply_account, locked_payments
+from app.services.onboarding.sync import apply_account, locked_payments
 from tests.helpers import PLATFORM_KEY
 from tests.integration.onboarding.test_connect import connect
 

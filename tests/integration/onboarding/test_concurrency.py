@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import PaymentsAccount, Server, utcnow
-from app.services.onboarding_plan import account_params, idempotency_key_for
+from app.services.onboarding.plan import account_params, idempotency_key_for
 from tests.helpers import PLATFORM_KEY, AuthActions, is_postgres
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import select, text
 from app.extensions import db
 from app.models import PaymentsAccount, StripeConnection
 from app.services import api_tokens
-from app.services.account_creation import claim_lease
-from app.services.stripe_failures import KEY_REJECTED_REASON
+from app.services.onboarding.creation import claim_lease
+from app.services.onboarding.steps import KEY_REJECTED_REASON
 from tests.helpers import PLATFORM_KEY, is_postgres
 from tests.integration.onboarding.test_concurrency import leave_a_dead_claim
 from tests.integration.onboarding.test_connect import connect

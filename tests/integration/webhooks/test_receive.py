@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Notification, StripeConnection, WebhookEvent
-from app.services.stripe_failures import KEY_REJECTED_REASON
+from app.services.onboarding.steps import KEY_REJECTED_REASON
 from tests.helpers import (
     APP_SECRET,
     CONNECTION_SECRET,

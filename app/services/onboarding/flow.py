@@ -5,7 +5,7 @@ creates it with a deterministic idempotency key, and mints a single-use Account 
 time. Link URLs are handed to the caller and nowhere else — never stored, logged or audited.
 Every function here owns its transactions and commits before each Stripe step, so no database
 connection waits on Stripe; what Stripe answered is stored afterwards in a short transaction
-(`account_sync`). A Stripe failure rolls back what was in flight, leaves an audit entry, and
+(`sync`). A Stripe failure rolls back what was in flight, leaves an audit entry, and
 re-raises the gateway's exception for the caller to show (`stripe_step`).
 """
 
@@ -22,34 +22,18 @@ from app.extensions import db
 from app.models import AuditEvent, PaymentsAccount, Server, utcnow
 from app.security.permissions import ONBOARD, VIEW
 from app.services import access, audit, connection_secrets
-from app.services.account_creation import AccountCreationBusy, ensure_account
-from app.services.account_sync import StatusChange, apply_account, locked_payments
-from app.services.onboarding_inputs import InvalidOnboardingInput, validate_connect_inputs
-from app.services.onboarding_plan import (
+from app.services.onboarding.creation import ensure_account
+from app.services.onboarding.inputs import validate_connect_inputs
+from app.services.onboarding.plan import (
     LINK_ONBOARDING,
     NextStep,
     plan_next_step,
     refresh_step,
 )
+from app.services.onboarding.steps import stripe_step
+from app.services.onboarding.sync import StatusChange, apply_account, locked_payments
 from app.services.stripe_credentials import choose_credentials, options_for
-from app.services.stripe_failures import stripe_step
 from app.stripe_gateway import AccountLink, StripeCredentials, StripeGatewayError, step_deadline
-
-__all__ = [
-    "AccountCreationBusy",
-    "ConnectResult",
-    "CountryMismatch",
-    "DashboardUnavailable",
-    "InvalidOnboardingInput",
-    "LinkUrls",
-    "NothingToRefresh",
-    "OnboardingBlocked",
-    "RefreshLoop",
-    "connect_or_continue",
-    "dashboard_link",
-    "refresh_link",
-    "sync_status",
-]
 
 
 class OnboardingBlocked(Exception):

@@ -33,10 +33,10 @@ from app.extensions import db
 from app.models import PaymentsAccount, Server, utcnow
 from app.models.payments import CLAIM_CLAIMED, CLAIM_CREATED, CLAIM_NONE
 from app.services import audit
-from app.services.account_sync import apply_account, locked_payments
-from app.services.onboarding_plan import account_params, idempotency_key_for
+from app.services.onboarding.plan import account_params, idempotency_key_for
+from app.services.onboarding.steps import stripe_step
+from app.services.onboarding.sync import apply_account, locked_payments
 from app.services.stripe_credentials import options_for
-from app.services.stripe_failures import stripe_step
 from app.stripe_gateway import StripeCredentials, StripeGateway, StripeUnavailable
 
 log = logging.getLogger(__name__)

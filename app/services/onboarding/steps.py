@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from app.extensions import db
 from app.models import PaymentsAccount, Server, StripeConnection
 from app.services import audit
-from app.services.account_sync import locked_payments
+from app.services.onboarding.sync import locked_payments
 from app.stripe_gateway import (
     StripeAccountNotFound,
     StripeCredentials,
