@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
 
 from app.reference import STRIPE_COUNTRIES, ZERO_DECIMAL_CURRENCIES
 from app.security.permissions import MANAGE, permissions_for_role
@@ -206,6 +208,14 @@ def short_datetime_label(value: datetime | None) -> str:
     return value.strftime("%-d %b %Y")
 
 
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def inline_code(text: str) -> Markup:
+    """Escape `text`, then show its `backticked` spans as <code> (the API document's markdown)."""
+    return Markup(_CODE_SPAN.sub(r"<code>\1</code>", str(escape(text))))  # noqa: S704 — escaped
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and globals."""
     app.add_template_filter(money, "money")
@@ -213,6 +223,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(short_datetime_label, "when_short")
     app.add_template_filter(requirement_words, "requirement_words")
     app.add_template_filter(activity_words, "activity_words")
+    app.add_template_filter(inline_code, "inline_code")
     app.add_template_global(status_copy, "status_copy")
     app.add_template_global(STRIPE_COUNTRIES, "countries")
     app.add_template_global(generate_csrf, "csrf_token")

@@ -101,7 +101,8 @@ def _reset_account_key() -> str:
     return "reset:" + (request.form.get("email") or "").strip().lower()
 
 
-@bp.route("/forgot-password", methods=["GET", "POST"])
+@bp.get("/forgot-password")
+@bp.post("/forgot-password")
 @limiter.limit(_reset_address_limit, methods=["POST"])
 @limiter.limit(_reset_account_limit, methods=["POST"], key_func=_reset_account_key)
 def forgot_password() -> Response | tuple[str, int]:
@@ -116,7 +117,8 @@ def forgot_password() -> Response | tuple[str, int]:
     return render_template("account/forgot.html", form=form), status
 
 
-@bp.route("/reset/<token>", methods=["GET", "POST"])
+@bp.get("/reset/<token>")
+@bp.post("/reset/<token>")
 def reset_password(token: str) -> Response | tuple[str, int]:
     """Choose a new password through a reset link, once; every session ends."""
     _email_features()

@@ -31,7 +31,9 @@ def _unusable(reason: str) -> tuple[str, int]:
     )
 
 
-def _render(token: str, view: invitations.InvitationView, form: NewAccountForm, status: int = 200):
+def _render(
+    token: str, view: invitations.InvitationView, form: NewAccountForm, status: int = 200
+) -> tuple[str, int]:
     return (
         render_template("invitations/accept.html", token=token, invitation=view, form=form),
         status,
