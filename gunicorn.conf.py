@@ -17,3 +17,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = 30
 graceful_timeout = 20
 accesslog = "-"
+# gunicorn answers these itself, before the app runs (so not in our JSON envelopes): a request
+# line over `limit_request_line` bytes gets 400, more than `limit_request_fields` header fields
+# or one over `limit_request_field_size` bytes gets 431. Bodies over MAX_CONTENT_LENGTH (1 MiB;
+# webhooks MAX_WEBHOOK_BYTES) reach the app, which answers 413 in the caller's shape.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
