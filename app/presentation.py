@@ -119,6 +119,20 @@ ACTIVITY_WORDS: dict[str, str] = {
     "connection.notification_secret_rolled": "Notification signing secret replaced",
     "connection.secret_unreadable": "Stored secret could not be decrypted",
     "connection.deleted": "Stripe connection deleted",
+    "workspace.created": "Workspace created",
+    "workspace.renamed": "Workspace renamed",
+    "member.invited": "Invitation sent",
+    "member.invitation_resent": "Invitation sent again",
+    "member.invitation_revoked": "Invitation withdrawn",
+    "member.joined": "Joined the workspace",
+    "member.role_changed": "Role changed",
+    "member.removed": "Removed from the workspace",
+    "member.left": "Left the workspace",
+    "account.name_changed": "Name changed",
+    "account.password_changed": "Password changed; other sessions ended",
+    "account.password_reset_requested": "Password reset requested",
+    "account.password_reset": "Password reset by email link; every session ended",
+    "account.password_set": "Password set by an operator; every session ended",
 }
 
 
