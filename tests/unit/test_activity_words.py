@@ -16,10 +16,14 @@ ACTION = re.compile(
 )
 
 
+# Literals of that shape that are not audit actions: a Stripe event type, and the endpoints the
+# onboarding buttons post to.
+NOT_ACTIONS = {"account.updated", "onboarding.connect", "onboarding.dashboard"}
+
+
 def recorded_actions() -> set[str]:
-    return {
-        action for path in SERVICES.rglob("*.py") for action in ACTION.findall(path.read_text())
-    }
+    texts = [path.read_text() for path in SERVICES.rglob("*.py")]
+    return {action for text in texts for action in ACTION.findall(text)} - NOT_ACTIONS
 
 
 def test_the_scan_finds_the_actions_it_should():
