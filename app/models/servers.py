@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.models.base import Base, UTCDateTime, new_id, utcnow
@@ -29,6 +29,12 @@ class Server(Base):
     """A deployable resource of a workspace (seed 000 `server`)."""
 
     __tablename__ = "servers"
+    # The dashboard and /v1/servers list newest first, in one workspace or all of a person's:
+    # both orders and the count walk these indexes instead of the table.
+    __table_args__ = (
+        Index("ix_servers_workspace_kind_created", "workspace_id", "kind", "created_at", "id"),
+        Index("ix_servers_created", "created_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("srv"))
     workspace_id: Mapped[str] = mapped_column(

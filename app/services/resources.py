@@ -91,7 +91,7 @@ def list_resources(
     page = min(max(1, page), pages)
     listed = _visible_to(_with_account_and_workspace(), user_id, workspace_id, status)
     items = db.session.scalars(
-        listed.order_by(Server.created_at.desc(), Server.id)
+        listed.order_by(Server.created_at.desc(), Server.id.desc())
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
