@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
-from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import event
 
 from app.extensions import db
-from app.models import PaymentsAccount, Server, utcnow
-from app.models.base import new_id
 from app.services import api_tokens
+from tests.helpers import bulk_resources
 
 MAX_STATEMENTS_PER_PAGE = 5
 
@@ -36,44 +34,6 @@ def statements(app):
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
-
-
-def bulk_resources(app, workspace_ids: list[str], count: int) -> list[str]:
-    """`count` payments resources spread over the workspaces, newest last; their server ids."""
-    start = utcnow() - timedelta(days=1)
-    servers, accounts = [], []
-    for index in range(count):
-        server_id = new_id("srv")
-        created = start + timedelta(seconds=index)
-        servers.append(
-            {
-                "id": server_id,
-                "workspace_id": workspace_ids[index % len(workspace_ids)],
-                "name": f"Bulk {index:05d}",
-                "description": "",
-                "kind": "payments",
-                "auth_mode": "private",
-                "status": "draft",
-                "metadata_": {},
-                "created_at": created,
-                "updated_at": created,
-            }
-        )
-        accounts.append(
-            {
-                "id": new_id("pay"),
-                "server_id": server_id,
-                "name": f"Bulk {index:05d}",
-                "onboarding_status": ("not_started", "pending", "complete")[index % 3],
-                "created_at": created,
-                "updated_at": created,
-            }
-        )
-    with app.app_context():
-        db.session.execute(insert(Server), servers)
-        db.session.execute(insert(PaymentsAccount), accounts)
-        db.session.commit()
-    return [row["id"] for row in servers]
 
 
 def listed_count(html: str) -> int:

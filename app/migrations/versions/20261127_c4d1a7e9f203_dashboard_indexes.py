@@ -23,6 +23,9 @@ def upgrade():
             unique=False,
         )
         batch_op.create_index("ix_servers_created", ["created_at", "id"], unique=False)
+        # Its leading column: a second index on workspace_id alone only costs writes and lures
+        # the planner into reading rows the composite answers from the index.
+        batch_op.drop_index("ix_servers_workspace_id")
     with op.batch_alter_table("payments_accounts", schema=None) as batch_op:
         batch_op.create_index(
             "ix_payments_accounts_status_server", ["onboarding_status", "server_id"], unique=False
@@ -33,5 +36,6 @@ def downgrade():
     with op.batch_alter_table("payments_accounts", schema=None) as batch_op:
         batch_op.drop_index("ix_payments_accounts_status_server")
     with op.batch_alter_table("servers", schema=None) as batch_op:
+        batch_op.create_index("ix_servers_workspace_id", ["workspace_id"], unique=False)
         batch_op.drop_index("ix_servers_created")
         batch_op.drop_index("ix_servers_workspace_kind_created")
