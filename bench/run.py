@@ -353,10 +353,10 @@ def write_results(
     figures, memory, counts, plans_10k, plans_100k, started: datetime, seconds: float
 ) -> str:
     met = {
-        "ratio": min(figures["ratio"]) >= 0.10,
-        "cpu": max(figures["cpu"]) <= 1.3,
-        "sql": max(counts.values()) <= 5,
-        "rss": max(memory) <= 250,
+        "dashboard / hello-world": min(figures["ratio"]) >= 0.10,
+        "CPU 10,000 / 200": max(figures["cpu"]) <= 1.3,
+        "SQL statements": max(counts.values()) <= 5,
+        "sign-in RSS": max(memory) <= 250,
     }
     mark = {True: "met", False: "**not met**"}
     lines = [
@@ -370,15 +370,15 @@ def write_results(
         "| figure | this run | target | |",
         "|---|---|---|---|",
         f"| dashboard throughput (200 resources, 20 rows) / bare Flask hello-world, same gunicorn "
-        f"| {spread(figures['ratio'])} | ≥ 0.10 | {mark[met['ratio']]} |",
+        f"| {spread(figures['ratio'])} | ≥ 0.10 | {mark[met['dashboard / hello-world']]} |",
         f"| server CPU per dashboard request, 10,000 / 200 resources "
         f"| {spread(figures['cpu'])} ({spread(figures['cpu_large_ms'])} ms / "
-        f"{spread(figures['cpu_small_ms'])} ms) | ≤ 1.3× | {mark[met['cpu']]} |",
+        f"{spread(figures['cpu_small_ms'])} ms) | ≤ 1.3× | {mark[met['CPU 10,000 / 200']]} |",
         "| SQL statements per dashboard page | "
         + ", ".join(f"{n} ({label})" for label, n in counts.items())
-        + f" | ≤ 5 | {mark[met['sql']]} |",
+        + f" | ≤ 5 | {mark[met['SQL statements']]} |",
         f"| peak RSS per worker during {SIGN_INS} concurrent sign-ins (argon2id, 64 MiB) "
-        f"| {spread(memory)} MB | ≤ 250 MB | {mark[met['rss']]} |",
+        f"| {spread(memory)} MB | ≤ 250 MB | {mark[met['sign-in RSS']]} |",
         "| Connect throughput with Stripe at 300 ms, 16 clients / (16 threads ÷ 0.3 s) "
         "| not measured by this bench yet | ≥ 0.9 | |",
         "| PostgreSQL sessions idle in transaction during that load "
@@ -388,6 +388,16 @@ def write_results(
         "",
         f"Raw: hello-world {spread(figures['hello'])} req/s; dashboard (200) "
         f"{spread(figures['dash'])} req/s.",
+        "",
+        "## Closing note",
+        "",
+        "Met in this run: "
+        + (", ".join(name for name, ok in met.items() if ok) or "none")
+        + ". Not met: "
+        + (", ".join(name for name, ok in met.items() if not ok) or "none")
+        + ". The Connect, idle-in-transaction and webhook rows are not measured by this bench "
+        "yet (wrk would need a fresh signed event or a fresh resource per request), so issue "
+        "17's acceptance is not shown for them here.",
         "",
         "## Query plans",
         "",
