@@ -81,5 +81,11 @@ format: install
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache artifacts
 
-bench: install  ## speed and memory figures → bench/RESULTS.md
-	$(PY) bench/run.py
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/bench
+
+bench: install  ## issue 17's figures on PostgreSQL with gunicorn and wrk → bench/RESULTS.md (~5 min)
+	@if ! command -v wrk >/dev/null; then \
+		echo "Installing Debian's wrk for the load…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+	fi
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/run.py

@@ -6,14 +6,18 @@ and with synchronous workers those waits starve every other page (STRIPE_NOTES.m
 
 import os
 
-from app.config import DEFAULT_WEB_CONCURRENCY
+from app.config import DEFAULT_GUNICORN_THREADS, DEFAULT_WEB_CONCURRENCY
 
 wsgi_app = "app:create_app()"
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 worker_class = "gthread"
 # The app reads the same variable: with several workers, memory:// rate limits are refused.
 workers = int(os.environ.get("WEB_CONCURRENCY", DEFAULT_WEB_CONCURRENCY))
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# The app reads the same variable: each worker's PostgreSQL pool holds one connection per thread
+# (`app.config.size_pool`), plus SQLAlchemy's default overflow of 10. A request holds at most one
+# connection, and none while it waits on Stripe, so no thread waits for the pool. PostgreSQL must
+# allow workers × (threads + 10) connections: 2 × 18 = 36 with the defaults (its own default 100).
+threads = int(os.environ.get("GUNICORN_THREADS", DEFAULT_GUNICORN_THREADS))
 timeout = 30
 graceful_timeout = 20
 accesslog = "-"

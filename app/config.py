@@ -26,6 +26,8 @@ class UnsafeConfigError(RuntimeError):
 
 # gunicorn's default worker count; one process per worker, each with its own memory.
 DEFAULT_WEB_CONCURRENCY = 2
+# gunicorn's default threads per worker; each worker's database pool holds as many connections.
+DEFAULT_GUNICORN_THREADS = 8
 
 
 class DefaultConfig:
@@ -60,6 +62,8 @@ class DefaultConfig:
     LOGIN_ACCOUNT_RATE_LIMIT = "20 per hour"
     # gunicorn's worker processes (gunicorn.conf.py reads the same variable and default).
     WEB_CONCURRENCY = DEFAULT_WEB_CONCURRENCY
+    # gunicorn's threads per worker (gunicorn.conf.py reads the same variable and default).
+    GUNICORN_THREADS = DEFAULT_GUNICORN_THREADS
     HSTS_MAX_AGE_SECONDS = 365 * 24 * 3600
     CHECK_STATUS_RATE_LIMIT = "6 per minute"
     API_RATE_LIMIT = "120 per minute"
@@ -148,6 +152,7 @@ ENV_NUMBERS = {
     "STRIPE_STEP_DEADLINE_SECONDS": float,
     "PROXY_FIX_HOPS": int,
     "WEB_CONCURRENCY": int,
+    "GUNICORN_THREADS": int,
     "MAIL_PORT": int,
     "MAIL_TIMEOUT": float,
 }
@@ -303,6 +308,19 @@ def check_choices(config: dict[str, Any]) -> None:
             )
 
 
+def size_pool(config: dict[str, Any]) -> None:
+    """One PostgreSQL connection per request thread, unless the engine options name a size.
+
+    A request holds at most one connection and none across a Stripe call, so with as many
+    connections as threads no request waits for the pool (SQLAlchemy's default is 5, fewer
+    than gunicorn's 8 threads); `max_overflow` keeps its default for the rare burst.
+    """
+    if not config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        return
+    options = config["SQLALCHEMY_ENGINE_OPTIONS"]
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_size": int(config["GUNICORN_THREADS"]), **options}
+
+
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     """Fill `app.config` in order: defaults, instance file, environment, test config."""
     app.config.from_object(DefaultConfig)
@@ -341,6 +359,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         db_path = Path(app.instance_path) / "connect-onboarding.sqlite3"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_path}"
+    size_pool(app.config)
     if env != "development":
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     if env == "testing":

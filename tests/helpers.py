@@ -13,15 +13,25 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from werkzeug.serving import make_server
 
 from app.extensions import db
-from app.models import Notification, PaymentsAccount, Server, StripeConnection, User, Workspace
+from app.models import (
+    Notification,
+    PaymentsAccount,
+    Server,
+    StripeConnection,
+    User,
+    Workspace,
+    utcnow,
+)
+from app.models.base import new_id
 from stripe_sandbox import platform_account_id
 from tests.factories import Factory
 
@@ -274,3 +284,41 @@ def stored_notifications(app) -> list[Notification]:
         rows = list(db.session.scalars(select(Notification).order_by(Notification.id)))
         db.session.expunge_all()
         return rows
+
+
+def bulk_resources(app, workspace_ids: list[str], count: int) -> list[str]:
+    """`count` payments resources spread over the workspaces, newest last; their server ids."""
+    start = utcnow() - timedelta(days=1)
+    servers, accounts = [], []
+    for index in range(count):
+        server_id = new_id("srv")
+        created = start + timedelta(seconds=index)
+        servers.append(
+            {
+                "id": server_id,
+                "workspace_id": workspace_ids[index % len(workspace_ids)],
+                "name": f"Bulk {index:05d}",
+                "description": "",
+                "kind": "payments",
+                "auth_mode": "private",
+                "status": "draft",
+                "metadata_": {},
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
+        accounts.append(
+            {
+                "id": new_id("pay"),
+                "server_id": server_id,
+                "name": f"Bulk {index:05d}",
+                "onboarding_status": ("not_started", "pending", "complete")[index % 3],
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
+    with app.app_context():
+        db.session.execute(insert(Server), servers)
+        db.session.execute(insert(PaymentsAccount), accounts)
+        db.session.commit()
+    return [row["id"] for row in servers]

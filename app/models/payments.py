@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, new_id, utcnow
@@ -35,6 +35,10 @@ class PaymentsAccount(Base):
     """The Stripe side of a payments resource (seed 000 `payments`)."""
 
     __tablename__ = "payments_accounts"
+    # The dashboard's status filter, answered from the index alone.
+    __table_args__ = (
+        Index("ix_payments_accounts_status_server", "onboarding_status", "server_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("pay"))
     server_id: Mapped[str] = mapped_column(

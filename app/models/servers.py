@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.models.base import Base, UTCDateTime, new_id, utcnow
@@ -29,11 +29,16 @@ class Server(Base):
     """A deployable resource of a workspace (seed 000 `server`)."""
 
     __tablename__ = "servers"
+    # The dashboard and /v1/servers list newest first, in one workspace or all of a person's:
+    # both orders and the count walk these indexes instead of the table.
+    __table_args__ = (
+        Index("ix_servers_workspace_kind_created", "workspace_id", "kind", "created_at", "id"),
+        Index("ix_servers_created", "created_at", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("srv"))
-    workspace_id: Mapped[str] = mapped_column(
-        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True
-    )
+    # Indexed first in ix_servers_workspace_kind_created, which serves every lookup by workspace.
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     # Seed 000's `userId`: who created the resource.
     user_id: Mapped[str | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True

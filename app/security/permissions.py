@@ -7,7 +7,6 @@ from functools import wraps
 from typing import Any
 
 from flask_login import current_user
-from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Membership
@@ -40,16 +39,6 @@ def permissions_for_role(role: str) -> frozenset[str]:
 def membership(user_id: str, workspace_id: str) -> Membership | None:
     """The user's membership of a workspace, or None."""
     return db.session.get(Membership, (user_id, workspace_id))
-
-
-def workspace_ids_with(user_id: str, permission: str) -> list[str]:
-    """Ids of the workspaces where the user holds `permission`, in a stable order."""
-    rows = db.session.execute(
-        select(Membership.workspace_id, Membership.role)
-        .where(Membership.user_id == user_id)
-        .order_by(Membership.workspace_id)
-    )
-    return [ws for ws, role in rows if permission in permissions_for_role(role)]
 
 
 def workspace_permission(permission: str) -> Callable:

@@ -19,7 +19,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db, login_manager
-from app.models import LoginSession, User, utcnow
+from app.models import LoginSession, Membership, User, utcnow
 
 
 def init_app(app: Flask) -> None:
@@ -38,11 +38,16 @@ def init_app(app: Flask) -> None:
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """Resolve a cookie's session id to its user; unknown, expired or inactive → signed out."""
-    # Memberships come with the user: the navigation reads them without a query of its own.
+    # One statement brings the user, their memberships and those workspaces: the person's
+    # permissions are read once per request, and the navigation and pages reuse them.
     found = db.session.get(
         LoginSession,
         session_id,
-        options=[joinedload(LoginSession.user).selectinload(User.memberships)],
+        options=[
+            joinedload(LoginSession.user)
+            .joinedload(User.memberships)
+            .joinedload(Membership.workspace)
+        ],
     )
     if found is None or found.expires_at <= utcnow() or not found.user.active:
         return None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import ApiToken, User, utcnow
@@ -132,7 +133,9 @@ def authenticate_token(secret: str) -> User | None:
     if not is_well_formed(secret):
         return None
     digest = hash_token(secret)
-    token = db.session.scalars(select(ApiToken).where(ApiToken.token_hash == digest)).first()
+    token = db.session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == digest).options(joinedload(ApiToken.user))
+    ).first()
     # The lookup is by an exact digest; compare again in constant time so that no code path
     # ever decides on a non-constant-time string comparison of secret material.
     if token is None or not hmac.compare_digest(token.token_hash, digest):

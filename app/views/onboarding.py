@@ -78,7 +78,7 @@ def return_(server_id: str) -> str:
         "onboarding/return.html",
         server=server,
         change=change,
-        ob=resources.onboarding_panels(current_user.id, [server])[server.id],
+        ob=resources.onboarding_panels(current_user, [server])[server.id],
     )
 
 

@@ -18,7 +18,7 @@ bp = Blueprint("payments", __name__)
 @login_required
 def dashboard() -> str:
     """Every payments resource in the user's workspaces, filterable and paginated."""
-    workspaces = resources.user_workspaces(current_user.id)
+    workspaces = resources.user_workspaces(current_user)
     workspace_filter = request.args.get("workspace") or None
     if workspace_filter and workspace_filter not in {w.id for w in workspaces}:
         workspace_filter = None
@@ -38,8 +38,8 @@ def dashboard() -> str:
         workspaces=workspaces,
         workspace_filter=workspace_filter,
         status_filter=status_filter,
-        onboarding=resources.onboarding_panels(current_user.id, page.items),
-        can_create=bool(resources.workspaces_where(current_user.id, MANAGE)),
+        onboarding=resources.onboarding_panels(current_user, page.items),
+        can_create=bool(resources.user_workspaces(current_user, MANAGE)),
     )
 
 
@@ -51,7 +51,7 @@ def detail(server_id: str) -> str:
     return render_template(
         "payments/detail.html",
         server=server,
-        ob=resources.onboarding_panels(current_user.id, [server])[server.id],
+        ob=resources.onboarding_panels(current_user, [server])[server.id],
         activity=resources.recent_activity(server),
     )
 
@@ -61,7 +61,7 @@ def detail(server_id: str) -> str:
 @login_required
 def create() -> Response | tuple[str, int]:
     """Create a payments resource in a workspace the user manages."""
-    manageable = resources.workspaces_where(current_user.id, MANAGE)
+    manageable = resources.user_workspaces(current_user, MANAGE)
     if not manageable:
         abort(403)
     form = PaymentsResourceForm()

@@ -6,6 +6,7 @@ import pytest
 
 from app import create_app
 from app.config import UnsafeConfigError
+from app.extensions import db
 
 
 def test_production_refuses_to_start_without_real_secrets(monkeypatch):
@@ -57,6 +58,15 @@ def test_environment_overrides_defaults(monkeypatch):
     app = create_app({"APP_ENV": "testing"})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.internal/app"
     assert app.config["STRIPE_ACCOUNT_LINKS_API"] == "v2"
+
+
+def test_the_postgresql_pool_holds_one_connection_per_gunicorn_thread(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db.internal/app")
+    monkeypatch.setenv("GUNICORN_THREADS", "12")
+    app = create_app({"APP_ENV": "testing"})
+    with app.app_context():
+        assert db.engine.pool.size() == 12
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
 
 
 @pytest.mark.parametrize(
