@@ -25,6 +25,8 @@ class PaymentCharge(Base):
     payments_account_id: Mapped[str] = mapped_column(
         ForeignKey("payments_accounts.id", ondelete="CASCADE"), index=True
     )
+    # The connected account the charge was made on: only the current account's charges count.
+    stripe_account_id: Mapped[str] = mapped_column(String(64))
     amount: Mapped[int] = mapped_column(Integer)
     amount_refunded: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(16))

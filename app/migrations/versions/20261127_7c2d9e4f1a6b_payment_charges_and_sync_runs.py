@@ -21,6 +21,7 @@ def upgrade():
         "payment_charges",
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("payments_account_id", sa.String(length=32), nullable=False),
+        sa.Column("stripe_account_id", sa.String(length=64), nullable=False),
         sa.Column("amount", sa.Integer(), nullable=False),
         sa.Column("amount_refunded", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
