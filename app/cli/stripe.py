@@ -41,8 +41,7 @@ def sync(restart: bool) -> None:
     click.echo(f"{verb} sync run {run.id}: {len(ids)} account(s) to sync.")
     with click.progressbar(ids, label="Syncing accounts") as bar:
         for payments_id in bar:
-            ok = stripe_sync.sync_account(payments_id)
-            stripe_sync.record_progress(run.id, payments_id, ok=ok)
+            stripe_sync.sync_account(run.id, payments_id)
     done = stripe_sync.finish(run.id)
     click.echo(f"Synced {done.synced} account(s); {done.failed} failed.")
     if done.failed:

@@ -107,15 +107,17 @@ def backfill(
     credentials: StripeCredentials,
     *,
     user_id: str | None,
+    starting_after: str | None = None,
 ) -> int:
     """Page through the account's charges on Stripe and store them; returns how many.
 
     Call with no transaction you need: each page is fetched with none open (the session is
-    committed first) and stored in its own short transaction under the payments lock. Stops
-    quietly if the resource no longer holds `account_id`. Stripe failures are recorded on the
-    resource (`stripe_step`) and raised.
+    committed first) and stored in its own short transaction under the payments lock. Starts
+    after the charge `starting_after` when given (the caller stored the pages before it).
+    Stops quietly if the resource no longer holds `account_id`. Stripe failures are recorded
+    on the resource (`stripe_step`) and raised.
     """
-    seen, starting_after = 0, None
+    seen = 0
     while True:
         db.session.commit()  # hold no connection while Stripe answers
         with stripe_step(server_id, "charge_sync", credentials, user_id=user_id) as gateway:
@@ -125,10 +127,7 @@ def backfill(
         with locked_payments(payments_id) as payments:
             if payments.stripe_account_id != account_id:
                 return seen
-            if page:
-                apply_charges(payments, page)
-            else:
-                recompute_totals(payments)
+            apply_charges(payments, page)
         seen += len(page)
         if not has_more or not page:
             return seen

@@ -57,42 +57,66 @@ def remaining(run: SyncRun) -> list[str]:
     return ids
 
 
-def sync_account(payments_id: str) -> bool:
-    """Fetch one resource's account and charges and store them; False if that failed."""
+def sync_account(run_id: str, payments_id: str) -> bool:
+    """Fetch one resource's account and charges, store them and mark the resource done for
+    the run; False (also marked, as failed) if Stripe or the credentials failed.
+
+    The account and the first page of charges are stored with the run's progress in one
+    short transaction; an account with more than a page of charges pages on after it.
+    """
     payments = db.session.get(PaymentsAccount, payments_id)
     account_id = payments.stripe_account_id if payments is not None else None
     if account_id is None:
+        _record_progress(run_id, payments_id, ok=True)  # disconnected since the run began
         db.session.commit()
-        return True  # deleted or disconnected since the run listed it: nothing to sync
+        return True
     server = db.session.get(Server, payments.server_id)
     choice = choose_credentials(payments, server.workspace_id)
     server_id = server.id
     db.session.commit()  # hold no connection while Stripe answers
     if choice.credentials is None:
         log.warning("sync of %s skipped: %s", payments_id, choice.reason)
+        _record_progress(run_id, payments_id, ok=False)
+        db.session.commit()
         return False
     try:
         fetched_at = utcnow()
         with stripe_step(server_id, "sync_cli", choice.credentials, user_id=None) as gateway:
             account = gateway.retrieve_account(account_id)
+            charges, more = gateway.list_charges(account_id, limit=earnings.PAGE_SIZE)
         with locked_payments(payments_id) as locked:
             apply_account(locked, account, source=SOURCE, fetched_at=fetched_at, actor_label=SOURCE)
-        earnings.backfill(payments_id, server_id, account_id, choice.credentials, user_id=None)
+            if locked.stripe_account_id == account_id:
+                earnings.apply_charges(locked, charges)
+            if not more:
+                _record_progress(run_id, payments_id, ok=True)
+        if more:
+            earnings.backfill(
+                payments_id,
+                server_id,
+                account_id,
+                choice.credentials,
+                user_id=None,
+                starting_after=charges[-1]["id"],
+            )
+            _record_progress(run_id, payments_id, ok=True)
+            db.session.commit()
     except StripeGatewayError as error:
         log.warning("sync of %s failed: %s", payments_id, error)
+        _record_progress(run_id, payments_id, ok=False)
+        db.session.commit()
         return False
     return True
 
 
-def record_progress(run_id: str, payments_id: str, *, ok: bool) -> None:
-    """Mark `payments_id` done for the run, in its own short transaction."""
+def _record_progress(run_id: str, payments_id: str, *, ok: bool) -> None:
+    """Mark `payments_id` done for the run (no commit: the caller's transaction does)."""
     counter = SyncRun.synced if ok else SyncRun.failed
     db.session.execute(
         update(SyncRun)
         .where(SyncRun.id == run_id)
         .values({"last_payments_id": payments_id, counter.key: counter + 1})
     )
-    db.session.commit()
 
 
 def finish(run_id: str) -> SyncRun:
