@@ -114,8 +114,10 @@ def test_check_status_backfills_missed_charges_across_pages(
     expected = expected_totals(listed_charges(sandbox, res.api_key, res.account_id))
     assert expected == (sum(100 + n for n in range(1, 130)) - 29, 129)
     assert stored_totals(app, res.payments_id) == expected
-    page = auth._client.get(f"/payments/{res.server_id}").get_data(as_text=True)
-    assert "over 129 payments" in page
+    detail = auth._client.get(f"/payments/{res.server_id}").get_data(as_text=True)
+    assert "212.56 USD over 129 payments" in detail
+    dashboard = auth._client.get("/").get_data(as_text=True)
+    assert "212.56 USD" in dashboard and "129 payments" in dashboard
 
 
 def test_charges_in_another_currency_are_kept_but_not_added(app, connect, sandbox, post_event):
