@@ -193,3 +193,37 @@ def test_restart_starts_a_new_run_from_the_beginning(app, runner, factory, sandb
         runs = db.session.scalars(select(SyncRun).order_by(SyncRun.started_at)).all()
         assert [run.finished_at is not None for run in runs] == [True, True]
         assert runs[1].last_payments_id is None
+
+
+def test_an_account_stripe_refuses_is_counted_and_the_run_goes_on(app, runner, factory, sandbox):
+    workspace = factory.workspace()
+    client = sandbox.stripe_client(PLATFORM_KEY)
+    try:
+        real = client.v1.accounts.create(params={"type": "express"}).id
+    finally:
+        client._requestor._client.close()
+    sandbox.create_charge(real, 4200)
+    with app.app_context():
+        for n, account_id in enumerate((real, "acct_notOnThisPlatform000")):
+            server = Server(workspace_id=workspace.id, name=f"R{n}", kind="payments", metadata_={})
+            server.payments = PaymentsAccount(
+                name=server.name, stripe_account_id=account_id, account_claim=CLAIM_CREATED
+            )
+            db.session.add(server)
+        db.session.commit()
+
+    result = runner.invoke(args=["stripe", "sync"])
+
+    assert result.exit_code == 1, result.output
+    assert "Synced 1 account(s); 1 failed." in result.output
+    run = the_run(app)
+    assert run.finished_at is not None and (run.synced, run.failed) == (1, 1)
+    with app.app_context():
+        synced = db.session.scalars(
+            select(PaymentsAccount).where(PaymentsAccount.stripe_account_id == real)
+        ).one()
+        assert (synced.total_earned_cents, synced.total_payment_count) == (4200, 1)
+        refused = db.session.scalars(
+            select(PaymentsAccount).where(PaymentsAccount.stripe_account_id != real)
+        ).one()
+        assert refused.last_error  # the failure is recorded on its resource
