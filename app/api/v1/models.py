@@ -171,8 +171,7 @@ class Payments(BaseModel):
         "every charge first."
     )
     totalPaymentCount: int = Field(
-        description="How many of the charges counted in `totalEarnedCents` are not fully "
-        "refunded."
+        description="How many of the charges counted in `totalEarnedCents` are not fully refunded."
     )
     updatedAt: datetime = Field(description="ISO 8601 timestamp, UTC.")
 
