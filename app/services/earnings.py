@@ -10,9 +10,12 @@ Stripe tells us about charges in two ways, both ending in `apply_charges` under 
 row lock (account_sync's lock order):
 
 - Connect webhooks `charge.succeeded` and `charge.refunded` carry the charge with the
-  connected `account` at the top level (https://docs.stripe.com/connect/webhooks). v2 has no
-  charge events: its event types cover v2 accounts, money management and billing meters
-  (https://docs.stripe.com/api/v2/core/events/event-types), so charges come from v1 only.
+  connected `account` at the top level (https://docs.stripe.com/connect/webhooks). Their only
+  v2-era counterparts are the same changes as thin events, `v1.charge.succeeded` and
+  `v1.charge.refunded` (stripe-python's `stripe/events/_v1_charge_*_event.py`), which carry
+  only the charge's id for an event destination to fetch; there is no `v2.*` charge event
+  (https://docs.stripe.com/api/v2/core/events). The app's Connect endpoints receive the
+  snapshot events, which carry the charge itself.
 - A backfill pages through `GET /v1/charges` with the `Stripe-Account` header, with no
   transaction open during each call and one short transaction per page.
 
