@@ -429,3 +429,21 @@ class StripeGateway:
         with self._calling("login link create"):
             link = self._client.v1.accounts.login_links.create(account_id)
         return link.url
+
+    def list_charges(
+        self, account_id: str, *, starting_after: str | None = None, limit: int = 100
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """One page of a connected account's charges, newest first, and whether more follow.
+
+        `GET /v1/charges` with the `Stripe-Account` header; pass the last id of a page as
+        `starting_after` for the next (https://docs.stripe.com/api/pagination,
+        https://docs.stripe.com/connect/authentication#stripe-account-header).
+        """
+        params: dict[str, Any] = {"limit": limit}
+        if starting_after is not None:
+            params["starting_after"] = starting_after
+        with self._calling("charge list"):
+            page = self._client.v1.charges.list(
+                params=params, options={"stripe_account": account_id}
+            )
+        return [_as_dict(charge) for charge in page.data], bool(page.has_more)

@@ -3,6 +3,7 @@
 from app.models.audit import AuditEvent
 from app.models.base import Base, utcnow
 from app.models.connections import StripeConnection
+from app.models.earnings import PaymentCharge, SyncRun
 from app.models.invitations import Invitation, PasswordResetToken
 from app.models.mail import OutboundMail
 from app.models.notifications import Notification
@@ -23,9 +24,11 @@ __all__ = [
     "Notification",
     "OutboundMail",
     "PasswordResetToken",
+    "PaymentCharge",
     "PaymentsAccount",
     "Server",
     "StripeConnection",
+    "SyncRun",
     "User",
     "WebhookEvent",
     "Workspace",

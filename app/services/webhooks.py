@@ -12,6 +12,8 @@ Stripe delivers at least once, out of order, and retries failures for three days
 - the fetched account is applied through `onboarding.sync` under the payments row's lock, the same
   way as the return page and Check status, so when several events and the return page carry one
   change at once, the status change — and its partner notification — is recorded once;
+- `charge.succeeded` / `charge.refunded` carry the charge itself: `earnings` stores it and
+  recomputes the resource's totals under the same lock, converging whatever the order;
 - anything that fails rolls the whole transaction back and answers 500, so Stripe's retry
   applies the event later.
 
@@ -35,6 +37,7 @@ from app.models import PaymentsAccount, StripeConnection, WebhookEvent, utcnow
 from app.models.payments import CLAIM_NONE, empty_requirements
 from app.security.crypto import SecretUnreadable, decrypt_secret
 from app.services import audit
+from app.services.earnings import CHARGE_EVENTS, apply_charges
 from app.services.onboarding.steps import stripe_step
 from app.services.onboarding.sync import (
     apply_account,
@@ -56,7 +59,7 @@ log = logging.getLogger(__name__)
 
 ACCOUNT_CHANGED = ("account.updated", "capability.updated")
 DEAUTHORIZED = "account.application.deauthorized"
-HANDLED_TYPES = (*ACCOUNT_CHANGED, DEAUTHORIZED)
+HANDLED_TYPES = (*ACCOUNT_CHANGED, DEAUTHORIZED, *CHARGE_EVENTS)
 
 
 class WebhookRejected(Exception):
@@ -267,6 +270,10 @@ def _apply_locked(
         before = tracked_state(payments)
         _deauthorize(payments, event["account"], event["id"])
         return "applied" if tracked_state(payments) != before else "unchanged"
+    if event["type"] in CHARGE_EVENTS:
+        # The charge itself is the news; `earnings` makes any order of deliveries converge.
+        charge = (event.get("data") or {}).get("object") or {}
+        return "applied" if apply_charges(payments, [charge]) else "unchanged"
     created = int(event.get("created") or 0)
     if _older_than_applied(payments, created):
         return "stale"

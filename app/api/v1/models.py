@@ -159,9 +159,20 @@ class Payments(BaseModel):
     onboardingStatus: Literal[ONBOARDING_STATUSES]  # type: ignore[valid-type]
     chargesEnabled: bool
     payoutsEnabled: bool
-    currency: str = Field(description="Three-letter ISO currency code, lower case.")
-    totalEarnedCents: int
-    totalPaymentCount: int
+    currency: str = Field(
+        description="Three-letter ISO currency code, lower case: the connected account's "
+        "default currency once Stripe has told us, else the one chosen at creation."
+    )
+    totalEarnedCents: int = Field(
+        description="The resource's succeeded charges on its connected account in `currency`, "
+        "net of refunds, in the currency's smallest unit (cents; whole units for zero-decimal "
+        "currencies such as jpy). Charges in other currencies are not converted or added. Kept "
+        "from Stripe's `charge.succeeded` / `charge.refunded` webhooks; `?sync=true` re-reads "
+        "every charge first."
+    )
+    totalPaymentCount: int = Field(
+        description="How many of the charges counted in `totalEarnedCents` are not fully refunded."
+    )
     updatedAt: datetime = Field(description="ISO 8601 timestamp, UTC.")
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEvent, PaymentsAccount, Server, utcnow
 from app.security.permissions import ONBOARD, VIEW
-from app.services import access, audit, connection_secrets
+from app.services import access, audit, connection_secrets, earnings
 from app.services.onboarding.creation import ensure_account
 from app.services.onboarding.inputs import validate_connect_inputs
 from app.services.onboarding.plan import (
@@ -225,12 +225,18 @@ def connect_or_continue(
 # Return, Check status, refresh, dashboard ----------------------------------------------------
 
 
+# Asking for the status also re-reads the charges; the return page only needs the status.
+EARNINGS_SOURCES = ("check", "api")
+
+
 def sync_status(server_id: str, *, user_id: str, source: str) -> StatusChange | None:
     """Re-read the account from Stripe, persist it, audit the visit, and commit.
 
     Used by the return route (`source="return"`): Stripe sends people back both when they
     finish and when they leave early, with no state in the URL, so returning proves nothing
-    until the account itself says so. Also Check status (`"check"`) and the API (`"api"`).
+    until the account itself says so. Also Check status (`"check"`) and the API (`"api"`),
+    which then backfill the account's charges (`earnings.backfill`), so missed charge
+    webhooks are made good.
     The account is fetched with no transaction open, then applied under the payments lock.
     """
     server = access.require_resource(user_id, server_id, VIEW)
@@ -264,6 +270,8 @@ def sync_status(server_id: str, *, user_id: str, source: str) -> StatusChange | 
                 "reason": payments.status_reason,
             },
         )
+    if source in EARNINGS_SOURCES:
+        earnings.backfill(payments_id, server_id, account_id, credentials, user_id=user_id)
     return applied.status_change
 
 

@@ -175,6 +175,9 @@ def apply_account(
     if account.get("country"):
         # Stripe's word on the country; it can never change for this account.
         payments.country = str(account["country"]).upper()
+    if account.get("default_currency"):
+        # Charges settle in the account's currency (Stripe's default follows its country).
+        payments.currency = str(account["default_currency"]).lower()
     after = derive_onboarding_status(account)
     payments.onboarding_status, payments.status_reason = after.status, after.reason
     payments.last_synced_at = fetched_at

@@ -84,7 +84,9 @@ def test_reads_of_unknown_foreign_and_non_payments_servers(
     assert sandbox.requests() == []
 
 
-def test_status_without_sync_makes_no_stripe_call_and_sync_makes_one(api, owned, sandbox):
+def test_status_without_sync_makes_no_stripe_call_and_sync_reads_account_and_charges(
+    api, owned, sandbox
+):
     account_id = api.post(connect_path(owned.server.id)).get_json()["payments"]["stripeAccountId"]
     sandbox.force_account_state(account_id, "under_review")
     sandbox.clear_requests()
@@ -93,7 +95,8 @@ def test_status_without_sync_makes_no_stripe_call_and_sync_makes_one(api, owned,
     assert stripe_calls(sandbox) == []
     synced = api.get(f"/v1/servers/{owned.server.id}/payments?sync=true").get_json()
 
-    assert stripe_calls(sandbox) == [("GET", f"/v1/accounts/{account_id}")]
+    # The account, then its charges (earnings are backfilled on every sync).
+    assert stripe_calls(sandbox) == [("GET", f"/v1/accounts/{account_id}"), ("GET", "/v1/charges")]
     assert cached["onboarding"]["reason"] == "needs_info"
     assert synced["onboarding"]["status"] == "pending"
     assert synced["onboarding"]["reason"] == "under_review"

@@ -153,7 +153,11 @@ def test_check_status_resyncs_and_redirects_303(client, auth, connected, sandbox
 
     assert response.status_code == 303
     assert response.headers["Location"] == f"/payments/{server_id}"
-    assert len(sandbox.requests()) == 1
+    # The account, then its charges (Check status backfills earnings too).
+    assert [r["path"] for r in sandbox.requests()] == [
+        f"/v1/accounts/{stored(server_id).stripe_account_id}",
+        "/v1/charges",
+    ]
     assert stored(server_id).status_reason == "under_review"
     assert "the status is now “Under review”" in client.get(f"/payments/{server_id}").get_data(
         as_text=True
