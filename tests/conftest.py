@@ -7,6 +7,7 @@ HTTP to it. CSRF protection stays on: tests post forms with real tokens.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 
@@ -30,6 +31,7 @@ from tests.helpers import (
     Connected,
     LiveServer,
     Setup,
+    stripe_signature,
 )
 
 pytest_plugins = ["stripe_sandbox.pytest_plugin", "mail_catcher.pytest_plugin", "tests.browser"]
@@ -262,3 +264,19 @@ def connect(app, factory, sandbox, webhook_receiver):
         )
 
     return make
+
+
+@pytest.fixture
+def post_event(client):
+    """POST an event to a webhook path, signed with `secret` (or a given header)."""
+
+    def post(path: str, event: dict, secret: str, *, header: str | None = None, body=None):
+        payload = body if body is not None else json.dumps(event).encode()
+        signature = header if header is not None else stripe_signature(payload, secret)
+        return client.post(
+            path,
+            data=payload,
+            headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
+        )
+
+    return post

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import Server
 from app.security.jwt_tokens import mint_jwt
 from app.services import api_tokens
-from tests.integration.connections.conftest import service_values
+from tests.helpers import service_values
 
 HERE = Path(__file__).resolve().parent
 SEED_000 = (HERE / "seed_000_connect_account.txt").read_text()
