@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, request, url_for
 from flask_login import current_user
@@ -10,6 +12,9 @@ from flask_wtf.csrf import generate_csrf
 
 from app.reference import STRIPE_COUNTRIES, ZERO_DECIMAL_CURRENCIES
 from app.security.permissions import MANAGE, permissions_for_role
+
+if TYPE_CHECKING:
+    from app.models import PaymentsAccount
 
 # (label, badge style, what the person should do next)
 STATUS_COPY: dict[tuple[str, str], tuple[str, str, str]] = {
@@ -204,6 +209,63 @@ def short_datetime_label(value: datetime | None) -> str:
     if value.year == datetime.now(value.tzinfo).year:
         return value.strftime("%-d %b, %H:%M")
     return value.strftime("%-d %b %Y")
+
+
+@dataclass(frozen=True)
+class OnboardingStep:
+    """One step of the detail page's stepper: `state` is `done`, `current` or `upcoming`."""
+
+    title: str
+    state: str
+    blocker: str = ""
+    deadline: datetime | None = None
+
+
+def onboarding_steps(payments: PaymentsAccount) -> list[OnboardingStep]:
+    """Where onboarding stands, as the five steps a Connect account goes through.
+
+    Each step is read from what Stripe last told us (docs.stripe.com/connect/account-capabilities,
+    /connect/handling-api-verification): the first step not reached is the current one, with what
+    holds it up and Stripe's deadline for the missing information.
+    """
+    req = payments.requirements or {}
+    due = [*req.get("past_due", []), *req.get("currently_due", [])]
+    verifying = req.get("pending_verification") or []
+    verified = payments.details_submitted and not due and not verifying and not req.get("errors")
+    if payments.status_reason == "paused":
+        held = "Stripe has paused this account; contact Stripe support from its dashboard."
+    elif due:
+        held = "Stripe needs: " + ", ".join(requirement_words(due)) + "."
+    elif verifying:
+        held = "Stripe is verifying: " + ", ".join(requirement_words(verifying)) + "."
+    else:
+        held = "Waiting for Stripe to enable it."
+    steps = [
+        (
+            "Account created",
+            payments.stripe_account_id is not None,
+            "Connect with Stripe to create the account.",
+        ),
+        (
+            "Details submitted",
+            payments.details_submitted,
+            "Continue onboarding on Stripe to send the business details.",
+        ),
+        ("Verification", verified, held),
+        ("Charges enabled", payments.charges_enabled, held),
+        ("Payouts enabled", payments.payouts_enabled, held),
+    ]
+    # A later step can be reached before an earlier one (Stripe may enable charges while it
+    # still verifies something): every reached step shows done, the first unreached is current.
+    result: list[OnboardingStep] = []
+    for title, reached, blocker in steps:
+        if reached:
+            result.append(OnboardingStep(title, "done"))
+        elif not any(step.state == "current" for step in result):
+            result.append(OnboardingStep(title, "current", blocker, payments.current_deadline))
+        else:
+            result.append(OnboardingStep(title, "upcoming"))
+    return result
 
 
 def init_app(app: Flask) -> None:
