@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, request, url_for
@@ -15,6 +15,7 @@ from app.security.permissions import MANAGE, permissions_for_role
 
 if TYPE_CHECKING:
     from app.models import PaymentsAccount
+    from app.services.overview import Stage
 
 # (label, badge style, what the person should do next)
 STATUS_COPY: dict[tuple[str, str], tuple[str, str, str]] = {
@@ -268,6 +269,44 @@ def onboarding_steps(payments: PaymentsAccount) -> list[OnboardingStep]:
     return result
 
 
+# The overview's funnel drawing, in SVG user units (the picture scales to its box).
+FUNNEL_ROW = 34
+FUNNEL_BAR_MAX = 190
+
+
+def funnel_bars(stages: list[Stage]) -> list[dict[str, object]]:
+    """The funnel as bars to draw: label, badge style, count, bar width and row offset."""
+    biggest = max((stage.count for stage in stages), default=0) or 1
+    bars = []
+    for row, stage in enumerate(stages):
+        label, style, _next = status_copy(stage.status, stage.reason)
+        width = round(FUNNEL_BAR_MAX * stage.count / biggest) if stage.count else 0
+        bars.append(
+            {
+                "label": label,
+                "style": style,
+                "count": stage.count,
+                "width": max(width, 2),
+                "y": row * FUNNEL_ROW,
+            }
+        )
+    return bars
+
+
+def duration_words(value: timedelta | None) -> str:
+    """A duration as a person says it: `2 days 3 h`, `4 h 10 min`, `12 min`, `under a minute`."""
+    if value is None:
+        return "—"
+    minutes = int(value.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} day{'s' if days != 1 else ''}" + (f" {hours} h" if hours else "")
+    if hours:
+        return f"{hours} h" + (f" {minutes} min" if minutes else "")
+    return f"{minutes} min" if minutes else "under a minute"
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and globals."""
     app.add_template_filter(money, "money")
@@ -275,6 +314,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(short_datetime_label, "when_short")
     app.add_template_filter(requirement_words, "requirement_words")
     app.add_template_filter(activity_words, "activity_words")
+    app.add_template_filter(duration_words, "duration")
     app.add_template_global(status_copy, "status_copy")
     app.add_template_global(STRIPE_COUNTRIES, "countries")
     app.add_template_global(generate_csrf, "csrf_token")

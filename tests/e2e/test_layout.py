@@ -41,7 +41,7 @@ def demo_pages(app, runner, factory):
                 name=LONG_NAME[:99], partner_endpoint="https://partner.example.com/" + "p" * 90
             ),
         )
-        api_tokens.create_token(owner_id, "Build server " + "t" * 60)
+        token = api_tokens.create_token(owner_id, "Build server " + "t" * 60).token
         with app.test_request_context():  # the invitation mail links back to the app
             invitations.invite(
                 workspace.id,
@@ -50,9 +50,9 @@ def demo_pages(app, runner, factory):
                 role="developer",
             )
         servers = {s.name: s.id for s in db.session.scalars(select(Server).order_by(Server.name))}
-        ids = (workspace.id, connection.id)
+        ids = (workspace.id, connection.id, token.id)
     long_resource = factory.resource(workspace, LONG_NAME)
-    workspace_id, connection_id = ids
+    workspace_id, connection_id, token_id = ids
     return {
         "dashboard": "/",
         "dashboard-filtered": "/?status=pending",
@@ -62,6 +62,7 @@ def demo_pages(app, runner, factory):
         "detail-under-review": f"/payments/{servers['UK subscriptions']}",
         "new-resource": "/payments/new",
         "workspaces": "/workspaces",
+        "overview": f"/workspaces/{workspace_id}/overview",
         "members": f"/workspaces/{workspace_id}/members",
         "activity": f"/workspaces/{workspace_id}/activity",
         "connections": "/connections",
@@ -70,7 +71,14 @@ def demo_pages(app, runner, factory):
         "connection": f"/workspaces/{workspace_id}/connections/{connection_id}",
         "connection-edit": f"/workspaces/{workspace_id}/connections/{connection_id}/edit",
         "connection-delete": f"/workspaces/{workspace_id}/connections/{connection_id}/delete",
+        "connection-deactivate": (
+            f"/workspaces/{workspace_id}/connections/{connection_id}/deactivate"
+        ),
+        "connection-new-secret": (
+            f"/workspaces/{workspace_id}/connections/{connection_id}/notification-secret"
+        ),
         "tokens": "/settings/tokens",
+        "token-revoke": f"/settings/tokens/{token_id}/revoke",
         "api-docs": "/api/docs",
         "account": "/account",
         "not-found": "/no-such-page",
