@@ -286,7 +286,7 @@ def funnel_bars(stages: list[Stage]) -> list[dict[str, object]]:
                 "label": label,
                 "style": style,
                 "count": stage.count,
-                "width": max(width, 2),
+                "width": max(width, 2) if stage.count else 0,
                 "y": row * FUNNEL_ROW,
             }
         )

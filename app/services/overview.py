@@ -105,7 +105,9 @@ def _times_to_complete(workspace_id: str) -> list[timedelta]:
         )
         .group_by(AuditEvent.subject_id)
     )
-    return [done - start for start, done in rows if start and done and done >= start]
+    # An account Stripe reports complete at creation records its status change first, in the
+    # same transaction: that is no time at all, not a negative one.
+    return [max(done - start, timedelta(0)) for start, done in rows if start and done]
 
 
 def _needing_attention(workspace_id: str) -> list[AttentionItem]:

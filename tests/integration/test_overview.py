@@ -134,3 +134,29 @@ def test_outsiders_get_404_and_every_member_may_look(app, client, auth, factory,
     assert page.status_code == 200
     assert "Nothing is stuck" in page.get_data(as_text=True)
     assert "No resource has completed onboarding yet" in page.get_data(as_text=True)
+
+
+def test_an_account_complete_at_creation_took_no_time(app, client, auth, factory, ada):
+    workspace = factory.workspace(ada, "Acme")
+    server = factory.resource(workspace, "Instant")
+    set_status(app, server, "complete")
+    with app.app_context():
+        # Creation records the status change first, in the same transaction.
+        for action, details in [
+            ("onboarding.status_changed", {"to": "complete"}),
+            ("onboarding.account_created", {}),
+        ]:
+            db.session.add(
+                AuditEvent(
+                    workspace_id=workspace.id,
+                    action=action,
+                    subject_type="server",
+                    subject_id=server.id,
+                    details=details,
+                    created_at=START - timedelta(microseconds=len(details)),
+                )
+            )
+        db.session.commit()
+    auth.login("ada@example.com")
+    html = client.get(f"/workspaces/{workspace.id}/overview").get_data(as_text=True)
+    assert "<dt>Median</dt><dd>under a minute</dd>" in html
