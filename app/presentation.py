@@ -10,6 +10,7 @@ from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from app.extensions import limiter
 from app.reference import STRIPE_COUNTRIES, ZERO_DECIMAL_CURRENCIES
 from app.security.permissions import MANAGE, permissions_for_role
 
@@ -269,6 +270,32 @@ def onboarding_steps(payments: PaymentsAccount) -> list[OnboardingStep]:
     return result
 
 
+# What each rate-limited page counts, and the page to go back to: (words, endpoint, its args).
+RATE_LIMITED = {
+    "auth.login": ("sign-in attempts", "auth.login", ()),
+    "account.forgot_password": ("password reset requests", "account.forgot_password", ()),
+    "onboarding.check_status": (
+        "status checks of this resource",
+        "payments.detail",
+        ("server_id",),
+    ),
+}
+
+
+def rate_limit_note() -> dict[str, str]:
+    """For a 429 page: which limit was hit, how it reads, and the way back to the page."""
+    what, endpoint, arg_names = RATE_LIMITED.get(
+        request.endpoint or "", ("requests", "payments.dashboard", ())
+    )
+    args = {name: (request.view_args or {})[name] for name in arg_names}
+    current = limiter.current_limit
+    return {
+        "what": what,
+        "limit": str(current.limit) if current else "",
+        "back": url_for(endpoint, **args),
+    }
+
+
 # The overview's funnel drawing, in SVG user units (the picture scales to its box).
 FUNNEL_ROW = 34
 FUNNEL_BAR_MAX = 190
@@ -316,6 +343,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(activity_words, "activity_words")
     app.add_template_filter(duration_words, "duration")
     app.add_template_global(status_copy, "status_copy")
+    app.add_template_global(rate_limit_note, "rate_limit_note")
     app.add_template_global(STRIPE_COUNTRIES, "countries")
     app.add_template_global(generate_csrf, "csrf_token")
     app.add_template_global(nav_items, "nav_items")
