@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, g, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -15,6 +15,8 @@ from app.reference import STRIPE_COUNTRIES, ZERO_DECIMAL_CURRENCIES
 from app.security.permissions import MANAGE, permissions_for_role
 
 if TYPE_CHECKING:
+    from wtforms import Field
+
     from app.models import PaymentsAccount
     from app.services.overview import Stage
 
@@ -270,6 +272,14 @@ def onboarding_steps(payments: PaymentsAccount) -> list[OnboardingStep]:
     return result
 
 
+def first_invalid(field: Field) -> bool:
+    """True for the first field with errors rendered in this request: the one to focus."""
+    if not field.errors or g.get("invalid_field_focused"):
+        return False
+    g.invalid_field_focused = True
+    return True
+
+
 # What each rate-limited page counts, and the page to go back to: (words, endpoint, its args).
 RATE_LIMITED = {
     "auth.login": ("sign-in attempts", "auth.login", ()),
@@ -344,6 +354,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(duration_words, "duration")
     app.add_template_global(status_copy, "status_copy")
     app.add_template_global(rate_limit_note, "rate_limit_note")
+    app.add_template_global(first_invalid, "first_invalid")
     app.add_template_global(STRIPE_COUNTRIES, "countries")
     app.add_template_global(generate_csrf, "csrf_token")
     app.add_template_global(nav_items, "nav_items")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 from sqlalchemy import select
@@ -106,6 +107,9 @@ def test_every_rule_shows_an_inline_error_saves_nothing_and_echoes_no_secret(
     html = response.get_data(as_text=True)
     assert f'id="{field}-error"' in html
     assert message.replace("'", "&#39;") in html
+    # Focus lands on the invalid field, and only there.
+    [focused] = re.findall(r"<(?:input|textarea|select)[^>]*\bautofocus\b[^>]*>", html)
+    assert f'id="{field}"' in focused
     assert TEST_KEY not in html and WEBHOOK_SECRET not in html
     assert stored(app) == []
 
