@@ -272,6 +272,19 @@ def onboarding_steps(payments: PaymentsAccount) -> list[OnboardingStep]:
     return result
 
 
+# The OpenAPI security schemes in words, for the API reference page.
+AUTH_SCHEME_WORDS = {
+    "apiToken": "Personal API token",
+    "webJwt": "Portal sign-in token (JWT)",
+}
+
+
+def auth_words(schemes: str) -> str:
+    """`apiToken, webJwt` → `Personal API token or Portal sign-in token (JWT)`; `` → `None`."""
+    names = [name.strip() for name in schemes.split(",") if name.strip()]
+    return " or ".join(AUTH_SCHEME_WORDS.get(name, name) for name in names) or "None"
+
+
 def first_invalid(field: Field) -> bool:
     """True for the first field with errors rendered in this request: the one to focus."""
     if not field.errors or g.get("invalid_field_focused"):
@@ -352,6 +365,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(requirement_words, "requirement_words")
     app.add_template_filter(activity_words, "activity_words")
     app.add_template_filter(duration_words, "duration")
+    app.add_template_filter(auth_words, "auth_words")
     app.add_template_global(status_copy, "status_copy")
     app.add_template_global(rate_limit_note, "rate_limit_note")
     app.add_template_global(first_invalid, "first_invalid")
