@@ -7,8 +7,11 @@ its full-page screenshot is kept under `artifacts/screenshots/`.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from flask import render_template
 from sqlalchemy import select
 
 from app.extensions import db
@@ -129,3 +132,21 @@ def test_on_a_phone_every_resource_card_shows_its_status_and_action(
             assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, (
                 row.inner_text()[:60]
             )
+
+
+def test_an_invitation_mail_with_the_longest_name_fits_a_phone(app, page, screenshot):
+    with app.test_request_context():
+        html = render_template(
+            "mail/invitation.html",
+            subject="You're invited",
+            workspace_name=LONG_NAME,
+            inviter="Ada " + "L" * 80,
+            role="developer",
+            link="http://127.0.0.1:5000/invitations/" + "t" * 43,
+            expires_at=datetime(2026, 12, 1, tzinfo=UTC),
+        )
+    page.set_viewport_size(VIEWPORTS["phone"])
+    page.set_content(html)
+    screenshot("phone-invitation-mail")
+    width, viewport = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width <= viewport
