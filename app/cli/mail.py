@@ -59,7 +59,8 @@ def work(once: bool, batch: int, idle: float) -> None:
             outage_wait = min(OUTAGE_MAX_WAIT_SECONDS, outage_wait * 2)
             continue
         outage_wait = OUTAGE_FIRST_WAIT_SECONDS
-        if report.claimed or once:
+        # A pass that only rescheduled retries is not news; the outbox row keeps the error.
+        if report.sent or report.failed or once:
             click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
         if once or stopping:
             return

@@ -61,7 +61,8 @@ def run_worker(
                 time.monotonic() - outage_started,
             )
             outage_started, wait = None, OUTAGE_BACKOFF_START_SECONDS
-        if done.claimed:
+        if done.delivered or done.failed or done.lost:
+            # A pass that only rescheduled retries is not news: the connection page shows them.
             report(done)
         else:
             stopping.wait(idle)
