@@ -40,15 +40,9 @@ chromium:  ## Debian's Chromium for the browser tests (Playwright cannot downloa
 
 run: install  ## the demo: SQLite + the offline Stripe sandbox + a mail catcher, at http://127.0.0.1:5000
 	$(FLASK) db upgrade
-	@trap 'kill 0' EXIT INT TERM; \
-	$(PY) -m stripe_sandbox --port $(SANDBOX_PORT) --state-file instance/sandbox-state.json \
-		--webhook http://127.0.0.1:$(APP_PORT)/webhooks/stripe=$(DEMO_WEBHOOK_SECRET) & \
-	$(PY) -m mail_catcher --smtp-port $(MAIL_SMTP_PORT) --http-port $(MAIL_WEB_PORT) & \
-	$(PY) -m stripe_sandbox.wait http://127.0.0.1:$(SANDBOX_PORT)/_sandbox/requests && \
-	$(SANDBOX_ENV) $(FLASK) demo seed --with-accounts && \
-	{ $(SANDBOX_ENV) $(FLASK) notifications work & \
-	$(SANDBOX_ENV) $(FLASK) mail work & \
-	$(SANDBOX_ENV) $(FLASK) run --port $(APP_PORT) --no-reload; }
+	@$(SANDBOX_ENV) $(PY) -m app.devserver --app-port $(APP_PORT) --sandbox-port $(SANDBOX_PORT) \
+		--smtp-port $(MAIL_SMTP_PORT) --mail-web-port $(MAIL_WEB_PORT) \
+		--webhook-secret $(DEMO_WEBHOOK_SECRET)
 
 run-stripe: install  ## the app against real Stripe: set STRIPE_SECRET_KEY etc. first
 	$(FLASK) db upgrade

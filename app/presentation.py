@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, g, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
+from app.extensions import limiter
 from app.reference import STRIPE_COUNTRIES, ZERO_DECIMAL_CURRENCIES
 from app.security.permissions import MANAGE, permissions_for_role
+
+if TYPE_CHECKING:
+    from wtforms import Field
+
+    from app.models import PaymentsAccount
+    from app.services.overview import Stage
 
 # (label, badge style, what the person should do next)
 STATUS_COPY: dict[tuple[str, str], tuple[str, str, str]] = {
@@ -230,6 +239,148 @@ def inline_code(text: str) -> Markup:
     return Markup(_CODE_SPAN.sub(r"<code>\1</code>", str(escape(text))))  # noqa: S704 — escaped
 
 
+@dataclass(frozen=True)
+class OnboardingStep:
+    """One step of the detail page's stepper: `state` is `done`, `current` or `upcoming`."""
+
+    title: str
+    state: str
+    blocker: str = ""
+    deadline: datetime | None = None
+
+
+def onboarding_steps(payments: PaymentsAccount) -> list[OnboardingStep]:
+    """Where onboarding stands, as the five steps a Connect account goes through.
+
+    Each step is read from what Stripe last told us (docs.stripe.com/connect/account-capabilities,
+    /connect/handling-api-verification): the first step not reached is the current one, with what
+    holds it up and Stripe's deadline for the missing information.
+    """
+    req = payments.requirements or {}
+    due = [*req.get("past_due", []), *req.get("currently_due", [])]
+    verifying = req.get("pending_verification") or []
+    verified = payments.details_submitted and not due and not verifying and not req.get("errors")
+    if payments.status_reason == "paused":
+        held = "Stripe has paused this account; contact Stripe support from its dashboard."
+    elif due:
+        held = "Stripe needs: " + ", ".join(requirement_words(due)) + "."
+    elif verifying:
+        held = "Stripe is verifying: " + ", ".join(requirement_words(verifying)) + "."
+    else:
+        held = "Waiting for Stripe to enable it."
+    steps = [
+        (
+            "Account created",
+            payments.stripe_account_id is not None,
+            "Connect with Stripe to create the account.",
+        ),
+        (
+            "Details submitted",
+            payments.details_submitted,
+            "Continue onboarding on Stripe to send the business details.",
+        ),
+        ("Verification", verified, held),
+        ("Charges enabled", payments.charges_enabled, held),
+        ("Payouts enabled", payments.payouts_enabled, held),
+    ]
+    # A later step can be reached before an earlier one (Stripe may enable charges while it
+    # still verifies something): every reached step shows done, the first unreached is current.
+    result: list[OnboardingStep] = []
+    for title, reached, blocker in steps:
+        if reached:
+            result.append(OnboardingStep(title, "done"))
+        elif not any(step.state == "current" for step in result):
+            result.append(OnboardingStep(title, "current", blocker, payments.current_deadline))
+        else:
+            result.append(OnboardingStep(title, "upcoming"))
+    return result
+
+
+# The OpenAPI security schemes in words, for the API reference page.
+AUTH_SCHEME_WORDS = {
+    "apiToken": "Personal API token",
+    "webJwt": "Portal sign-in token (JWT)",
+}
+
+
+def auth_words(schemes: str) -> str:
+    """`apiToken, webJwt` → `Personal API token or Portal sign-in token (JWT)`; `` → `None`."""
+    names = [name.strip() for name in schemes.split(",") if name.strip()]
+    return " or ".join(AUTH_SCHEME_WORDS.get(name, name) for name in names) or "None"
+
+
+def first_invalid(field: Field) -> bool:
+    """True for the first field with errors rendered in this request: the one to focus."""
+    if not field.errors or g.get("invalid_field_focused"):
+        return False
+    g.invalid_field_focused = True
+    return True
+
+
+# What each rate-limited page counts, and the page to go back to: (words, endpoint, its args).
+RATE_LIMITED = {
+    "auth.login": ("sign-in attempts", "auth.login", ()),
+    "account.forgot_password": ("password reset requests", "account.forgot_password", ()),
+    "onboarding.check_status": (
+        "status checks of this resource",
+        "payments.detail",
+        ("server_id",),
+    ),
+}
+
+
+def rate_limit_note() -> dict[str, str]:
+    """For a 429 page: which limit was hit, how it reads, and the way back to the page."""
+    what, endpoint, arg_names = RATE_LIMITED.get(
+        request.endpoint or "", ("requests", "payments.dashboard", ())
+    )
+    args = {name: (request.view_args or {})[name] for name in arg_names}
+    current = limiter.current_limit
+    return {
+        "what": what,
+        "limit": str(current.limit) if current else "",
+        "back": url_for(endpoint, **args),
+    }
+
+
+# The overview's funnel drawing, in SVG user units (the picture scales to its box).
+FUNNEL_ROW = 34
+FUNNEL_BAR_MAX = 190
+
+
+def funnel_bars(stages: list[Stage]) -> list[dict[str, object]]:
+    """The funnel as bars to draw: label, badge style, count, bar width and row offset."""
+    biggest = max((stage.count for stage in stages), default=0) or 1
+    bars = []
+    for row, stage in enumerate(stages):
+        label, style, _next = status_copy(stage.status, stage.reason)
+        width = round(FUNNEL_BAR_MAX * stage.count / biggest) if stage.count else 0
+        bars.append(
+            {
+                "label": label,
+                "style": style,
+                "count": stage.count,
+                "width": max(width, 2) if stage.count else 0,
+                "y": row * FUNNEL_ROW,
+            }
+        )
+    return bars
+
+
+def duration_words(value: timedelta | None) -> str:
+    """A duration as a person says it: `2 days 3 h`, `4 h 10 min`, `12 min`, `under a minute`."""
+    if value is None:
+        return "—"
+    minutes = int(value.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} day{'s' if days != 1 else ''}" + (f" {hours} h" if hours else "")
+    if hours:
+        return f"{hours} h" + (f" {minutes} min" if minutes else "")
+    return f"{minutes} min" if minutes else "under a minute"
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and globals."""
     app.add_template_filter(money, "money")
@@ -238,7 +389,11 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(requirement_words, "requirement_words")
     app.add_template_filter(activity_words, "activity_words")
     app.add_template_filter(inline_code, "inline_code")
+    app.add_template_filter(duration_words, "duration")
+    app.add_template_filter(auth_words, "auth_words")
     app.add_template_global(status_copy, "status_copy")
+    app.add_template_global(rate_limit_note, "rate_limit_note")
+    app.add_template_global(first_invalid, "first_invalid")
     app.add_template_global(STRIPE_COUNTRIES, "countries")
     app.add_template_global(generate_csrf, "csrf_token")
     app.add_template_global(nav_items, "nav_items")

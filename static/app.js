@@ -1,11 +1,6 @@
 // Progressive enhancements only; every page works without JavaScript.
 document.addEventListener("submit", (event) => {
   const form = event.target;
-  // Ask before destructive actions (forms marked data-confirm="…").
-  if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
-    event.preventDefault();
-    return;
-  }
   // A second click while the first request is on its way would only queue another request;
   // the server is safe either way, this just keeps the page calm.
   for (const button of form.querySelectorAll("button[type=submit]")) {

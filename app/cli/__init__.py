@@ -7,12 +7,13 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register every command group."""
+    from app.cli.demo import demo_cli
     from app.cli.mail import mail_cli
     from app.cli.notifications import notifications_cli
     from app.cli.secrets import secrets_cli
     from app.cli.stripe import stripe_cli
     from app.cli.tokens import tokens_cli
-    from app.cli.users import demo_cli, users_cli, workspaces_cli
+    from app.cli.users import users_cli, workspaces_cli
 
     for group in (users_cli, workspaces_cli, demo_cli, tokens_cli, notifications_cli, stripe_cli):
         app.cli.add_command(group)

@@ -24,10 +24,15 @@ OUTAGE_BACKOFF_CAP_SECONDS = 30.0
 
 
 class PassReport(Protocol):
-    """What one delivery pass did; `claimed` is 0 when nothing was due."""
+    """What one delivery pass did: `claimed` is 0 when nothing was due; `news` is False when
+    the pass only rescheduled retries (the outbox rows keep their errors), so it prints nothing.
+    """
 
     @property
     def claimed(self) -> int: ...
+
+    @property
+    def news(self) -> bool: ...
 
 
 R = TypeVar("R", bound=PassReport)
@@ -75,9 +80,9 @@ def run_worker(
                 time.monotonic() - outage_started,
             )
             outage_started, wait = None, OUTAGE_BACKOFF_START_SECONDS
-        if done.claimed:
+        if done.news:
             report(done)
-        else:
+        if not done.claimed:
             stopping.wait(idle)
 
 

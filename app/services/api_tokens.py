@@ -102,6 +102,14 @@ def list_tokens(user_id: str) -> list[ApiToken]:
     )
 
 
+def get_token(token_id: str, *, user_id: str | None = None) -> ApiToken:
+    """A token (the user's own, when `user_id` is given); TokenNotFound otherwise."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or (user_id is not None and token.user_id != user_id):
+        raise TokenNotFound(token_id)
+    return token
+
+
 def revoke_token(
     token_id: str, *, user_id: str | None = None, actor_label: str | None = None
 ) -> ApiToken:
@@ -109,9 +117,7 @@ def revoke_token(
 
     TokenAlreadyRevoked when it was revoked before, so the caller can say nothing changed.
     """
-    token = db.session.get(ApiToken, token_id)
-    if token is None or (user_id is not None and token.user_id != user_id):
-        raise TokenNotFound(token_id)
+    token = get_token(token_id, user_id=user_id)
     if token.revoked_at is not None:
         raise TokenAlreadyRevoked(token)
     token.revoked_at = utcnow()

@@ -65,6 +65,11 @@ class MailReport:
     def claimed(self) -> int:
         return self.sent + self.retrying + self.failed
 
+    @property
+    def news(self) -> bool:
+        """Whether the pass settled anything (a pass that only rescheduled retries did not)."""
+        return bool(self.sent or self.failed)
+
 
 def message_id(mail_id: str) -> str:
     """The Message-ID header of an outbox row: the same on every (re)delivery."""

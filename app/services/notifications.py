@@ -88,6 +88,11 @@ class DeliveryReport:
     def claimed(self) -> int:
         return self.delivered + self.retrying + self.failed + self.lost
 
+    @property
+    def news(self) -> bool:
+        """Whether the pass settled anything (a pass that only rescheduled retries did not)."""
+        return bool(self.delivered or self.failed or self.lost)
+
 
 # Enqueueing ----------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from app.views.docs import bp as docs_bp
 from app.views.invitations import bp as invitations_bp
 from app.views.notifications import bp as notifications_bp
 from app.views.onboarding import bp as onboarding_bp
+from app.views.overview import bp as overview_bp
 from app.views.payments import bp as payments_bp
 from app.views.settings import bp as settings_bp
 from app.views.webhooks import bp as webhooks_bp
@@ -29,4 +30,5 @@ BLUEPRINTS = [
     activity_bp,
     invitations_bp,
     account_bp,
+    overview_bp,
 ]

@@ -173,6 +173,43 @@ def _set_status(workspace_id: str, connection_id: str, *, active: bool) -> Respo
     return _to_detail(workspace_id, connection_id)
 
 
+def _confirm(
+    workspace_id: str,
+    connection_id: str,
+    *,
+    endpoint: str,
+    title: str,
+    explanation: str,
+    button: str,
+) -> str:
+    """A page that asks before an action that cannot be undone from the page that offered it."""
+    connection = connections.get_connection(workspace_id, connection_id)
+    return render_template(
+        "confirm.html",
+        title=title.format(name=connection.name),
+        explanation=explanation,
+        action=url_for(endpoint, workspace_id=workspace_id, connection_id=connection_id),
+        button=button,
+        back=url_for("connections.detail", workspace_id=workspace_id, connection_id=connection_id),
+    )
+
+
+@bp.get("/workspaces/<workspace_id>/connections/<connection_id>/deactivate")
+@login_required
+@workspace_permission(MANAGE)
+def confirm_deactivate(workspace_id: str, connection_id: str) -> str:
+    """Ask before stopping new onboarding under this connection."""
+    return _confirm(
+        workspace_id,
+        connection_id,
+        endpoint="connections.deactivate",
+        title="Deactivate “{name}”?",
+        explanation="No resource can start or continue onboarding under it until it is "
+        "reactivated. Accounts it already created keep it; nothing in Stripe changes.",
+        button="Deactivate connection",
+    )
+
+
 @bp.post("/workspaces/<workspace_id>/connections/<connection_id>/deactivate")
 @login_required
 @workspace_permission(MANAGE)
@@ -203,6 +240,22 @@ def make_default(workspace_id: str, connection_id: str) -> Response:
         return _to_detail(workspace_id, connection_id)
     flash(f"“{connection.name}” is now the default for {connection.mode} mode.", "success")
     return _to_detail(workspace_id, connection_id)
+
+
+@bp.get("/workspaces/<workspace_id>/connections/<connection_id>/notification-secret")
+@login_required
+@workspace_permission(MANAGE)
+def confirm_roll_notification_secret(workspace_id: str, connection_id: str) -> str:
+    """Ask before replacing the secret the partner verifies our notifications with."""
+    return _confirm(
+        workspace_id,
+        connection_id,
+        endpoint="connections.roll_notification_secret",
+        title="Make a new notification secret for “{name}”?",
+        explanation="The current secret stops working at once: the partner rejects our "
+        "notifications until they use the new one, which is shown once on the next page.",
+        button="Make a new secret",
+    )
 
 
 @bp.post("/workspaces/<workspace_id>/connections/<connection_id>/notification-secret")

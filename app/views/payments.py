@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from app.forms.payments import PaymentsResourceForm
+from app.presentation import onboarding_steps
 from app.security.permissions import MANAGE
 from app.services import resources
 
@@ -51,6 +52,7 @@ def detail(server_id: str) -> str:
     return render_template(
         "payments/detail.html",
         server=server,
+        steps=onboarding_steps(server.payments),
         ob=resources.onboarding_panels(current_user, [server])[server.id],
         activity=resources.recent_activity(server),
     )

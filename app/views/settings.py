@@ -53,6 +53,27 @@ def create_token() -> Response | tuple[str, int]:
     return _render_tokens(form, status=400)
 
 
+@bp.get("/tokens/<token_id>/revoke")
+@login_required
+def confirm_revoke_token(token_id: str) -> str | Response:
+    """Ask before revoking: programs using the token stop working at once."""
+    try:
+        token = api_tokens.get_token(token_id, user_id=current_user.id)
+    except api_tokens.TokenNotFound:
+        abort(404)
+    if token.revoked_at is not None:
+        return redirect(url_for("settings.tokens"), code=303)
+    return render_template(
+        "confirm.html",
+        title=f"Revoke “{token.name}”?",
+        explanation="Programs using this token get 401 from its next request on. "
+        "A revoked token cannot be used again; make a new one if you need access back.",
+        action=url_for("settings.revoke_token", token_id=token.id),
+        button="Revoke token",
+        back=url_for("settings.tokens"),
+    )
+
+
 @bp.post("/tokens/<token_id>/revoke")
 @login_required
 def revoke_token(token_id: str) -> Response:

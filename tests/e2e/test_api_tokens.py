@@ -37,7 +37,9 @@ def test_create_copy_use_and_revoke_a_token_then_read_the_docs(
 
     page.reload()
     assert page.get_by_label("New token", exact=True).count() == 0  # shown once only
-    page.get_by_role("button", name="Revoke").click()
+    page.get_by_role("link", name="Revoke…").click()
+    page.get_by_role("heading", name="Revoke “CI deploys”?").wait_for()
+    page.get_by_role("button", name="Revoke token").click()
     page.get_by_text("Revoked “CI deploys”").wait_for()
     screenshot("api-token-revoked")
     again = requests.get(

@@ -68,7 +68,10 @@ def test_too_many_attempts_get_a_friendly_429(app, client, auth, user):
         auth.login("ada@example.com", "wrong password!")
     response = auth.login("ada@example.com")
     assert response.status_code == 429
-    assert "Too many requests" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "Too many requests" in html
+    assert f"the limit on sign-in attempts ({limit} per 1 minute)" in html
+    assert '<a class="button button-primary" href="/auth/login">Back to where you were' in html
     assert response.headers["Retry-After"]
 
 

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from app.cli.demo import DEMO_CONNECTION
 from app.extensions import db
-from app.models import ApiToken, AuditEvent, Membership, PaymentsAccount, Server, User, Workspace
+from app.models import (
+    ApiToken,
+    AuditEvent,
+    Membership,
+    PaymentsAccount,
+    Server,
+    StripeConnection,
+    User,
+    Workspace,
+)
 from app.services.users import find_user_by_email
 from tests.factories import Factory
 
@@ -103,29 +113,41 @@ def test_users_deactivate_reports_unknown_users(app, runner):
 
 
 def test_demo_seed_with_accounts_shows_every_status_through_the_real_connect_path(
-    app, runner, sandbox
+    app, runner, sandbox, monkeypatch
 ):
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "http://127.0.0.1:5999")
     result = runner.invoke(args=["demo", "seed", "--with-accounts"])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        statuses = dict(
-            db.session.execute(
-                select(Server.name, PaymentsAccount.onboarding_status).join(Server.payments)
-            ).all()
-        )
-        reasons = dict(
-            db.session.execute(
-                select(Server.name, PaymentsAccount.status_reason).join(Server.payments)
-            ).all()
-        )
-    assert statuses["US marketplace"] == "complete"
-    assert (statuses["UK subscriptions"], reasons["UK subscriptions"]) == (
-        "pending",
-        "under_review",
-    )
-    assert (statuses["EU storefront"], reasons["EU storefront"]) == ("pending", "needs_info")
-    assert statuses["Tip jar"] == statuses["Live payouts"] == "not_started"
-    assert len(sandbox.accounts()) == 3
+        rows = db.session.execute(
+            select(
+                Server.name,
+                PaymentsAccount.onboarding_status,
+                PaymentsAccount.status_reason,
+                PaymentsAccount.connection_id,
+            ).join(Server.payments)
+        ).all()
+        connection = db.session.scalars(select(StripeConnection)).one()
+    states = {name: (status, reason) for name, status, reason, _ in rows}
+    under = {name: connection_id for name, _, _, connection_id in rows}
+    assert states["US marketplace"] == ("complete", "none")
+    assert states["UK subscriptions"] == ("pending", "under_review")
+    assert states["EU storefront"] == ("pending", "needs_info")
+    assert states["Ticket resale"] == ("pending", "paused")
+    assert states["Tip jar"] == states["Live payouts"] == ("not_started", "none")
+    # Globex onboards under its own connection, whose webhooks the sandbox now sends to it.
+    assert states["Globex shop"] == ("pending", "needs_info")
+    assert under["Globex shop"] == connection.id and under["EU storefront"] is None
+    assert {
+        "url": f"http://127.0.0.1:5999/webhooks/stripe/{connection.id}",
+        "secret": DEMO_CONNECTION["webhook_secret"],
+    }.items() <= next(
+        endpoint
+        for endpoint in sandbox.webhook_endpoints()
+        if endpoint["url"].endswith(connection.id)
+    ).items()
+    assert len(sandbox.accounts()) == 5
+    assert "demo@example.com" in result.output and "Demo ready" not in result.output
     sandbox.clear_requests()
     assert runner.invoke(args=["demo", "seed", "--with-accounts"]).exit_code == 0
     assert sandbox.requests() == []  # idempotent: nothing is created twice

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
-from app.models import AuditEvent, Server
+from app.models import AuditEvent, PaymentsAccount, Server
 
 
 @pytest.fixture
@@ -134,3 +134,35 @@ def test_create_without_csrf_is_refused(app, client, auth, factory, ada):
     assert client.post("/payments/new", data=valid_form(workspace.id)).status_code == 400
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Server)) == 0
+
+
+def test_detail_shows_the_onboarding_steps_and_tells_its_statuses_apart(client, auth, factory, ada):
+    server = factory.resource(factory.workspace(ada, "Acme"), "EU storefront")
+    auth.login("ada@example.com")
+    html = client.get(f"/payments/{server.id}").get_data(as_text=True)
+    stepper = html.split('<ol class="stepper"')[1].split("</ol>")[0]
+    current = stepper.split('aria-current="step"')[1].split("</li>")[0]
+    assert "Account created" in current and "Connect with Stripe to create the account." in current
+    assert stepper.count('class="step step-upcoming"') == 4
+    for label in ("Onboarding status", "Payments record</dt>", "Deployment status</dt>"):
+        assert label in html
+    assert "Lifecycle" not in html
+
+
+@pytest.mark.parametrize(("status", "asked"), [("complete", False), ("pending", True)])
+def test_a_viewer_is_asked_to_find_someone_to_onboard_only_an_unfinished_resource(
+    app, client, auth, factory, ada, status, asked
+):
+    workspace = factory.workspace(ada, "Acme")
+    viewer = factory.member(workspace, "viewer")
+    server = factory.resource(workspace, "EU storefront")
+    with app.app_context():
+        db.session.execute(
+            update(PaymentsAccount)
+            .where(PaymentsAccount.server_id == server.id)
+            .values(onboarding_status=status)
+        )
+        db.session.commit()
+    auth.login(viewer.email)
+    html = client.get(f"/payments/{server.id}").get_data(as_text=True)
+    assert ("ask a workspace admin or developer to onboard it" in html) is asked

@@ -15,7 +15,15 @@ from stripe_sandbox import platform_account_id
 KEY = "sk_test_viewsGatherKey000000000000000001"
 
 # The only globals our templates get; each is pure (no database, no Stripe).
-PURE_GLOBALS = {"status_copy", "countries", "csrf_token", "nav_items", "stripe_backend_label"}
+PURE_GLOBALS = {
+    "status_copy",
+    "countries",
+    "csrf_token",
+    "nav_items",
+    "stripe_backend_label",
+    "rate_limit_note",
+    "first_invalid",
+}
 FLASK_AND_JINJA_GLOBALS = {
     "range",
     "dict",

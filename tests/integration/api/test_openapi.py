@@ -66,6 +66,15 @@ def test_the_document_is_served_as_json_and_rendered_as_a_page(client, app):
     assert "<script>" not in html and "cdn" not in html.lower()
 
 
+def test_the_reference_says_how_to_authenticate_in_words_and_where_tokens_are_made(client):
+    html = client.get("/api/docs").get_data(as_text=True)
+    assert "Authentication: Personal API token" in html
+    assert "Authentication: Portal sign-in token (JWT)" in html
+    assert 'href="/settings/tokens">Create one on the API tokens page' in html
+    for internal in ("<code>apiToken</code>", "<code>webJwt</code>"):
+        assert internal not in html
+
+
 def test_every_seed_000_field_is_required_in_the_document(app):
     from tests.integration.api.test_connect_account import seed_response_fields
 

@@ -94,6 +94,29 @@ def test_the_tokens_page_needs_sign_in(client, sandbox):
     assert "/auth/login" in response.headers["Location"]
 
 
+def test_revoking_asks_first_on_a_page_that_works_without_javascript(
+    client, auth, owned, token_for, sandbox, stored_tokens
+):
+    token_for(owned.owner)
+    [row] = stored_tokens(owned.owner.id)
+    confirm = f"/settings/tokens/{row.id}/revoke"
+    auth.login(owned.owner.email)
+    listing = client.get("/settings/tokens").get_data(as_text=True)
+    assert f'href="{confirm}"' in listing and f'action="{confirm}"' not in listing
+
+    page = client.get(confirm).get_data(as_text=True)
+    form = page.split(f'<form method="post" action="{confirm}"')[1].split("</form>")[0]
+    assert 'name="csrf_token"' in form
+    assert "Revoke token" in form and 'href="/settings/tokens"' in form
+    [row] = stored_tokens(owned.owner.id)
+    assert row.revoked_at is None
+
+    assert auth.post(confirm, page=confirm).status_code == 303
+    [row] = stored_tokens(owned.owner.id)
+    assert row.revoked_at is not None
+    assert client.get(confirm).headers["Location"] == "/settings/tokens"
+
+
 def test_nobody_can_revoke_someone_elses_token(
     client, auth, owned, factory, token_for, sandbox, stored_tokens
 ):
@@ -102,6 +125,7 @@ def test_nobody_can_revoke_someone_elses_token(
     stranger = factory.user()
     auth.login(stranger.email)
 
+    assert client.get(f"/settings/tokens/{row.id}/revoke").status_code == 404
     response = auth.post(f"/settings/tokens/{row.id}/revoke", page="/settings/tokens")
 
     assert response.status_code == 404

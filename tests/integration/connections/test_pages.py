@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from tests.helpers import (
     ENDPOINT,
     TEST_KEY,
     WEBHOOK_SECRET,
+    connection_row,
     service_values,
 )
 
@@ -105,6 +107,9 @@ def test_every_rule_shows_an_inline_error_saves_nothing_and_echoes_no_secret(
     html = response.get_data(as_text=True)
     assert f'id="{field}-error"' in html
     assert message.replace("'", "&#39;") in html
+    # Focus lands on the invalid field, and only there.
+    [focused] = re.findall(r"<(?:input|textarea|select)[^>]*\bautofocus\b[^>]*>", html)
+    assert f'id="{field}"' in focused
     assert TEST_KEY not in html and WEBHOOK_SECRET not in html
     assert stored(app) == []
 
@@ -173,6 +178,8 @@ def test_members_without_manage_get_403_on_every_page(app, client, auth, factory
         new_url(workspace),
         base,
         base + "/edit",
+        base + "/deactivate",
+        base + "/notification-secret",
     ):
         assert client.get(path).status_code == 403, path
     assert client.get("/connections").status_code == 403
@@ -196,6 +203,8 @@ def test_another_workspaces_connections_are_404(app, client, auth, factory, owne
     # The connection exists, but not in the workspace named by the path.
     base = f"/workspaces/{workspace.id}/connections/{connection.id}"
     assert client.get(base).status_code == 404
+    assert client.get(base + "/deactivate").status_code == 404
+    assert client.get(base + "/notification-secret").status_code == 404
     assert auth.post(base + "/deactivate").status_code == 404
     assert auth.post(base + "/delete").status_code == 404
     assert stored(app)[0].is_active
@@ -389,13 +398,37 @@ def test_rolling_the_notification_secret_shows_the_new_one_once(
 
 def test_pages_never_change_state_on_get(app, client, auth, owner, add_connection):
     user, workspace = owner
+    connection, secret = add_connection(workspace, actor=user)
+    base = f"/workspaces/{workspace.id}/connections/{connection.id}"
+    auth.login("owner@example.com")
+    assert client.get(base + "/make-default").status_code == 405
+    for path in ("/deactivate", "/notification-secret", "/delete"):
+        assert client.get(base + path).status_code == 200
+    assert stored(app)[0].is_active
+    assert connection_row(app, connection.id).notification_secret_ciphertext == (
+        connection.notification_secret_ciphertext
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "button"),
+    [("deactivate", "Deactivate connection"), ("notification-secret", "Make a new secret")],
+)
+def test_irreversible_actions_ask_first_on_a_page_that_works_without_javascript(
+    app, client, auth, owner, add_connection, action, button
+):
+    user, workspace = owner
     connection, _ = add_connection(workspace, actor=user)
     base = f"/workspaces/{workspace.id}/connections/{connection.id}"
     auth.login("owner@example.com")
-    for path in ("/deactivate", "/make-default", "/notification-secret"):
-        assert client.get(base + path).status_code == 405
-    assert client.get(base + "/delete").status_code == 200
-    assert stored(app)[0].is_active
+    detail = client.get(base).get_data(as_text=True)
+    assert f'href="{base}/{action}"' in detail
+    assert f'action="{base}/{action}"' not in detail  # no one-click form on the detail page
+    page = client.get(f"{base}/{action}").get_data(as_text=True)
+    form = page.split(f'<form method="post" action="{base}/{action}"')[1].split("</form>")[0]
+    assert 'name="csrf_token"' in form
+    assert button in form and f'href="{base}"' in form
+    assert auth.post(f"{base}/{action}", page=f"{base}/{action}").status_code == 303
 
 
 def test_a_canary_secret_never_reaches_a_page_an_api_answer_or_a_log(

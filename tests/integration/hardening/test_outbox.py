@@ -141,3 +141,43 @@ def test_a_lease_shorter_than_two_timeouts_is_refused_at_start_up(app, lease, ti
     settings.update(NOTIFICATION_LEASE_SECONDS=lease, NOTIFICATION_TIMEOUT_SECONDS=timeout)
     with pytest.raises(UnsafeConfigError, match="NOTIFICATION_LEASE_SECONDS"):
         create_app(settings)
+
+
+def test_the_worker_reports_deliveries_but_not_passes_that_only_scheduled_a_retry(
+    app, partner, queue_notifications
+):
+    partner.status = 500
+    [notification_id] = queue_notifications(1)
+    reports: list = []
+    stopping = threading.Event()
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                run_worker(stopping, batch=10, idle=0.05, report=reports.append)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while stored_notifications(app)[0].attempts < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert stored_notifications(app)[0].attempts >= 1
+        time.sleep(0.3)  # the pass that made the attempt has returned, idle passes followed
+        assert reports == []  # a retry scheduled is not worth a line
+
+        partner.status = 200
+        with app.app_context():
+            db.session.execute(
+                update(Notification)
+                .where(Notification.id == notification_id)
+                .values(next_attempt_at=utcnow())
+            )
+            db.session.commit()
+        wait_until_delivered(app, 1, seconds=10)
+    finally:
+        stopping.set()
+        thread.join(10)
+    assert [report.delivered for report in reports] == [1]

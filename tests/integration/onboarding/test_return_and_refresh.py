@@ -176,6 +176,10 @@ def test_check_status_is_rate_limited_per_user_and_resource(
         for _ in range(limit + 1)
     ]
     assert codes == [303] * limit + [429]
+    limited = client.post(f"/payments/{server_id}/check-status", data={"csrf_token": token})
+    html = limited.get_data(as_text=True)
+    assert "the limit on status checks of this resource" in html
+    assert f'href="/payments/{server_id}">Back to where you were' in html
     # Another resource is not slowed down by this one.
     response = client.post(f"/payments/{other.id}/check-status", data={"csrf_token": token})
     assert response.status_code == 303

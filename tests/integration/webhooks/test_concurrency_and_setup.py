@@ -119,11 +119,20 @@ def test_the_deliveries_partial_offers_retry_only_for_failed_ones(
             connection=connection,
             deliveries=notifications.recent_for_connection(connection.id),
         )
+        notification.status, notification.last_status_code = "delivered", 200
+        notification.delivered_at = notification.created_at
+        db.session.commit()
+        delivered = render_template(
+            "connections/_deliveries.html",
+            connection=connection,
+            deliveries=notifications.recent_for_connection(connection.id),
+        )
         db.session.remove()
     assert "Queued" in pending and "Retry" not in pending
     assert "Not started → Complete" in pending
     assert "Failed" in failed and "HTTP 503" in failed
     assert f"/notifications/{notification.id}/retry" in failed
+    assert "The partner accepted it (HTTP 200) at" in delivered
 
 
 def test_stripe_doctor_passes_when_keys_and_secrets_work(app, connect, runner):
