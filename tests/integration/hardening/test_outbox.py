@@ -154,7 +154,13 @@ def test_the_worker_reports_deliveries_but_not_passes_that_only_scheduled_a_retr
     def work() -> None:
         with app.app_context():
             try:
-                run_worker(stopping, batch=10, idle=0.05, report=reports.append)
+                run_worker(
+                    stopping,
+                    lambda: deliver_due(limit=10),
+                    name="notifications",
+                    idle=0.05,
+                    report=reports.append,
+                )
             finally:
                 db.session.remove()
 
