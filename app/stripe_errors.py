@@ -109,6 +109,22 @@ class StripePermissionMissing(StripePlatformSetupRequired):
     """A restricted key lacks one permission; the key itself is fine for everything else."""
 
 
+class StripeEndpointNotEnabled(StripePlatformSetupRequired):
+    """ "Unrecognized request URL": an endpoint Stripe does not offer the key's platform."""
+
+
+class StripePlatformProfileIncomplete(StripePlatformSetupRequired):
+    """The platform has not reviewed its responsibilities for connected accounts' losses."""
+
+
+class StripeHttpsRequired(StripePlatformSetupRequired):
+    """Live mode refuses non-HTTPS return and refresh URLs."""
+
+
+class StripeCapabilityUnavailable(StripePlatformSetupRequired):
+    """A capability we requested is not offered for the account's country."""
+
+
 class WebhookSignatureInvalid(StripeGatewayError):
     """A webhook's signature, timestamp or body did not verify: answer 400, apply nothing."""
 
@@ -284,7 +300,7 @@ REFUSALS: tuple[Refusal, ...] = (
     ),
     Refusal(
         "endpoint_not_enabled",
-        StripePlatformSetupRequired,
+        StripeEndpointNotEnabled,
         409,
         409,
         "stripe_endpoint_not_enabled",
@@ -303,7 +319,7 @@ REFUSALS: tuple[Refusal, ...] = (
     ),
     Refusal(
         "platform_profile",
-        StripePlatformSetupRequired,
+        StripePlatformProfileIncomplete,
         409,
         409,
         "stripe_platform_profile",
@@ -320,7 +336,7 @@ REFUSALS: tuple[Refusal, ...] = (
     ),
     Refusal(
         "https_required",
-        StripePlatformSetupRequired,
+        StripeHttpsRequired,
         409,
         409,
         "stripe_https_required",
@@ -335,7 +351,7 @@ REFUSALS: tuple[Refusal, ...] = (
     ),
     Refusal(
         "capability_unavailable",
-        StripePlatformSetupRequired,
+        StripeCapabilityUnavailable,
         409,
         409,
         "stripe_capability_unavailable",
@@ -380,7 +396,8 @@ def refusal_for(error: StripeGatewayError) -> Refusal:
 
 
 def rows_by_exception() -> dict[type[StripeGatewayError], Refusal]:
-    """One row per exception class (the first): what an API's error table registers."""
+    """One row per exception class: what an API's error table registers (rows sharing a class
+    give the same answers; a test holds the table to that)."""
     rows: dict[type[StripeGatewayError], Refusal] = {}
     for row in REFUSALS:
         rows.setdefault(row.exception, row)

@@ -6,7 +6,9 @@ a single extra query or API call, and the tables in tests/unit cover every case.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from hashlib import sha256
 from typing import Any
 
 from app.models import PaymentsAccount, Server
@@ -41,14 +43,18 @@ class NextStep:
     link_type: str | None
 
 
-def idempotency_key_for(payments: PaymentsAccount) -> str:
-    """The one idempotency key for creating this resource's account in this generation.
+def idempotency_key_for(payments: PaymentsAccount, params: dict[str, Any]) -> str:
+    """The one idempotency key for creating this resource's account with these params.
 
     Deterministic, so a second click, another process, or a retry after a crash between
     Stripe's answer and our commit gets Stripe's first answer replayed: one account, never two.
-    The generation changes only when the account was lost (deauthorized) and a new one is due.
+    The generation moves on when the account was lost (deauthorized) or Stripe refused the
+    creation; the params' hash means changed params (another country) never reuse a key, which
+    Stripe would refuse with `idempotency_error` for 24 hours
+    (https://docs.stripe.com/api/idempotent_requests).
     """
-    return f"co-account-{payments.id}-g{payments.account_generation}"
+    digest = sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+    return f"co-account-{payments.id}-g{payments.account_generation}-{digest}"
 
 
 # Stripe's metadata limits (docs.stripe.com/api/metadata): 50 keys, 40-char keys, 500-char
