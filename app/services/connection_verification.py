@@ -17,6 +17,22 @@ from app.stripe_gateway import (
     StripeUnavailable,
     mode_of_key,
 )
+from app.urls import sends_https_links
+
+LIVE_NEEDS_HTTPS = (
+    "Live keys need this app to send Stripe https:// return addresses, and it sends http://. "
+    "The app's administrator must set PUBLIC_BASE_URL to its https:// address first."
+)
+
+
+def check_live_mode_urls(api_key: str) -> None:
+    """A live key on an app that would send http:// return URLs: an error at the key.
+
+    Stripe refuses every live-mode Account Link that redirects to http:// ("Livemode requests
+    must always be redirected via HTTPS"), so such a connection could never onboard anyone.
+    """
+    if mode_of_key(api_key) == "live" and not sends_https_links():
+        raise ConnectionInvalid({"api_key": LIVE_NEEDS_HTTPS})
 
 
 def verify_with_stripe(api_key: str, stripe_account_id: str) -> None:

@@ -31,7 +31,11 @@ from app.services.connection_secrets import (
     new_notification_secret,
     unreadable_secrets,
 )
-from app.services.connection_verification import check_replacement_key, verify_with_stripe
+from app.services.connection_verification import (
+    check_live_mode_urls,
+    check_replacement_key,
+    verify_with_stripe,
+)
 from app.stripe_gateway import mode_of_key
 
 log = logging.getLogger(__name__)
@@ -208,6 +212,7 @@ def create_connection(
         require_secrets=True,
     )
     api_key_plain, webhook_plain = str(fields.api_key), str(fields.webhook_secret)
+    check_live_mode_urls(api_key_plain)
     if verify:
         verify_with_stripe(api_key_plain, str(fields.stripe_account_id))
     mode = mode_of_key(api_key_plain) or "test"
