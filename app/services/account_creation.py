@@ -174,8 +174,8 @@ def _create_account(
     server = db.session.get(Server, server_id)
     payments = server.payments
     db.session.refresh(payments)  # the stored inputs, exactly as a retry would read them
-    dashboard = options_for(credentials).get("dashboard", "express")
-    params = account_params(server, payments, dashboard)
+    options = options_for(credentials)
+    params = account_params(server, payments, options["dashboard"], options["platform_country"])
     attempt = _Attempt(
         payments_id=payments.id,
         params=params,

@@ -175,6 +175,10 @@ def apply_account(
     if account.get("country"):
         # Stripe's word on the country; it can never change for this account.
         payments.country = str(account["country"]).upper()
+    if account.get("default_currency"):
+        # Stripe's default currency for the account (its country's unless set otherwise):
+        # docs.stripe.com/api/accounts/object#account_object-default_currency.
+        payments.currency = str(account["default_currency"]).lower()
     after = derive_onboarding_status(account)
     payments.onboarding_status, payments.status_reason = after.status, after.reason
     payments.last_synced_at = fetched_at

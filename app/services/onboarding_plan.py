@@ -12,6 +12,7 @@ from hashlib import sha256
 from typing import Any
 
 from app.models import PaymentsAccount, Server
+from app.services.connection_options import CROSS_BORDER_COUNTRIES
 
 # Next actions the API reports (seed 000 callers branch on them).
 ONBOARDING, UPDATE, DASHBOARD, NONE = "onboarding", "update", "dashboard", "none"
@@ -80,15 +81,42 @@ def forwarded_metadata(server_metadata: dict[str, Any] | None) -> dict[str, str]
     return forwarded
 
 
-def account_params(server: Server, payments: PaymentsAccount, dashboard: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class AccountTerms:
+    """What a new account is asked for: its capabilities and Stripe service agreement."""
+
+    capabilities: tuple[str, ...]
+    service_agreement: str
+
+
+DOMESTIC = AccountTerms(("card_payments", "transfers"), "full")
+# Cross-border payouts need the `recipient` service agreement, under which an account can only
+# receive transfers, not take card payments (docs.stripe.com/connect/cross-border-payouts,
+# "Limitations"; docs.stripe.com/connect/service-agreement-types#recipient).
+CROSS_BORDER = AccountTerms(("transfers",), "recipient")
+
+
+def account_terms(platform_country: str, account_country: str) -> AccountTerms:
+    """The table, platform country × account country: same country (or `same`) → DOMESTIC;
+    both in the self-serve cross-border region (US, UK, EEA, CA, CH) → CROSS_BORDER; any other
+    pair → DOMESTIC, which Stripe refuses with a reason the refusal table explains."""
+    platform, account = platform_country.upper(), account_country.upper()
+    if platform in ("SAME", account):
+        return DOMESTIC
+    if platform in CROSS_BORDER_COUNTRIES and account in CROSS_BORDER_COUNTRIES:
+        return CROSS_BORDER
+    return DOMESTIC
+
+
+def account_params(
+    server: Server, payments: PaymentsAccount, dashboard: str, platform_country: str = "same"
+) -> dict[str, Any]:
     """`POST /v1/accounts` params, built only from what is stored on the row (retry-identical)."""
+    terms = account_terms(platform_country, payments.country)
     params: dict[str, Any] = {
         "country": payments.country,
         "controller": CONTROLLERS[dashboard],
-        "capabilities": {
-            "card_payments": {"requested": True},
-            "transfers": {"requested": True},
-        },
+        "capabilities": {name: {"requested": True} for name in terms.capabilities},
         "metadata": {
             **forwarded_metadata(server.metadata_),
             "server_id": server.id,
@@ -96,6 +124,8 @@ def account_params(server: Server, payments: PaymentsAccount, dashboard: str) ->
             "workspace_id": server.workspace_id,
         },
     }
+    if terms.service_agreement != DOMESTIC.service_agreement:
+        params["tos_acceptance"] = {"service_agreement": terms.service_agreement}
     if payments.email:
         params["email"] = payments.email
     if payments.product_description:

@@ -286,3 +286,26 @@ def test_connect_is_post_only_and_needs_sign_in(client, owned, sandbox):
     response = client.post(f"/payments/{owned.server.id}/connect")
     assert response.status_code in (302, 400)  # CSRF is checked before sign-in
     assert sandbox.requests() == []
+
+
+def test_a_cross_border_account_gets_the_recipient_agreement_and_only_transfers(
+    auth, signed_in, sandbox, store_connection, stored
+):
+    key = "sk_test_usPlatformConnectionKey0000000001"
+    store_connection(signed_in.workspace.id, key, config={"platform_country": "US"})
+
+    assert connect(auth, signed_in.server.id).status_code == 303
+
+    [entry] = sandbox.accounts()
+    assert entry["account"]["country"] == "DE"
+    assert sorted(entry["account"]["capabilities"]) == ["transfers"]
+
+
+def test_the_currency_follows_the_accounts_default_currency(
+    auth, signed_in, factory, sandbox, stored
+):
+    server = factory.resource(signed_in.workspace, "Berlin shop", country="DE", currency="usd")
+
+    assert connect(auth, server.id).status_code == 303
+
+    assert stored(server.id).currency == "eur"
