@@ -124,6 +124,25 @@ def _requirements(account: dict[str, Any]) -> dict[str, Any]:
         {k: error.get(k) for k in ("requirement", "code", "reason")}
         for error in raw.get("errors") or []
     ]
+    # Fields that may be given instead of others (docs.stripe.com/api/accounts/object
+    # #account_object-requirements-alternatives).
+    kept["alternatives"] = [
+        {
+            "alternative_fields_due": list(alternative.get("alternative_fields_due") or []),
+            "original_fields_due": list(alternative.get("original_fields_due") or []),
+        }
+        for alternative in raw.get("alternatives") or []
+    ]
+    # What Stripe will require once new rules apply, and by when
+    # (docs.stripe.com/connect/handle-verification-updates#future-requirements).
+    future = account.get("future_requirements") or {}
+    deadline = future.get("current_deadline")
+    kept["future"] = {
+        **{name: list(future.get(name) or []) for name in REQUIREMENT_LISTS},
+        "current_deadline": datetime.fromtimestamp(deadline, UTC).isoformat()
+        if deadline
+        else None,
+    }
     return kept
 
 
