@@ -401,3 +401,35 @@ class StripeGateway:
         with self._calling("login link create"):
             link = self._client.v1.accounts.login_links.create(account_id)
         return link.url
+
+    def list_webhook_endpoints(self) -> list[dict[str, Any]]:
+        """GET /v1/webhook_endpoints: every endpoint of the key's platform."""
+        with self._calling("webhook endpoint list"):
+            listed = self._client.v1.webhook_endpoints.list(params={"limit": 100})
+            return [_as_dict(endpoint) for endpoint in listed.auto_paging_iter()]
+
+    def create_webhook_endpoint(self, url: str, events: list[str]) -> dict[str, Any]:
+        """POST /v1/webhook_endpoints for Connect events, pinned to our API version.
+
+        The answer carries the signing `secret` — the only time Stripe shows it
+        (https://docs.stripe.com/api/webhook_endpoints/create). Never log it.
+        """
+        with self._calling("webhook endpoint create"):
+            endpoint = self._client.v1.webhook_endpoints.create(
+                params={
+                    "url": url,
+                    "enabled_events": events,
+                    "connect": True,
+                    "api_version": PINNED_API_VERSION,
+                    "description": "connect-onboarding: account updates of connected accounts",
+                }
+            )
+        return _as_dict(endpoint)
+
+    def update_webhook_endpoint(self, endpoint_id: str, events: list[str]) -> dict[str, Any]:
+        """POST /v1/webhook_endpoints/{id}: listen to `events` again and be enabled."""
+        with self._calling("webhook endpoint update"):
+            endpoint = self._client.v1.webhook_endpoints.update(
+                endpoint_id, params={"enabled_events": events, "disabled": False}
+            )
+        return _as_dict(endpoint)

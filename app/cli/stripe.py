@@ -1,4 +1,5 @@
-"""`flask stripe doctor`: check every Stripe key, webhook secret and recent webhook traffic."""
+"""`flask stripe doctor` checks every key, secret, endpoint and recent webhook traffic;
+`flask stripe webhooks register` creates or repairs the connections' webhook endpoints."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from app.services.stripe_doctor import run_checks
+from app.services.webhook_endpoints import register_for_connections
 
 stripe_cli = AppGroup("stripe", help="Stripe keys and webhooks.")
 
@@ -23,3 +25,18 @@ def doctor() -> None:
         click.echo(f"\n{len(failed)} of {len(sections)} need attention.")
         raise SystemExit(1)
     click.echo(f"\nAll {len(sections)} in order.")
+
+
+webhooks_cli = AppGroup("webhooks", help="The connections' webhook endpoints at Stripe.")
+stripe_cli.add_command(webhooks_cli)
+
+
+@webhooks_cli.command("register")
+@click.argument("connection_id", required=False)
+def register(connection_id: str | None) -> None:
+    """Create or repair CONNECTION's endpoint (every active connection's without one)."""
+    results = register_for_connections(connection_id)
+    for name, line in results:
+        click.echo(f"{name}: {line}")
+    if any(line.startswith("failed") for _name, line in results):
+        raise SystemExit(1)

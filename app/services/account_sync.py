@@ -139,9 +139,7 @@ def _requirements(account: dict[str, Any]) -> dict[str, Any]:
     deadline = future.get("current_deadline")
     kept["future"] = {
         **{name: list(future.get(name) or []) for name in REQUIREMENT_LISTS},
-        "current_deadline": datetime.fromtimestamp(deadline, UTC).isoformat()
-        if deadline
-        else None,
+        "current_deadline": datetime.fromtimestamp(deadline, UTC).isoformat() if deadline else None,
     }
     return kept
 
