@@ -96,6 +96,13 @@ def secret_for_new_connection(api_key: str, connection_id: str, pasted: str | No
     credentials = StripeCredentials(api_key=api_key, mode=mode_of_key(api_key) or "test")
     try:
         registration = register(StripeGateway(credentials), connection_id)
+    except RuntimeError:
+        # Outside a request without PUBLIC_BASE_URL our URL is unknown: nothing to register.
+        if pasted:
+            return pasted
+        raise ConnectionInvalid(
+            {"webhook_secret": "Paste the signing secret (set PUBLIC_BASE_URL to register one)."}
+        ) from None
     except StripeGatewayError as error:
         if pasted:
             log.warning(
