@@ -56,9 +56,10 @@ def verify_with_stripe(api_key: str, stripe_account_id: str) -> None:
         raise ConnectionInvalid(
             {"api_key": "Stripe rejected this key. Check that it is current and not revoked."}
         ) from None
-    except StripeGatewayError:
+    except StripeGatewayError as error:
+        # The refusal table's sentence: e.g. a restricted key missing a named permission.
         raise ConnectionInvalid(
-            {"api_key": "Stripe could not verify this key. Check it and try again."}
+            {"api_key": f"Stripe could not verify this key. {error.advice()}"}
         ) from None
     if account.get("id") != stripe_account_id:
         raise ConnectionInvalid(
