@@ -241,6 +241,15 @@ def check_production_config(config: dict[str, Any]) -> None:
             "Refusing to start in production: set PUBLIC_BASE_URL (where people and Stripe "
             "reach this app), so no request's Host header can steer the links we mint."
         )
+    # Live mode redirects only to HTTPS ("Livemode requests must always be redirected via
+    # HTTPS": STRIPE_NOTES.md, "What real Stripe answers"). Workspace connections are
+    # held to the same rule when they are saved (app/services/connection_verification.py).
+    live_key = str(config.get("STRIPE_SECRET_KEY") or "").startswith(("sk_live_", "rk_live_"))
+    if live_key and not str(config["PUBLIC_BASE_URL"]).startswith("https://"):
+        raise UnsafeConfigError(
+            "Refusing to start in production: STRIPE_SECRET_KEY is a live key and Stripe sends "
+            "people back only to https:// in live mode; set PUBLIC_BASE_URL to an https:// URL."
+        )
     if config["RATELIMIT_STORAGE_URI"].startswith("memory://") and (
         int(config["WEB_CONCURRENCY"]) > 1
     ):

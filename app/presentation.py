@@ -188,6 +188,11 @@ def datetime_label(value: datetime | None) -> str:
     return value.strftime("%-d %b %Y, %H:%M UTC")
 
 
+def deadline_label(value: str | None) -> str:
+    """A stored ISO 8601 deadline (future requirements) as `datetime_label` shows it."""
+    return datetime_label(datetime.fromisoformat(value) if value else None)
+
+
 # Navigation entries after "Payments": (endpoint, label, the permission the page needs in some
 # workspace — None: every signed-in user), so nobody is shown a link that would only answer 403.
 NAV_ENDPOINTS = (
@@ -386,6 +391,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(datetime_label, "when")
     app.add_template_filter(short_datetime_label, "when_short")
+    app.add_template_filter(deadline_label, "deadline")
     app.add_template_filter(requirement_words, "requirement_words")
     app.add_template_filter(activity_words, "activity_words")
     app.add_template_filter(inline_code, "inline_code")

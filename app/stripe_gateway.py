@@ -7,9 +7,10 @@ Clients are cached per key, pinned to the SDK's API version, and retry network f
 one deadline bounds each gateway's calls (`STRIPE_STEP_DEADLINE_SECONDS`): every attempt's
 timeout shrinks to what is left of it, and no retry starts that could not finish in time.
 
-Stripe's exceptions are translated here into four of ours, so views and services never see
-the SDK. Messages of ours never contain keys or link URLs, and `init_app` keeps the SDK's own
-log records (which carry response bodies at DEBUG) free of them too.
+Stripe's exceptions are translated here into ours (classified by the one table in
+`app.stripe_errors`), so views and services never see the SDK. Messages of ours never contain
+keys or link URLs, and `init_app` keeps the SDK's own log records (which carry response bodies
+at DEBUG) free of them too.
 """
 
 from __future__ import annotations
@@ -29,54 +30,24 @@ from typing import Any
 import stripe
 from flask import Flask, current_app
 
+# The gateway's errors are part of its interface: callers may import them from here.
+from app.stripe_errors import StripeAccountNotFound as StripeAccountNotFound
+from app.stripe_errors import (
+    StripeFacts,
+    StripeGatewayError,
+    WebhookSignatureInvalid,
+    classify,
+    clean_message,
+)
+from app.stripe_errors import StripeKeyRejected as StripeKeyRejected
+from app.stripe_errors import StripeRequestRejected as StripeRequestRejected
+from app.stripe_errors import StripeUnavailable as StripeUnavailable
+
 log = logging.getLogger(__name__)
 
 PINNED_API_VERSION = stripe.api_version
 # The SDK logs through this logger: request params and response bodies at DEBUG.
 SDK_LOGGER = "stripe"
-
-
-class StripeGatewayError(Exception):
-    """Base of the errors the gateway raises; `request_id` is Stripe's, for support."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        request_id: str | None = None,
-        replayed: bool = False,
-        app_level_key: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.request_id = request_id
-        # Stripe answered with a result stored under the request's idempotency key.
-        self.replayed = replayed
-        # The key in use was the app-level STRIPE_SECRET_KEY, not a workspace connection's:
-        # an operator fixes it, not a workspace admin.
-        self.app_level_key = app_level_key
-        # Set by the onboarding step that failed after this request had stored a new account,
-        # so nobody is told that nothing was changed.
-        self.account_created = False
-
-
-class StripeUnavailable(StripeGatewayError):
-    """Stripe could not be reached, timed out, rate-limited us or failed (5xx)."""
-
-
-class StripeKeyRejected(StripeGatewayError):
-    """Stripe rejected the API key (revoked, wrong, or lacking permissions)."""
-
-
-class StripeAccountNotFound(StripeGatewayError):
-    """The connected account does not exist or is not reachable with this key."""
-
-
-class StripeRequestRejected(StripeGatewayError):
-    """Stripe refused a request we built: a bug on our side, logged with Stripe's request id."""
-
-
-class WebhookSignatureInvalid(StripeGatewayError):
-    """A webhook's signature, timestamp or body did not verify: answer 400, apply nothing."""
 
 
 @dataclass(frozen=True)
@@ -205,7 +176,7 @@ def _client_for(api_key: str) -> stripe.StripeClient:
 
 # Secrets, addresses and links that must not reach a log line through the SDK's records.
 _SECRET_PATTERNS = (
-    re.compile(r"\b(?:sk|rk|pk)_(?:test|live)_[A-Za-z0-9]+"),
+    re.compile(r"\b(?:sk|rk|pk)_(?:test|live)_[A-Za-z0-9*…]+"),
     re.compile(r"\bwhsec_[A-Za-z0-9]+"),
     re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"),
     # Any URL except an API path of Stripe's (/v1/…, /v2/…): Account and login links.
@@ -256,40 +227,41 @@ def _translate(
 
 
 def _translated(error: stripe.StripeError, action: str) -> StripeGatewayError:
-    request_id = getattr(error, "request_id", None)
+    """Read Stripe's answer into facts; the table in `app.stripe_errors` names the class."""
+    body = getattr(error, "error", None)
     status = getattr(error, "http_status", None)
-    # The SDK sets `.code` only on some error classes (not PermissionError, which carries
-    # Stripe's 403 `account_invalid`); the parsed error body always has it.
-    code = getattr(error, "code", None) or getattr(getattr(error, "error", None), "code", None)
-    if isinstance(error, (stripe.APIConnectionError, stripe.RateLimitError)) or (
-        isinstance(error, stripe.APIError) and (status is None or status >= 500)
-    ):
-        replayed = _header(error, "Idempotent-Replayed") == "true"
-        log.warning(
-            "stripe unavailable during %s (status=%s request_id=%s replayed=%s)",
-            action,
-            status,
-            request_id,
-            replayed,
-        )
-        return StripeUnavailable("Stripe is unavailable", request_id=request_id, replayed=replayed)
-    if isinstance(error, stripe.AuthenticationError):
-        log.warning("stripe rejected the key during %s (request_id=%s)", action, request_id)
-        return StripeKeyRejected("Stripe rejected the API key", request_id=request_id)
-    if code in ("resource_missing", "account_invalid") or status == 404:
-        log.info("stripe account not found during %s (request_id=%s)", action, request_id)
-        return StripeAccountNotFound("Stripe account not found", request_id=request_id)
-    if isinstance(error, stripe.PermissionError):
-        log.warning("stripe refused permission during %s (request_id=%s)", action, request_id)
-        return StripeKeyRejected("Stripe refused this key's permissions", request_id=request_id)
-    log.error(
-        "stripe rejected our %s request (status=%s code=%s request_id=%s)",
+    facts = StripeFacts(
+        status=status,
+        error_type=getattr(body, "type", None),
+        # The SDK sets `.code` only on some error classes (not PermissionError, which carries
+        # Stripe's 403 `account_invalid`); the parsed error body always has it.
+        code=getattr(error, "code", None) or getattr(body, "code", None),
+        param=getattr(body, "param", None),
+        message=clean_message(getattr(body, "message", None) or error.user_message),
+        replayed=_header(error, "Idempotent-Replayed") == "true",
+        unreachable=isinstance(error, stripe.APIConnectionError)
+        or (isinstance(error, stripe.APIError) and status is None),
+    )
+    refusal = classify(facts)
+    request_id = getattr(error, "request_id", None)
+    level = logging.INFO if refusal.cause == "account_not_found" else logging.WARNING
+    log.log(
+        level,
+        "stripe answered %s during %s (status=%s type=%s code=%s param=%s request_id=%s "
+        "replayed=%s): %s",
+        refusal.cause,
         action,
         status,
-        code,
+        facts.error_type,
+        facts.code,
+        facts.param,
         request_id,
+        facts.replayed,
+        facts.message,
     )
-    return StripeRequestRejected("Stripe rejected the request", request_id=request_id)
+    return refusal.exception(
+        refusal.title, request_id=request_id, replayed=facts.replayed, facts=facts
+    )
 
 
 WEBHOOK_TOLERANCE_SECONDS = 300
@@ -447,3 +419,35 @@ class StripeGateway:
                 params=params, options={"stripe_account": account_id}
             )
         return [_as_dict(charge) for charge in page.data], bool(page.has_more)
+
+    def list_webhook_endpoints(self) -> list[dict[str, Any]]:
+        """GET /v1/webhook_endpoints: every endpoint of the key's platform."""
+        with self._calling("webhook endpoint list"):
+            listed = self._client.v1.webhook_endpoints.list(params={"limit": 100})
+            return [_as_dict(endpoint) for endpoint in listed.auto_paging_iter()]
+
+    def create_webhook_endpoint(self, url: str, events: list[str]) -> dict[str, Any]:
+        """POST /v1/webhook_endpoints for Connect events, pinned to our API version.
+
+        The answer carries the signing `secret` — the only time Stripe shows it
+        (https://docs.stripe.com/api/webhook_endpoints/create). Never log it.
+        """
+        with self._calling("webhook endpoint create"):
+            endpoint = self._client.v1.webhook_endpoints.create(
+                params={
+                    "url": url,
+                    "enabled_events": events,
+                    "connect": True,
+                    "api_version": PINNED_API_VERSION,
+                    "description": "connect-onboarding: account updates of connected accounts",
+                }
+            )
+        return _as_dict(endpoint)
+
+    def update_webhook_endpoint(self, endpoint_id: str, events: list[str]) -> dict[str, Any]:
+        """POST /v1/webhook_endpoints/{id}: listen to `events` again and be enabled."""
+        with self._calling("webhook endpoint update"):
+            endpoint = self._client.v1.webhook_endpoints.update(
+                endpoint_id, params={"enabled_events": events, "disabled": False}
+            )
+        return _as_dict(endpoint)

@@ -28,6 +28,16 @@ def external_url(endpoint: str, **values: Any) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
+def sends_https_links() -> bool:
+    """Whether the return and refresh URLs we give Stripe are https:// (live mode needs it).
+
+    Outside a request and without PUBLIC_BASE_URL no link can be built at all: not https.
+    """
+    if not current_app.config.get("PUBLIC_BASE_URL") and not has_request_context():
+        return False
+    return external_url("onboarding.return_", server_id="any").startswith("https://")
+
+
 def onboarding_urls(server_id: str) -> LinkUrls:
     """Where a resource's Account Links send the person back: the resource is in the path."""
     return LinkUrls(

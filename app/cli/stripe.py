@@ -1,5 +1,6 @@
-"""`flask stripe doctor` checks every Stripe key, webhook secret and recent webhook traffic;
-`flask stripe sync` re-reads every connected account's status and earnings."""
+"""`flask stripe doctor` checks every key, secret, endpoint and recent webhook traffic;
+`flask stripe sync` re-reads every connected account's status and earnings;
+`flask stripe webhooks register` creates or repairs the connections' webhook endpoints."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask.cli import AppGroup
 
 from app.services import stripe_sync
 from app.services.stripe_doctor import run_checks
+from app.services.webhook_endpoints import register_for_connections
 
 stripe_cli = AppGroup("stripe", help="Stripe keys and webhooks.")
 
@@ -45,4 +47,19 @@ def sync(restart: bool) -> None:
     done = stripe_sync.finish(run.id)
     click.echo(f"Synced {done.synced} account(s); {done.failed} failed.")
     if done.failed:
+        raise SystemExit(1)
+
+
+webhooks_cli = AppGroup("webhooks", help="The connections' webhook endpoints at Stripe.")
+stripe_cli.add_command(webhooks_cli)
+
+
+@webhooks_cli.command("register")
+@click.argument("connection_id", required=False)
+def register(connection_id: str | None) -> None:
+    """Create or repair CONNECTION's endpoint (every active connection's without one)."""
+    results = register_for_connections(connection_id)
+    for name, line in results:
+        click.echo(f"{name}: {line}")
+    if any(line.startswith("failed") for _name, line in results):
         raise SystemExit(1)

@@ -25,6 +25,15 @@ class ConnectionOption:
     help: str
 
 
+# Countries whose platforms may pay out across borders, self-serve, to accounts in any of them:
+# the US, UK, EEA, Canada and Switzerland (docs.stripe.com/connect/cross-border-payouts,
+# "Availability"). `app.services.account_terms` chooses capabilities and agreement from it.
+EEA_COUNTRIES = (
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE",
+    "IS", "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK",
+)  # fmt: skip
+CROSS_BORDER_COUNTRIES = ("US", "GB", "CA", "CH", *EEA_COUNTRIES)
+
 CONNECTION_OPTIONS: tuple[ConnectionOption, ...] = (
     ConnectionOption(
         "account_links_api",
@@ -54,6 +63,14 @@ CONNECTION_OPTIONS: tuple[ConnectionOption, ...] = (
         "express",
         "new accounts get `express` (login links), `full`, or `none` (platform collects "
         "requirements → **Update details**)",
+    ),
+    ConnectionOption(
+        "platform_country",
+        ("same", *CROSS_BORDER_COUNTRIES),
+        "STRIPE_PLATFORM_COUNTRY",
+        "same",
+        "the platform's country: an account elsewhere gets the `recipient` service agreement "
+        "and only `transfers` (cross-border payouts); `same` treats every account as domestic",
     ),
 )
 

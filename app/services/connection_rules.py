@@ -97,7 +97,11 @@ def _config_error(config: str) -> str | None:
 
 
 def clean_connection_fields(
-    raw: dict[str, object], *, require_secrets: bool, require_account: bool = True
+    raw: dict[str, object],
+    *,
+    require_secrets: bool,
+    require_account: bool = True,
+    require_webhook_secret: bool | None = None,
 ) -> ConnectionFields:
     """Check every field at once; ConnectionInvalid with one message per bad field."""
     errors: dict[str, str] = {}
@@ -131,7 +135,8 @@ def clean_connection_fields(
 
     webhook_secret = _text(raw.get("webhook_secret")) or None
     if webhook_secret is None:
-        if require_secrets:
+        # Optional where saving registers the endpoint at Stripe, which returns its secret.
+        if require_secrets if require_webhook_secret is None else require_webhook_secret:
             errors["webhook_secret"] = "Enter the webhook signing secret (whsec_…)."  # noqa: S105
     elif not WEBHOOK_SECRET_RE.match(webhook_secret):
         errors["webhook_secret"] = "A webhook signing secret starts with whsec_."  # noqa: S105

@@ -17,6 +17,22 @@ from app.stripe_gateway import (
     StripeUnavailable,
     mode_of_key,
 )
+from app.urls import sends_https_links
+
+LIVE_NEEDS_HTTPS = (
+    "Live keys need this app to send Stripe https:// return addresses, and it sends http://. "
+    "The app's administrator must set PUBLIC_BASE_URL to its https:// address first."
+)
+
+
+def check_live_mode_urls(api_key: str) -> None:
+    """A live key on an app that would send http:// return URLs: an error at the key.
+
+    Stripe refuses every live-mode Account Link that redirects to http:// ("Livemode requests
+    must always be redirected via HTTPS"), so such a connection could never onboard anyone.
+    """
+    if mode_of_key(api_key) == "live" and not sends_https_links():
+        raise ConnectionInvalid({"api_key": LIVE_NEEDS_HTTPS})
 
 
 def verify_with_stripe(api_key: str, stripe_account_id: str) -> None:
@@ -40,9 +56,10 @@ def verify_with_stripe(api_key: str, stripe_account_id: str) -> None:
         raise ConnectionInvalid(
             {"api_key": "Stripe rejected this key. Check that it is current and not revoked."}
         ) from None
-    except StripeGatewayError:
+    except StripeGatewayError as error:
+        # The refusal table's sentence: e.g. a restricted key missing a named permission.
         raise ConnectionInvalid(
-            {"api_key": "Stripe could not verify this key. Check it and try again."}
+            {"api_key": f"Stripe could not verify this key. {error.advice()}"}
         ) from None
     if account.get("id") != stripe_account_id:
         raise ConnectionInvalid(

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Membership, PaymentsAccount, StripeConnection, Workspace, utcnow
+from app.models.base import new_id
 from app.models.connections import STATUS_ACTIVE, STATUS_INACTIVE
 from app.security.crypto import encrypt_secret, mask_secret
 from app.security.permissions import MANAGE, permissions_for_role
@@ -31,7 +32,12 @@ from app.services.connection_secrets import (
     new_notification_secret,
     unreadable_secrets,
 )
-from app.services.connection_verification import check_replacement_key, verify_with_stripe
+from app.services.connection_verification import (
+    check_live_mode_urls,
+    check_replacement_key,
+    verify_with_stripe,
+)
+from app.services.webhook_endpoints import secret_for_new_connection
 from app.stripe_gateway import mode_of_key
 
 log = logging.getLogger(__name__)
@@ -206,13 +212,21 @@ def create_connection(
             "config_json": config_json,
         },
         require_secrets=True,
+        require_webhook_secret=not verify,
     )
-    api_key_plain, webhook_plain = str(fields.api_key), str(fields.webhook_secret)
+    api_key_plain = str(fields.api_key)
+    check_live_mode_urls(api_key_plain)
+    connection_id = new_id("sc")
+    webhook_plain = str(fields.webhook_secret)
     if verify:
         verify_with_stripe(api_key_plain, str(fields.stripe_account_id))
+        webhook_plain = secret_for_new_connection(
+            api_key_plain, connection_id, fields.webhook_secret
+        )
     mode = mode_of_key(api_key_plain) or "test"
     notification_plain = new_notification_secret()
     connection = StripeConnection(
+        id=connection_id,
         workspace_id=workspace_id,
         name=fields.name,
         description=fields.description,

@@ -152,6 +152,16 @@ def onboarding_panels(user: User, servers: list[Server]) -> dict[str, ResourceOn
     return panels
 
 
+def can_manage(user_id: str, server_id: str) -> bool:
+    """Whether the person is an admin (`workspace:manage`) of the resource's workspace."""
+    role = db.session.scalar(
+        select(Membership.role)
+        .join(Server, Server.workspace_id == Membership.workspace_id)
+        .where(Server.id == server_id, Membership.user_id == user_id)
+    )
+    return role is not None and MANAGE in permissions_for_role(role)
+
+
 def recent_activity(server: Server, limit: int = 50) -> list[AuditEvent]:
     """The resource's audit trail (its server row and payments account), newest first."""
     return list(

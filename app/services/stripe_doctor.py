@@ -18,6 +18,7 @@ from app.models import StripeConnection, WebhookEvent
 from app.security.crypto import SecretUnreadable, decrypt_secret, mask_secret
 from app.serializers import isoformat
 from app.services.connection_options import option_errors
+from app.services.webhook_endpoints import endpoint_problems
 from app.stripe_gateway import StripeCredentials, StripeGateway, StripeGatewayError, mode_of_key
 
 OK, FAIL, INFO = "OK", "FAIL", "--"
@@ -55,6 +56,24 @@ def _check_platform(
         )
     else:
         section.add(OK, f"Stripe answers for platform account {account.get('id')}")
+
+
+def _check_endpoint(section: Section, api_key: str, connection: StripeConnection) -> None:
+    """Stripe has an enabled Connect endpoint at our URL listening to every event we need."""
+    gateway = StripeGateway(StripeCredentials(api_key=api_key, mode=connection.mode))
+    try:
+        problems = endpoint_problems(gateway, connection.id)
+    except StripeGatewayError as error:
+        section.add(FAIL, f"could not read the webhook endpoints: {error.advice()}")
+        return
+    except RuntimeError:
+        # No PUBLIC_BASE_URL (production requires it): our own URL is unknown outside a request.
+        section.add(INFO, "webhook endpoint not checked: set PUBLIC_BASE_URL to check it")
+        return
+    for problem in problems:
+        section.add(FAIL, f"{problem}: run `flask stripe webhooks register {connection.id}`")
+    if not problems:
+        section.add(OK, "Stripe's webhook endpoint is enabled, at our URL, with every event")
 
 
 def _check_webhook_secret(section: Section, secret: str | None) -> None:
@@ -123,6 +142,7 @@ def check_connection(connection: StripeConnection) -> Section:
         if mode_of_key(api_key) != connection.mode:
             section.add(FAIL, f"the key is not a {connection.mode}-mode key")
         _check_platform(section, api_key, connection.mode, connection.stripe_account_id)
+        _check_endpoint(section, api_key, connection)
     try:
         webhook_secret = decrypt_secret(connection.webhook_secret_ciphertext)
     except SecretUnreadable:

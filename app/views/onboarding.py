@@ -23,12 +23,7 @@ from flask_login import current_user, login_required
 from app.extensions import limiter
 from app.presentation import status_copy
 from app.services import onboarding, resources
-from app.stripe_gateway import (
-    StripeAccountNotFound,
-    StripeGatewayError,
-    StripeKeyRejected,
-    StripeUnavailable,
-)
+from app.stripe_errors import PERSON, StripeGatewayError, StripeUnavailable
 from app.urls import onboarding_urls
 
 bp = Blueprint("onboarding", __name__)
@@ -128,6 +123,7 @@ def _problem(
     *,
     retry: str | None = None,
     request_id: str | None = None,
+    stripe_said: str | None = None,
 ) -> Response:
     server_id = (request.view_args or {}).get("server_id")
     html = render_template(
@@ -138,6 +134,7 @@ def _problem(
         retry=retry,
         server_id=server_id,
         request_id=request_id,
+        stripe_said=stripe_said,
     )
     return Response(html, status=status, mimetype="text/html")
 
@@ -198,48 +195,25 @@ def no_dashboard(error: Exception) -> Response:
 
 @bp.errorhandler(StripeGatewayError)
 def stripe_failed(error: StripeGatewayError) -> Response:
-    """Stripe failed: a clear page, nothing changed, and a way to try again."""
+    """Stripe refused or failed: the table's status and sentence; Stripe's own words for the
+    workspace admins who can act on them; nothing changed, and a way to try again."""
+    refusal = error.refusal
+    message = error.advice()
     if isinstance(error, StripeUnavailable):
         outcome = (
             "Your Stripe account was created; only the onboarding link is missing."
             if error.account_created
             else "Nothing was changed."
         )
-        return _problem(
-            503,
-            "Stripe is unavailable, try again",
-            f"We couldn't reach Stripe just now. {outcome} Try again in a moment.",
-            retry=_retry_for_endpoint(),
-            request_id=error.request_id,
-        )
-    if isinstance(error, StripeKeyRejected) and error.app_level_key:
-        return _problem(
-            502,
-            "The app's Stripe key was rejected — the app's administrator must update it",
-            "Stripe refused the app-level API key (STRIPE_SECRET_KEY) this resource onboards "
-            "with. The app's administrator must set a valid key; then try again.",
-            request_id=error.request_id,
-        )
-    if isinstance(error, StripeKeyRejected):
-        return _problem(
-            502,
-            "This connection's key was rejected — an admin must update it",
-            "Stripe refused the API key this resource onboards with. A workspace admin must "
-            "enter a valid key for the Stripe connection; then try again.",
-            request_id=error.request_id,
-        )
-    if isinstance(error, StripeAccountNotFound):
-        return _problem(
-            502,
-            "Stripe doesn't recognise this resource's account",
-            "The connected account was not found with this key: it may have been removed or "
-            "belong to another Stripe platform. Contact support with the reference below.",
-            request_id=error.request_id,
-        )
+        message = f"{message} {outcome}"
+    server_id = (request.view_args or {}).get("server_id")
     return _problem(
-        500,
-        "Stripe could not complete the request",
-        "Something went wrong on our side while talking to Stripe. It has been logged.",
-        retry=_retry_for_endpoint(),
+        refusal.html_status,
+        error.heading(),
+        message,
+        retry=_retry_for_endpoint() if refusal.acts == PERSON else None,
         request_id=error.request_id,
+        stripe_said=error.facts.message
+        if error.facts and server_id and resources.can_manage(current_user.id, server_id)
+        else None,
     )

@@ -138,3 +138,41 @@ def test_a_crash_answers_a_generic_500_without_traceback_or_secrets(exploding_ap
         }
     }
     assert "unhandled error on GET /boom" in caplog.text
+
+
+PRODUCTION = {
+    "APP_ENV": "production",
+    "SECRET_KEY": "x" * 40,
+    "JWT_SECRET": "y" * 40,
+    "SQLALCHEMY_DATABASE_URI": "sqlite://",
+    "WEB_CONCURRENCY": 1,
+    "MAIL_SERVER": "smtp.example.com",
+}
+
+
+@pytest.mark.parametrize(
+    ("key", "base", "refused"),
+    [
+        ("sk_live_appKey000000000001", "http://onboarding.example.com", True),
+        ("rk_live_appKey000000000001", "http://onboarding.example.com", True),
+        ("sk_live_appKey000000000001", "https://onboarding.example.com", False),
+        ("sk_test_appKey000000000001", "http://onboarding.example.com", False),
+    ],
+)
+def test_production_with_a_live_key_refuses_to_start_unless_links_are_https(key, base, refused):
+    from cryptography.fernet import Fernet
+
+    config = {
+        **PRODUCTION,
+        "ENCRYPTION_KEYS": [Fernet.generate_key().decode()],
+        "STRIPE_SECRET_KEY": key,
+        "PUBLIC_BASE_URL": base,
+    }
+    if not refused:
+        assert create_app(config).config["PUBLIC_BASE_URL"] == base
+        return
+    with pytest.raises(UnsafeConfigError) as error:
+        create_app(config)
+    message = str(error.value)
+    assert "\n" not in message and "PUBLIC_BASE_URL" in message and "https://" in message
+    assert key not in message

@@ -8,7 +8,10 @@ import pytest
 
 from app.models import PaymentsAccount, StripeConnection
 from app.services.onboarding.plan import (
+    CROSS_BORDER,
+    DOMESTIC,
     account_params,
+    account_terms,
     forwarded_metadata,
     plan_next_step,
     resource_actions,
@@ -134,3 +137,22 @@ def test_server_metadata_is_forwarded_within_stripes_limits():
     assert "k" * 41 not in forwarded and "long" not in forwarded and "count" not in forwarded
     # Room is left for our own three keys (server_id, payments_id, workspace_id).
     assert len(forwarded) == 47
+
+
+@pytest.mark.parametrize(
+    ("platform", "account", "terms"),
+    [
+        ("same", "DE", DOMESTIC),
+        ("US", "US", DOMESTIC),
+        ("us", "US", DOMESTIC),
+        ("US", "DE", CROSS_BORDER),
+        ("DE", "GB", CROSS_BORDER),
+        ("GB", "CA", CROSS_BORDER),
+        ("CH", "US", CROSS_BORDER),
+        ("US", "BR", DOMESTIC),  # outside the self-serve region: Stripe decides (and explains)
+    ],
+)
+def test_capabilities_and_service_agreement_follow_platform_and_account_country(
+    platform, account, terms
+):
+    assert account_terms(platform, account) == terms

@@ -1,5 +1,7 @@
 """/v1's error table: every domain exception a /v1 route can raise, and how it is answered.
 
+Stripe's refusals come from `app.stripe_errors.REFUSALS`, the table the pages and /web/v1 use.
+
 Answers use `json_error`'s shape, `{"error": {"status", "code", "message", "fields"?}}`; the
 OpenAPI document describes each status from this table.
 """
@@ -16,12 +18,7 @@ from app.api.families import (
     NotJson,
 )
 from app.services import access, onboarding
-from app.stripe_gateway import (
-    StripeAccountNotFound,
-    StripeKeyRejected,
-    StripeRequestRejected,
-    StripeUnavailable,
-)
+from app.stripe_errors import StripeGatewayError, rows_by_exception
 
 NOT_FOUND = "No payments resource with that id in your workspaces."
 
@@ -85,45 +82,21 @@ ERRORS: tuple[ErrorRule, ...] = (
         fields=lambda e: e.fields,
     ),
     ErrorRule(
-        StripeKeyRejected,
-        502,
-        "stripe_key_rejected",
-        lambda e: (
-            "Stripe rejected the app-level API key (STRIPE_SECRET_KEY). The app's administrator "
-            "must update it."
-            if e.app_level_key
-            else "Stripe rejected the API key this resource uses. A workspace admin must update "
-            "the Stripe connection."
-        ),
-    ),
-    ErrorRule(
-        StripeAccountNotFound,
-        502,
-        "stripe_account_not_found",
-        "Stripe no longer knows this resource's account with the key in use.",
-    ),
-    ErrorRule(
-        StripeRequestRejected,
-        502,
-        "stripe_error",
-        "Stripe could not complete the request. It has been logged.",
-    ),
-    ErrorRule(
         onboarding.AccountCreationBusy,
         503,
         "account_creation_busy",
         "Another request is creating this resource's Stripe account. Retry in a moment.",
     ),
     ErrorRule(
-        StripeUnavailable,
-        503,
-        "stripe_unavailable",
-        "Stripe is unavailable right now. Try again shortly.",
-    ),
-    ErrorRule(
         DatabaseUnavailable,
         503,
         "database_unavailable",
         "Our database is unavailable right now. Try again shortly.",
+    ),
+    # Stripe's refusals, from the one table every surface answers with: the cause, what to do
+    # and who must, then Stripe's own words (cleaned) and its request id.
+    *(
+        ErrorRule(exception, row.v1_status, row.v1_code, StripeGatewayError.explained)
+        for exception, row in rows_by_exception().items()
     ),
 )

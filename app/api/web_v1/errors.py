@@ -25,6 +25,7 @@ from app.api.web_v1.models import SERVICE_TO_BODY
 from app.errors import MESSAGES
 from app.services import access, connections
 from app.services.connection_rules import ConnectionInvalid
+from app.stripe_errors import StripeGatewayError, rows_by_exception
 
 # HTTP status → seed 004 style code; 401 and 403 carry the seed's own sentences.
 CODES = {
@@ -34,6 +35,7 @@ CODES = {
     404: "4040",
     405: "4050",
     409: "4090",
+    502: "5020",
     413: "4130",
     415: "4000",
     422: "4220",
@@ -100,5 +102,10 @@ ERRORS: tuple[ErrorRule, ...] = (
         503,
         "5030",
         "Our database is unavailable right now. Try again shortly.",
+    ),
+    # Stripe's refusals, from the one table the pages and /v1 use.
+    *(
+        ErrorRule(exception, row.v1_status, row.web_code, StripeGatewayError.explained)
+        for exception, row in rows_by_exception().items()
     ),
 )

@@ -12,9 +12,14 @@ finished, failed, or dead. Such a claim is taken over; the retry sends the same 
 so Stripe replays the same account instead of making a second one, and a claimant that was
 merely slow finds the account already stored when it commits. Stripe forgets an idempotency key
 after 24 hours, so any attempt that follows an unfinished one (crashed, timed out, failed) first
-looks for an account the earlier one may have made, by the `payments_id` metadata we send. A 5xx
-Stripe stored under the key (it replays it for 24 hours) moves creation to a new key, once a
-lookup shows the failed request made no account.
+looks for an account the earlier one may have made, by the `payments_id` metadata we send.
+
+Stripe stores the first answer under a key once the endpoint started, refusals (4xx) included,
+and replays it for 24 hours (https://docs.stripe.com/api/idempotent_requests). So a refused
+creation (say, the platform profile not yet reviewed) moves creation to a new generation's key
+at once: the next attempt, having looked up that no account was made, sends a fresh request and
+succeeds as soon as the cause is fixed. A replayed 5xx moves the key the same way, after its
+lookup. The key also hashes the params, so changed params never reuse one.
 """
 
 from __future__ import annotations
@@ -37,7 +42,12 @@ from app.services.onboarding.plan import account_params, idempotency_key_for
 from app.services.onboarding.steps import stripe_step
 from app.services.onboarding.sync import apply_account, locked_payments
 from app.services.stripe_credentials import options_for
-from app.stripe_gateway import StripeCredentials, StripeGateway, StripeUnavailable
+from app.stripe_gateway import (
+    StripeCredentials,
+    StripeGateway,
+    StripeGatewayError,
+    StripeUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -164,11 +174,12 @@ def _create_account(
     server = db.session.get(Server, server_id)
     payments = server.payments
     db.session.refresh(payments)  # the stored inputs, exactly as a retry would read them
-    dashboard = options_for(credentials).get("dashboard", "express")
+    options = options_for(credentials)
+    params = account_params(server, payments, options["dashboard"], options["platform_country"])
     attempt = _Attempt(
         payments_id=payments.id,
-        params=account_params(server, payments, dashboard),
-        idempotency_key=idempotency_key_for(payments),
+        params=params,
+        idempotency_key=idempotency_key_for(payments, params),
         generation=payments.account_generation,
     )
     db.session.commit()  # hold no connection while Stripe answers
@@ -243,6 +254,12 @@ def _find_or_create(
     except StripeUnavailable as error:
         if not error.replayed:
             raise
+    except StripeGatewayError:
+        # Stripe refused to create it: no account was made, and the refusal is stored under
+        # this key for 24 hours. The next attempt (it looks up first: `search_since`) uses a
+        # new key, so it succeeds as soon as the cause is fixed.
+        _next_generation(attempt)
+        raise
     # Stripe replayed a 5xx it stored under this key: the request that got it (an earlier
     # attempt, or this call's first try before the SDK retried) is over, so an account it
     # made is listed by now. If none is, the key can never give one for 24 hours: move to a
@@ -250,6 +267,16 @@ def _find_or_create(
     found = find(claim.search_since or claim.claimed_at)
     if found is not None:
         return found, True
+    _next_generation(attempt)
+    payments = db.session.get(PaymentsAccount, attempt.payments_id)
+    db.session.refresh(payments)
+    key = idempotency_key_for(payments, attempt.params)
+    db.session.commit()  # hold no connection while Stripe answers
+    return gateway.create_account(attempt.params, idempotency_key=key), False
+
+
+def _next_generation(attempt: _Attempt) -> None:
+    """Move creation to the next generation's idempotency key (committed at once)."""
     db.session.execute(
         update(PaymentsAccount)
         .where(
@@ -260,11 +287,6 @@ def _find_or_create(
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    payments = db.session.get(PaymentsAccount, attempt.payments_id)
-    db.session.refresh(payments)
-    key = idempotency_key_for(payments)
-    db.session.commit()  # hold no connection while Stripe answers
-    return gateway.create_account(attempt.params, idempotency_key=key), False
 
 
 def ensure_account(

@@ -6,10 +6,13 @@ a single extra query or API call, and the tables in tests/unit cover every case.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from hashlib import sha256
 from typing import Any
 
 from app.models import PaymentsAccount, Server
+from app.services.connection_options import CROSS_BORDER_COUNTRIES
 
 # Next actions the API reports (seed 000 callers branch on them).
 ONBOARDING, UPDATE, DASHBOARD, NONE = "onboarding", "update", "dashboard", "none"
@@ -41,14 +44,18 @@ class NextStep:
     link_type: str | None
 
 
-def idempotency_key_for(payments: PaymentsAccount) -> str:
-    """The one idempotency key for creating this resource's account in this generation.
+def idempotency_key_for(payments: PaymentsAccount, params: dict[str, Any]) -> str:
+    """The one idempotency key for creating this resource's account with these params.
 
     Deterministic, so a second click, another process, or a retry after a crash between
     Stripe's answer and our commit gets Stripe's first answer replayed: one account, never two.
-    The generation changes only when the account was lost (deauthorized) and a new one is due.
+    The generation moves on when the account was lost (deauthorized) or Stripe refused the
+    creation; the params' hash means changed params (another country) never reuse a key, which
+    Stripe would refuse with `idempotency_error` for 24 hours
+    (https://docs.stripe.com/api/idempotent_requests).
     """
-    return f"co-account-{payments.id}-g{payments.account_generation}"
+    digest = sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+    return f"co-account-{payments.id}-g{payments.account_generation}-{digest}"
 
 
 # Stripe's metadata limits (docs.stripe.com/api/metadata): 50 keys, 40-char keys, 500-char
@@ -74,15 +81,42 @@ def forwarded_metadata(server_metadata: dict[str, Any] | None) -> dict[str, str]
     return forwarded
 
 
-def account_params(server: Server, payments: PaymentsAccount, dashboard: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class AccountTerms:
+    """What a new account is asked for: its capabilities and Stripe service agreement."""
+
+    capabilities: tuple[str, ...]
+    service_agreement: str
+
+
+DOMESTIC = AccountTerms(("card_payments", "transfers"), "full")
+# Cross-border payouts need the `recipient` service agreement, under which an account can only
+# receive transfers, not take card payments (docs.stripe.com/connect/cross-border-payouts,
+# "Limitations"; docs.stripe.com/connect/service-agreement-types#recipient).
+CROSS_BORDER = AccountTerms(("transfers",), "recipient")
+
+
+def account_terms(platform_country: str, account_country: str) -> AccountTerms:
+    """The table, platform country × account country: same country (or `same`) → DOMESTIC;
+    both in the self-serve cross-border region (US, UK, EEA, CA, CH) → CROSS_BORDER; any other
+    pair → DOMESTIC, which Stripe refuses with a reason the refusal table explains."""
+    platform, account = platform_country.upper(), account_country.upper()
+    if platform in ("SAME", account):
+        return DOMESTIC
+    if platform in CROSS_BORDER_COUNTRIES and account in CROSS_BORDER_COUNTRIES:
+        return CROSS_BORDER
+    return DOMESTIC
+
+
+def account_params(
+    server: Server, payments: PaymentsAccount, dashboard: str, platform_country: str = "same"
+) -> dict[str, Any]:
     """`POST /v1/accounts` params, built only from what is stored on the row (retry-identical)."""
+    terms = account_terms(platform_country, payments.country)
     params: dict[str, Any] = {
         "country": payments.country,
         "controller": CONTROLLERS[dashboard],
-        "capabilities": {
-            "card_payments": {"requested": True},
-            "transfers": {"requested": True},
-        },
+        "capabilities": {name: {"requested": True} for name in terms.capabilities},
         "metadata": {
             **forwarded_metadata(server.metadata_),
             "server_id": server.id,
@@ -90,6 +124,8 @@ def account_params(server: Server, payments: PaymentsAccount, dashboard: str) ->
             "workspace_id": server.workspace_id,
         },
     }
+    if terms.service_agreement != DOMESTIC.service_agreement:
+        params["tos_acceptance"] = {"service_agreement": terms.service_agreement}
     if payments.email:
         params["email"] = payments.email
     if payments.product_description:

@@ -3,10 +3,11 @@
 `stripe_step` hands out a gateway bounded by one deadline. Inside the block only Stripe is
 called — the caller has committed first, so no transaction or pool connection is held while
 Stripe answers. When the block raises a Stripe error, the step's changes in flight are rolled
-back, the failure is recorded (kind and Stripe's request id — never a key or link URL), a
-connection whose key Stripe rejected is flagged for its admins, and the gateway's exception is
-re-raised for the caller to show. When it works, a flag left by an earlier rejection is cleared:
-the call just proved the key good again.
+back, the failure is recorded (its cause and Stripe's request id — never a key or link URL), a
+connection whose key Stripe rejected is flagged for its admins (the table in `app.stripe_errors`
+says which refusals flag it: not a restricted key missing one permission), and the gateway's
+exception is re-raised for the caller to show. When it works, a flag left by an earlier
+rejection is cleared: the call just proved the key good again.
 """
 
 from __future__ import annotations
@@ -20,24 +21,9 @@ from app.extensions import db
 from app.models import PaymentsAccount, Server, StripeConnection
 from app.services import audit
 from app.services.onboarding.sync import locked_payments
-from app.stripe_gateway import (
-    StripeAccountNotFound,
-    StripeCredentials,
-    StripeGateway,
-    StripeGatewayError,
-    StripeKeyRejected,
-    StripeRequestRejected,
-    StripeUnavailable,
-)
+from app.stripe_gateway import StripeCredentials, StripeGateway, StripeGatewayError
 
 KEY_REJECTED_REASON = "Stripe rejected this connection's API key. Enter a valid key."
-
-_ERROR_KINDS: dict[type[StripeGatewayError], str] = {
-    StripeUnavailable: "unavailable",
-    StripeKeyRejected: "key_rejected",
-    StripeAccountNotFound: "account_not_found",
-    StripeRequestRejected: "request_rejected",
-}
 
 
 @contextmanager
@@ -79,12 +65,12 @@ def _record_failure(
     server = db.session.get(Server, server_id)
     if server is None:  # pragma: no cover — deleted while we waited on Stripe
         return
-    kind = _ERROR_KINDS.get(type(error), "error")
+    refusal = error.refusal
     with locked_payments(server.payments.id) as payments:
         if on_failure is not None:
             on_failure(payments)
-        payments.last_error = f"Stripe request failed ({kind})."
-        if isinstance(error, StripeKeyRejected) and credentials.connection_id:
+        payments.last_error = f"Stripe request failed ({refusal.cause})."
+        if refusal.flags_key and credentials.connection_id:
             connection = db.session.get(StripeConnection, credentials.connection_id)
             if connection is not None:
                 connection.attention_reason = KEY_REJECTED_REASON
@@ -94,7 +80,7 @@ def _record_failure(
             actor_user_id=user_id,
             details={
                 "operation": operation,
-                "error": kind,
+                "error": refusal.cause,
                 "request_id": error.request_id,
                 "connection_id": credentials.connection_id,
             },

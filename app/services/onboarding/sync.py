@@ -124,6 +124,23 @@ def _requirements(account: dict[str, Any]) -> dict[str, Any]:
         {k: error.get(k) for k in ("requirement", "code", "reason")}
         for error in raw.get("errors") or []
     ]
+    # Fields that may be given instead of others (docs.stripe.com/api/accounts/object
+    # #account_object-requirements-alternatives).
+    kept["alternatives"] = [
+        {
+            "alternative_fields_due": list(alternative.get("alternative_fields_due") or []),
+            "original_fields_due": list(alternative.get("original_fields_due") or []),
+        }
+        for alternative in raw.get("alternatives") or []
+    ]
+    # What Stripe will require once new rules apply, and by when
+    # (docs.stripe.com/connect/handle-verification-updates#future-requirements).
+    future = account.get("future_requirements") or {}
+    deadline = future.get("current_deadline")
+    kept["future"] = {
+        **{name: list(future.get(name) or []) for name in REQUIREMENT_LISTS},
+        "current_deadline": datetime.fromtimestamp(deadline, UTC).isoformat() if deadline else None,
+    }
     return kept
 
 
@@ -176,7 +193,8 @@ def apply_account(
         # Stripe's word on the country; it can never change for this account.
         payments.country = str(account["country"]).upper()
     if account.get("default_currency"):
-        # Charges settle in the account's currency (Stripe's default follows its country).
+        # Stripe's default currency for the account (its country's unless set otherwise):
+        # docs.stripe.com/api/accounts/object#account_object-default_currency.
         payments.currency = str(account["default_currency"]).lower()
     after = derive_onboarding_status(account)
     payments.onboarding_status, payments.status_reason = after.status, after.reason

@@ -11,6 +11,14 @@ from tests.helpers import TAMPERED, service_values
 
 
 @pytest.fixture
+def https_links(app):
+    """The app sends Stripe https:// return URLs, as a live connection needs."""
+    before, app.config["PUBLIC_BASE_URL"] = app.config["PUBLIC_BASE_URL"], "https://app.example.com"
+    yield
+    app.config["PUBLIC_BASE_URL"] = before
+
+
+@pytest.fixture
 def add_connection(app):
     """Create a connection through the service: (detached connection, notification secret)."""
 

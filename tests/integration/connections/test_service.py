@@ -94,7 +94,7 @@ def test_stripe_unreachable_offers_saving_unverified(app, factory, sandbox):
 
 
 def test_the_first_active_connection_per_mode_is_default_and_an_admin_can_switch(
-    app, factory, add_connection
+    app, factory, add_connection, https_links
 ):
     workspace = factory.workspace()
     first, _ = add_connection(workspace)
@@ -127,7 +127,7 @@ def test_deactivating_the_default_hands_it_to_another_active_connection(
 
 
 def test_a_resource_onboards_under_the_workspaces_default_connection_of_its_mode(
-    app, factory, add_connection
+    app, factory, add_connection, https_links
 ):
     workspace = factory.workspace()
     add_connection(workspace, name="Older")
@@ -232,3 +232,38 @@ def test_another_workspaces_connection_is_not_found(app, factory, add_connection
     with app.app_context():
         with pytest.raises(connections.ConnectionNotFound):
             connections.get_connection(other.id, connection.id)
+
+
+LIVE_CONNECTION_KEY = "sk_live_connectionKeyAcme000000000000001"
+
+
+@pytest.mark.parametrize("base", ["http://app.example.com", None])
+def test_a_live_connection_is_refused_on_an_app_that_sends_http_links(app, factory, sandbox, base):
+    workspace = factory.workspace()
+    before, app.config["PUBLIC_BASE_URL"] = app.config["PUBLIC_BASE_URL"], base
+    try:
+        with app.app_context(), pytest.raises(ConnectionInvalid) as invalid:
+            connections.create_connection(
+                workspace.id, actor_user_id=None, **service_values(LIVE_CONNECTION_KEY)
+            )
+    finally:
+        app.config["PUBLIC_BASE_URL"] = before
+    assert "PUBLIC_BASE_URL" in invalid.value.errors["api_key"]
+    assert sandbox.requests() == []  # refused before asking Stripe
+    with app.app_context():
+        assert db.session.scalars(select(StripeConnection)).all() == []
+
+
+def test_a_live_connection_on_an_https_app_goes_on_to_stripe(app, factory, sandbox):
+    workspace = factory.workspace()
+    before, app.config["PUBLIC_BASE_URL"] = app.config["PUBLIC_BASE_URL"], "https://app.example.com"
+    try:
+        with app.app_context(), pytest.raises(ConnectionInvalid) as invalid:
+            connections.create_connection(
+                workspace.id, actor_user_id=None, **service_values(LIVE_CONNECTION_KEY)
+            )
+    finally:
+        app.config["PUBLIC_BASE_URL"] = before
+    # The sandbox refuses every live key; what matters is that Stripe was asked.
+    assert "PUBLIC_BASE_URL" not in invalid.value.errors.get("api_key", "")
+    assert [r["path"] for r in sandbox.requests()] == ["/v1/account"]

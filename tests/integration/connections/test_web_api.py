@@ -291,3 +291,17 @@ def test_the_api_is_rate_limited_per_token(app, client, factory, admin):
     assert limited.get_json()["code"] == "4290"
     assert int(limited.headers["Retry-After"]) > 0
     assert others.status_code == 200
+
+
+def test_a_restricted_key_missing_a_permission_names_it_at_the_key(app, client, admin, sandbox):
+    user, workspace = admin
+    key = "rk_test_restrictedWithoutRead000000000001"
+    sandbox.add_restricted_key(key, ["rak_accounts_write"], service_values()["api_key"])
+    body = seed_body(apiKey=key)
+
+    response = client.post(url(workspace), json=body, headers=bearer(app, user))
+
+    assert response.status_code == 422
+    message = response.get_json()["errors"]["apiKey"]
+    assert "lacks the “rak_accounts_read” permission" in message
+    assert key not in response.get_data(as_text=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -80,3 +80,45 @@ def test_a_snapshot_of_another_account_is_not_applied(app, onboarded, sandbox):
         assert payments.onboarding_status != "complete"
     with app.app_context():
         db.session.remove()
+
+
+def test_future_requirements_are_stored_and_listed_as_due_soon_with_their_date(
+    app, client, auth, signed_in, onboarded, sandbox, stored
+):
+    _payments_id, account_id = onboarded
+    deadline = sandbox.now() + 30 * 86400
+    sandbox.set_requirements(
+        account_id,
+        future_requirements={"current_deadline": deadline, "currently_due": ["external_account"]},
+    )
+    server_id = signed_in.server.id
+
+    auth.post(f"/payments/{server_id}/check-status", page=f"/payments/{server_id}")
+
+    future = stored(server_id).requirements["future"]
+    assert future["currently_due"] == ["external_account"]
+    due = datetime.fromisoformat(future["current_deadline"])
+    assert due == datetime.fromtimestamp(deadline, UTC)
+    html = client.get(f"/payments/{server_id}").get_data(as_text=True)
+    assert f"Due soon — by {due.strftime('%-d %b %Y')}" in html
+
+
+def test_requirement_alternatives_are_stored_and_shown(
+    app, client, signed_in, onboarded, sandbox, stored
+):
+    payments_id, account_id = onboarded
+    account = sandbox.stripe_client(PLATFORM_KEY).v1.accounts.retrieve(account_id).to_dict()
+    account["requirements"]["alternatives"] = [
+        {
+            "alternative_fields_due": ["individual.verification.document"],
+            "original_fields_due": ["individual.id_number"],
+        }
+    ]
+    with app.app_context():
+        with locked_payments(payments_id) as payments:
+            apply_account(payments, account, source="check", fetched_at=utcnow())
+        db.session.commit()
+
+    [alternative] = stored(signed_in.server.id).requirements["alternatives"]
+    assert alternative["original_fields_due"] == ["individual.id_number"]
+    assert "Or instead" in client.get(f"/payments/{signed_in.server.id}").get_data(as_text=True)

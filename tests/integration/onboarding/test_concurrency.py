@@ -77,7 +77,8 @@ def leave_a_dead_claim(app, owned, claimed_ago: timedelta) -> tuple[dict, str]:
         payments.email = "shop@example.com"
         db.session.commit()
         server = db.session.get(Server, owned.server.id)
-        return account_params(server, payments, "express"), idempotency_key_for(payments)
+        params = account_params(server, payments, "express")
+        return params, idempotency_key_for(payments, params)
 
 
 def account_creations(sandbox) -> list[dict]:

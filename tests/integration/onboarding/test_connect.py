@@ -53,7 +53,7 @@ def test_the_account_is_created_with_the_resource_inputs_and_links_back_to_it(
     assert account["controller"]["stripe_dashboard"]["type"] == "express"
     assert sorted(account["capabilities"]) == ["card_payments", "transfers"]
     [create] = sandbox.requests("/v1/accounts")
-    assert create["idempotency_key"] == f"co-account-{payments.id}-g0"
+    assert create["idempotency_key"].startswith(f"co-account-{payments.id}-g0-")
 
 
 def test_second_click_reuses_the_same_account_with_one_stripe_call(
@@ -184,7 +184,10 @@ def test_a_deauthorized_resource_gets_a_new_account_under_a_new_idempotency_key(
     assert second.stripe_account_id not in (None, first.stripe_account_id)
     assert second.status == "active"
     keys = [r["idempotency_key"] for r in sandbox.requests("/v1/accounts")]
-    assert keys == [f"co-account-{first.id}-g0", f"co-account-{first.id}-g1"]
+    assert [key.rsplit("-", 1)[0] for key in keys] == [
+        f"co-account-{first.id}-g0",
+        f"co-account-{first.id}-g1",
+    ]
 
 
 def test_without_any_stripe_key_connect_is_refused_with_the_reason(
@@ -283,3 +286,26 @@ def test_connect_is_post_only_and_needs_sign_in(client, owned, sandbox):
     response = client.post(f"/payments/{owned.server.id}/connect")
     assert response.status_code in (302, 400)  # CSRF is checked before sign-in
     assert sandbox.requests() == []
+
+
+def test_a_cross_border_account_gets_the_recipient_agreement_and_only_transfers(
+    auth, signed_in, sandbox, store_connection, stored
+):
+    key = "sk_test_usPlatformConnectionKey0000000001"
+    store_connection(signed_in.workspace.id, key, config={"platform_country": "US"})
+
+    assert connect(auth, signed_in.server.id).status_code == 303
+
+    [entry] = sandbox.accounts()
+    assert entry["account"]["country"] == "DE"
+    assert sorted(entry["account"]["capabilities"]) == ["transfers"]
+
+
+def test_the_currency_follows_the_accounts_default_currency(
+    auth, signed_in, factory, sandbox, stored
+):
+    server = factory.resource(signed_in.workspace, "Berlin shop", country="DE", currency="usd")
+
+    assert connect(auth, server.id).status_code == 303
+
+    assert stored(server.id).currency == "eur"
