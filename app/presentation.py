@@ -128,6 +128,7 @@ ACTIVITY_WORDS: dict[str, str] = {
     "connection.notification_secret_rolled": "Notification signing secret replaced",
     "connection.secret_unreadable": "Stored secret could not be decrypted",
     "connection.deleted": "Stripe connection deleted",
+    "connection.webhook_registered": "Webhook endpoint set up at Stripe",
     "workspace.created": "Workspace created",
     "workspace.renamed": "Workspace renamed",
     "member.invited": "Invitation sent",

@@ -20,8 +20,7 @@ from app.extensions import db
 from app.models import StripeConnection
 from app.services import api_tokens
 from app.stripe_errors import REFUSALS, StripeFacts, classify, clean_message
-from tests.helpers import PLATFORM_KEY
-from tests.integration.api.conftest import ApiClient, connect_path
+from tests.helpers import PLATFORM_KEY, ApiClient, connect_path
 from tests.integration.onboarding.test_connect import connect
 
 RESTRICTED_KEY = "rk_test_restrictedConnectionKey000000000001"
