@@ -34,6 +34,17 @@ from tests.helpers import (
     stripe_signature,
 )
 
+# The attributes Flask-Limiter's init_app sets from an app's config (flask_limiter/_extension.py).
+LIMITER_STATE = (
+    "_storage",
+    "_limiter",
+    "_storage_uri",
+    "_storage_options",
+    "_strategy",
+    "_key_prefix",
+)
+LIMITER_SNAPSHOT = "tests.limiter_snapshot"
+
 pytest_plugins = ["stripe_sandbox.pytest_plugin", "mail_catcher.pytest_plugin", "tests.browser"]
 
 
@@ -110,6 +121,7 @@ def app(tmp_path_factory, sandbox_server, mail_catcher_server):
         db.create_all()
         if url.startswith("sqlite"):
             _enable_sqlite_foreign_keys()
+    app.extensions[LIMITER_SNAPSHOT] = {name: getattr(limiter, name) for name in LIMITER_STATE}
     yield app
     with app.app_context():
         db.session.remove()
@@ -137,6 +149,11 @@ def _clean_state(request) -> Iterator[None]:
         with db.engine.begin() as connection:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
+        # Flask-Limiter keeps its storage on the one global `limiter`, so a test that builds a
+        # second app in this process (production settings, Redis) rebinds it for every later
+        # test. Put the test app's storage back before resetting it.
+        for name, value in app.extensions[LIMITER_SNAPSHOT].items():
+            setattr(limiter, name, value)
         limiter.reset()
 
 
