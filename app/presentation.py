@@ -117,6 +117,17 @@ ACTIVITY_WORDS: dict[str, str] = {
     "connection.notification_secret_rolled": "Notification signing secret replaced",
     "connection.secret_unreadable": "Stored secret could not be decrypted",
     "connection.deleted": "Stripe connection deleted",
+    "invite.sent": "Onboarding invite sent",
+    "invite.created": "Onboarding invite link created (not mailed)",
+    "invite.resent": "Onboarding invite sent again",
+    "invite.opened": "Onboarding invite opened",
+    "invite.started": "Invitee went on to Stripe",
+    "invite.completed": "Invitee completed onboarding",
+    "invite.expired": "Onboarding invite expired",
+    "invite.revoked": "Onboarding invite revoked",
+    "reminder.sent": "Deadline reminder sent",
+    "reminder.muted": "Reminders muted",
+    "reminder.unmuted": "Reminders unmuted",
 }
 
 

@@ -7,9 +7,11 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from app.forms.invites import OnboardingInviteForm
 from app.forms.payments import PaymentsResourceForm
 from app.security.permissions import MANAGE
 from app.services import resources
+from app.services.invite_panel import invite_panel
 
 bp = Blueprint("payments", __name__)
 
@@ -53,6 +55,8 @@ def detail(server_id: str) -> str:
         server=server,
         ob=resources.onboarding_panels(current_user.id, [server])[server.id],
         activity=resources.recent_activity(server),
+        invites=invite_panel(server),
+        invite_form=OnboardingInviteForm(),
     )
 
 

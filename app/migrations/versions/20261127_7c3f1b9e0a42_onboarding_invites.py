@@ -9,7 +9,6 @@ Create Date: 2026-11-27 14:05:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = "7c3f1b9e0a42"
 down_revision = "5a1e4c0d2b7f"
