@@ -72,6 +72,15 @@ class InviteExists(InviteError):
         self.invite = invite
 
 
+class InviteNotNeeded(InviteError):
+    """Onboarding is complete: a finished resource needs no invite."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Onboarding for this resource is complete: it needs no invite.", code="complete"
+        )
+
+
 class InviteUnusable(Exception):
     """The link or cookie cannot be used; `reason` is one of the UNUSABLE keys."""
 
@@ -233,9 +242,7 @@ def _create_for(
     address = normalise_email(email)
     chosen_locale = normalise_locale(locale)
     if server.payments.onboarding_status == "complete":
-        raise InviteError(
-            "Onboarding for this resource is complete: it needs no invite.", code="complete"
-        )
+        raise InviteNotNeeded
     existing = _live_invite(server.id, address)
     if existing is not None:
         raise InviteExists(existing)
@@ -279,9 +286,7 @@ def resend_invite(server_id: str, invite_id: str, *, actor_user_id: str) -> Issu
         raise InviteError("This invite has ended: send a new one instead.", code="invite_ended")
     server = invite.server
     if server.payments.onboarding_status == "complete":
-        raise InviteError(
-            "Onboarding for this resource is complete: it needs no invite.", code="complete"
-        )
+        raise InviteNotNeeded
     token = _new_token(invite, utcnow())
     link = external_url("invites.landing", token=token)
     _mail_invite(invite, server, link)
