@@ -13,6 +13,7 @@ from app.models import AuditEvent, Membership, PaymentsAccount, Server, StripeCo
 from app.security.permissions import MANAGE, ONBOARD, permissions_for_role, workspace_ids_with
 from app.services import audit
 from app.services.access import NotFound
+from app.services.onboarding_invites import latest_states
 from app.services.onboarding_plan import Action, resource_actions
 from app.services.stripe_credentials import KeySource, app_key_mode, choose_key_source
 
@@ -86,10 +87,13 @@ class ResourceOnboarding:
     key_source: KeySource
     can_onboard: bool
     can_manage: bool
+    # The newest onboarding invite's state (`sent`, `opened`, … `completed`), or None.
+    invite_state: str | None = None
 
 
 def onboarding_panels(user_id: str, servers: list[Server]) -> dict[str, ResourceOnboarding]:
-    """Buttons, key source and rights for each server, in two queries whatever the count.
+    """Buttons, key source, rights and invite state for each server, in three queries
+    whatever the count.
 
     No Stripe call and no key decrypted: a page of the dashboard must stay cheap.
     """
@@ -110,6 +114,7 @@ def onboarding_panels(user_id: str, servers: list[Server]) -> dict[str, Resource
         .order_by(StripeConnection.created_at, StripeConnection.id)
     ):
         by_workspace[connection.workspace_id].append(connection)
+    invite_states = latest_states([server.id for server in servers])
     mode = app_key_mode()
     panels = {}
     for server in servers:
@@ -119,6 +124,7 @@ def onboarding_panels(user_id: str, servers: list[Server]) -> dict[str, Resource
             key_source=choose_key_source(server.payments, by_workspace[server.workspace_id], mode),
             can_onboard=ONBOARD in granted,
             can_manage=MANAGE in granted,
+            invite_state=invite_states.get(server.id),
         )
     return panels
 
