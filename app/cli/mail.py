@@ -11,8 +11,8 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
+from app.services.invite_jobs import run_invite_jobs
 from app.services.mail import deliver_due_mail
-from app.services.reminders import run_reminders_if_due
 
 log = logging.getLogger(__name__)
 mail_cli = AppGroup("mail", help="Outgoing mail.")
@@ -41,7 +41,7 @@ def work(once: bool, batch: int, idle: float) -> None:
     outage_wait = OUTAGE_FIRST_WAIT_SECONDS
     while True:
         try:
-            run_reminders_if_due(time.monotonic())
+            run_invite_jobs(time.monotonic())
             report = deliver_due_mail(limit=batch)
         except SQLAlchemyError as error:
             # SMTP failures are retried per message; a database outage stops every message,

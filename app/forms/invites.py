@@ -3,7 +3,8 @@ needs none) live in the service, whose messages the views attach to these fields
 
 from __future__ import annotations
 
-from wtforms import EmailField, SelectField
+from flask_wtf.file import FileField
+from wtforms import EmailField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
@@ -30,3 +31,14 @@ class OnboardingInviteForm(AppForm):
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     locale = SelectField("Language of the invite", choices=LOCALE_CHOICES, default="")
+
+
+class BulkInviteForm(AppForm):
+    """A CSV of `resource,email` lines, uploaded or pasted."""
+
+    file = FileField("CSV file")
+    text = TextAreaField(
+        "Or paste the lines",
+        validators=[Length(max=200_000, message="Paste at most 200,000 characters.")],
+        render_kw={"rows": 8, "spellcheck": "false"},
+    )

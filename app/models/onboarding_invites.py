@@ -4,8 +4,9 @@ reminders sent before Stripe's deadlines."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, new_id, utcnow
@@ -71,3 +72,24 @@ class OnboardingReminder(Base):
     offset_days: Mapped[int] = mapped_column(Integer)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BulkInviteBatch(Base):
+    """An uploaded list of (resource, email) rows: previewed, then sent by the mail worker.
+
+    `rows` holds each line as checked at preview time (`line`, `resource`, `email`,
+    `server_id`, `error`); `results` the outcome of each sent line. A worker claims the batch
+    with a lease (`locked_until`), so two workers never send the same batch at once.
+    """
+
+    __tablename__ = "bulk_invite_batches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("bib"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="previewed")
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    results: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

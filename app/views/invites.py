@@ -15,8 +15,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from app.forms.invites import OnboardingInviteForm
-from app.services import onboarding, onboarding_invites, reminders, resources
+from app.forms.invites import BulkInviteForm, OnboardingInviteForm
+from app.services import bulk_invites, onboarding, onboarding_invites, reminders, resources
 from app.services.invite_panel import invite_panel
 from app.services.onboarding_invites import PROOF_COOKIE, UNUSABLE, InviteError, InviteUnusable
 from app.stripe_gateway import StripeGatewayError, StripeUnavailable
@@ -196,3 +196,54 @@ def stripe_failed(error: StripeGatewayError) -> tuple[str, int]:
         "Stripe could not complete the request",
         "Something went wrong while talking to Stripe. Let the business that invited you know.",
     )
+
+
+# Bulk invites ---------------------------------------------------------------------------------
+
+
+@bp.get("/payments/invites/bulk")
+@bp.post("/payments/invites/bulk")
+@login_required
+def bulk() -> Response | tuple[str, int]:
+    """Upload or paste `resource,email` lines; the preview follows."""
+    form = BulkInviteForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        text = form.text.data or ""
+        if upload is not None and getattr(upload, "filename", ""):
+            text = upload.read().decode("utf-8-sig", errors="replace")
+        try:
+            batch = bulk_invites.preview(current_user.id, text)
+        except bulk_invites.BulkInviteError as error:
+            form.text.errors = [*form.text.errors, str(error)]
+        else:
+            return redirect(url_for("invites.bulk_batch", batch_id=batch.id), code=303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("invites/bulk.html", form=form), status
+
+
+@bp.get("/payments/invites/bulk/<batch_id>")
+@login_required
+def bulk_batch(batch_id: str) -> Response:
+    """The preview with per-line errors; then the progress (refreshing itself); then results."""
+    found = bulk_invites.progress(current_user.id, batch_id)
+    response = Response(
+        render_template(
+            "invites/bulk_batch.html",
+            progress=found,
+            counts=bulk_invites.counts(found.batch.results),
+            results={r["line"]: r for r in found.batch.results},
+        )
+    )
+    if found.batch.status in (bulk_invites.QUEUED, bulk_invites.SENDING):
+        # No script (the CSP forbids inline ones): the browser reloads the page itself.
+        response.headers["Refresh"] = "2"
+    return response
+
+
+@bp.post("/payments/invites/bulk/<batch_id>/send")
+@login_required
+def bulk_send(batch_id: str) -> Response:
+    """Confirm the preview: the worker sends the valid lines."""
+    bulk_invites.queue_sending(current_user.id, batch_id)
+    return redirect(url_for("invites.bulk_batch", batch_id=batch_id), code=303)

@@ -1,4 +1,4 @@
-"""onboarding invites, deadline reminders, future requirements and the reminder mute
+"""onboarding invites, bulk invite batches, deadline reminders, future requirements, mute
 
 Revision ID: 7c3f1b9e0a42
 Revises: 5a1e4c0d2b7f
@@ -89,6 +89,26 @@ def upgrade():
     op.create_index(
         "ix_onboarding_reminders_server_sent", "onboarding_reminders", ["server_id", "sent_at"]
     )
+    op.create_table(
+        "bulk_invite_batches",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("user_id", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("rows", sa.JSON(), nullable=False),
+        sa.Column("results", sa.JSON(), nullable=False),
+        sa.Column("processed", sa.Integer(), nullable=False),
+        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_bulk_invite_batches_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bulk_invite_batches")),
+    )
+    op.create_index(op.f("ix_bulk_invite_batches_user_id"), "bulk_invite_batches", ["user_id"])
     with op.batch_alter_table("payments_accounts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("future_deadline", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(
@@ -104,6 +124,8 @@ def downgrade():
         batch_op.drop_column("reminders_muted_at")
         batch_op.drop_column("future_currently_due")
         batch_op.drop_column("future_deadline")
+    op.drop_index(op.f("ix_bulk_invite_batches_user_id"), table_name="bulk_invite_batches")
+    op.drop_table("bulk_invite_batches")
     op.drop_index("ix_onboarding_reminders_server_sent", table_name="onboarding_reminders")
     op.drop_table("onboarding_reminders")
     op.drop_index(op.f("ix_onboarding_invites_workspace_id"), table_name="onboarding_invites")

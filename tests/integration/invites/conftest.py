@@ -18,3 +18,9 @@ def signed_in(auth, owned) -> Setup:
 def invitee(app):
     """The invitee's browser: its own cookies, never signed in."""
     return app.test_client()
+
+
+@pytest.fixture
+def public_base(app, monkeypatch):
+    """Links in mail built outside a request, as the worker builds them."""
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "http://localhost")

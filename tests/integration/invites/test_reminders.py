@@ -28,12 +28,6 @@ ROOT = Path(__file__).resolve().parents[3]
 DAY = 86400
 
 
-@pytest.fixture
-def public_base(app, monkeypatch):
-    """Links in mail built outside a request, as the worker builds them."""
-    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "http://localhost")
-
-
 def check_status(auth, server_id: str):
     """Press Check status as the signed-in member (re-reads the account from Stripe)."""
     return auth.post(f"/payments/{server_id}/check-status", page=f"/payments/{server_id}")
