@@ -11,7 +11,16 @@ an expired link can never bounce between Stripe and us, and a GET changes nothin
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -105,7 +114,7 @@ def _proof_path(invite_id: str) -> str:
 def landing(token: str) -> Response:
     """The invite's landing page: whose business, what Stripe asks, and Continue to Stripe."""
     found = onboarding_invites.open_invite(token)
-    response = Response(render_template("invites/landing.html", landing=found, token=token))
+    response = make_response(render_template("invites/landing.html", landing=found, token=token))
     response.set_cookie(
         PROOF_COOKIE,
         found.proof,
@@ -227,7 +236,7 @@ def bulk() -> Response | tuple[str, int]:
 def bulk_batch(batch_id: str) -> Response:
     """The preview with per-line errors; then the progress (refreshing itself); then results."""
     found = bulk_invites.progress(current_user.id, batch_id)
-    response = Response(
+    response = make_response(
         render_template(
             "invites/bulk_batch.html",
             progress=found,

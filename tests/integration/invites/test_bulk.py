@@ -60,6 +60,7 @@ def test_a_500_row_csv_sends_500_invites_once_and_the_same_file_again_sends_none
     run_worker(app)
     done = client.get(batch_path)
     assert "Refresh" not in done.headers
+    assert done.mimetype == "text/html"
     assert "Sent 500 · already invited 0" in done.get_data(as_text=True)
     assert count(app, OnboardingInvite) == 500
     assert count(app, OutboundMail) == 500

@@ -73,7 +73,7 @@ def test_the_landing_page_needs_no_account_and_sets_a_path_scoped_proof_cookie(
     invitee.get(path)
 
     html = page.get_data(as_text=True)
-    assert page.status_code == 200
+    assert page.status_code == 200 and page.mimetype == "text/html"
     assert "Acme" in html and "Shop" in html
     assert "Continue to Stripe" in html and "10 to 15 minutes" in html
     assert "Sign out" not in html and 'aria-label="Main"' not in html
