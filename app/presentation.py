@@ -8,6 +8,7 @@ from flask import Flask, current_app, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from app.i18n import current_locale, local_datetime
 from app.reference import STRIPE_COUNTRIES, ZERO_DECIMAL_CURRENCIES
 from app.security.permissions import MANAGE, permissions_for_role
 
@@ -222,6 +223,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(datetime_label, "when")
     app.add_template_filter(short_datetime_label, "when_short")
+    app.add_template_filter(local_datetime, "when_local")
+    app.add_template_global(current_locale, "current_locale")
     app.add_template_filter(requirement_words, "requirement_words")
     app.add_template_filter(activity_words, "activity_words")
     app.add_template_global(status_copy, "status_copy")

@@ -26,9 +26,11 @@ from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import force_locale, gettext, lazy_gettext
 from sqlalchemy import func, select, update
 
 from app.extensions import db
+from app.i18n import DEFAULT_LOCALE, LOCALES
 from app.models import OnboardingInvite, Server, User, Workspace, utcnow
 from app.security.permissions import ONBOARD
 from app.services import access, audit
@@ -38,7 +40,6 @@ from app.services.onboarding import LinkUrls, continue_onboarding, sync_resource
 from app.urls import external_url
 
 INVITEE = "invitee"
-LOCALES = ("en", "de", "fr", "es")
 PROOF_COOKIE = "onboarding_invite_proof"
 
 # States shown on the dashboard and the detail page.
@@ -89,14 +90,21 @@ class InviteUnusable(Exception):
         self.reason = reason
 
 
-# Why a link cannot be used, in words for the person holding it.
+# Why a link cannot be used, in words for the person holding it (in their language).
 UNUSABLE = {
-    "unknown": "This invite link is not valid. Check that you copied all of it, or ask the "
-    "person who invited you for a new one.",
-    "revoked": "This invite was withdrawn. Ask the person who invited you for a new one.",
-    "expired": "This invite has expired. Ask the person who invited you to send it again.",
-    "no_proof": "Open the invite link from your email in this browser first, then try again.",
-    "complete": "Onboarding for this business is already complete: there is nothing to do.",
+    "unknown": lazy_gettext(
+        "This invite link is not valid. Check that you copied all of it, or ask the "
+        "person who invited you for a new one."
+    ),
+    "revoked": lazy_gettext(
+        "This invite was withdrawn. Ask the person who invited you for a new one."
+    ),
+    "expired": lazy_gettext(
+        "This invite has expired. Ask the person who invited you to send it again."
+    ),
+    "no_proof": lazy_gettext(
+        "Open the invite link from your email in this browser first, then try again."
+    ),
 }
 
 
@@ -196,16 +204,22 @@ def _live_invite(server_id: str, email: str) -> OnboardingInvite | None:
 def _mail_invite(invite: OnboardingInvite, server: Server, link: str) -> None:
     workspace = db.session.get(Workspace, server.workspace_id)
     inviter = db.session.get(User, invite.invited_by_user_id or "")
-    queue_mail(
-        "onboarding_invite",
-        invite.email,
-        f"{workspace.name} asks you to finish setting up payments for {server.name}",
-        workspace_name=workspace.name,
-        resource_name=server.name,
-        inviter=inviter.display_name if inviter else workspace.name,
-        link=link,
-        expires_at=invite.expires_at,
-    )
+    # The mail goes in the invite's language (English when the inviter left it to the browser).
+    with force_locale(invite.locale or DEFAULT_LOCALE):
+        queue_mail(
+            "onboarding_invite",
+            invite.email,
+            gettext(
+                "%(workspace)s asks you to finish setting up payments for %(resource)s",
+                workspace=workspace.name,
+                resource=server.name,
+            ),
+            workspace_name=workspace.name,
+            resource_name=server.name,
+            inviter=inviter.display_name if inviter else workspace.name,
+            link=link,
+            expires_at=invite.expires_at,
+        )
 
 
 def _new_token(invite: OnboardingInvite, now: datetime) -> str:

@@ -24,10 +24,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.i18n import DEFAULT_LOCALE
 from app.models import (
     Membership,
     OnboardingInvite,
@@ -161,31 +163,31 @@ def _mail(
         "due": _due_codes(payments) or list(payments.future_currently_due or []),
         "deadline": min(deadlines) if deadlines else None,
     }
-    subject = f"Stripe needs information for {server.name}"
     invite = _live_invite(server.id, now)
     if invite is not None:
-        queue_mail(
-            "onboarding_reminder",
-            invite.email,
-            subject,
-            link=renew_link(invite, now),
-            for_invitee=True,
-            locale=invite.locale,
-            **context,
-        )
+        with force_locale(invite.locale or DEFAULT_LOCALE):
+            queue_mail(
+                "onboarding_reminder",
+                invite.email,
+                gettext("Stripe needs information for %(resource)s", resource=server.name),
+                link=renew_link(invite, now),
+                for_invitee=True,
+                **context,
+            )
         return 1
     admins = _admins(server.workspace_id)
     link = external_url("payments.detail", server_id=server.id)
-    for admin in admins:
-        queue_mail(
-            "onboarding_reminder",
-            admin.email,
-            subject,
-            link=link,
-            for_invitee=False,
-            locale=None,
-            **context,
-        )
+    # Members read the app in English.
+    with force_locale(DEFAULT_LOCALE):
+        for admin in admins:
+            queue_mail(
+                "onboarding_reminder",
+                admin.email,
+                gettext("Stripe needs information for %(resource)s", resource=server.name),
+                link=link,
+                for_invitee=False,
+                **context,
+            )
     return len(admins)
 
 

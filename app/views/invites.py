@@ -11,16 +11,19 @@ an expired link can never bounce between Stripe and us, and a GET changes nothin
 
 from __future__ import annotations
 
+import flask_babel
 from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -114,6 +117,7 @@ def _proof_path(invite_id: str) -> str:
 def landing(token: str) -> Response:
     """The invite's landing page: whose business, what Stripe asks, and Continue to Stripe."""
     found = onboarding_invites.open_invite(token)
+    _in_invite_language(found.invite.locale)
     response = make_response(render_template("invites/landing.html", landing=found, token=token))
     response.set_cookie(
         PROOF_COOKIE,
@@ -154,6 +158,7 @@ def continue_proven(invite_id: str) -> Response:
 def return_(invite_id: str) -> str:
     """Stripe sent the invitee back: this resource's truthful status and what is still due."""
     status = onboarding_invites.invitee_return(invite_id, request.cookies.get(PROOF_COOKIE))
+    _in_invite_language(status.landing.invite.locale)
     return render_template("invites/return.html", landing=status.landing)
 
 
@@ -161,7 +166,14 @@ def return_(invite_id: str) -> str:
 def refresh(invite_id: str) -> str:
     """Stripe's link expired or was used: offer Continue again (no redirect on a GET)."""
     found = onboarding_invites.proven_landing(invite_id, request.cookies.get(PROOF_COOKIE))
+    _in_invite_language(found.invite.locale)
     return render_template("invites/refresh.html", landing=found)
+
+
+def _in_invite_language(locale: str | None) -> None:
+    """Render this response in the invite's language (the browser's when it has none)."""
+    g.invite_locale = locale
+    flask_babel.refresh()
 
 
 def _invitee_problem(status: int, title: str, message: str) -> tuple[str, int]:
@@ -172,7 +184,7 @@ def _invitee_problem(status: int, title: str, message: str) -> tuple[str, int]:
 def unusable(error: InviteUnusable) -> tuple[str, int]:
     """An unknown, expired or revoked link, or no proof cookie: say what to do."""
     status = 403 if error.reason == "no_proof" else 410 if error.reason != "unknown" else 404
-    return _invitee_problem(status, "This invite can't be used", UNUSABLE[error.reason])
+    return _invitee_problem(status, gettext("This invite can't be used"), UNUSABLE[error.reason])
 
 
 @bp.errorhandler(onboarding.OnboardingBlocked)
@@ -180,8 +192,8 @@ def blocked(error: onboarding.OnboardingBlocked) -> tuple[str, int]:
     """No usable Stripe key: the invitee can only tell the inviter (no admin detail here)."""
     return _invitee_problem(
         409,
-        "Payments can't be set up right now",
-        "The business that invited you must finish its Stripe setup first. Let them know.",
+        gettext("Payments can't be set up right now"),
+        gettext("The business that invited you must finish its Stripe setup first. Let them know."),
     )
 
 
@@ -189,7 +201,9 @@ def blocked(error: onboarding.OnboardingBlocked) -> tuple[str, int]:
 def busy(error: Exception) -> tuple[str, int]:
     """Another click is still creating the account."""
     return _invitee_problem(
-        409, "Almost there", "Your Stripe account is being created. Wait a few seconds and retry."
+        409,
+        gettext("Almost there"),
+        gettext("Your Stripe account is being created. Wait a few seconds and retry."),
     )
 
 
@@ -198,12 +212,16 @@ def stripe_failed(error: StripeGatewayError) -> tuple[str, int]:
     """Stripe failed: nothing changed; try again."""
     if isinstance(error, StripeUnavailable):
         return _invitee_problem(
-            503, "Stripe is unavailable, try again", "We couldn't reach Stripe just now."
+            503,
+            gettext("Stripe is unavailable, try again"),
+            gettext("We couldn't reach Stripe just now."),
         )
     return _invitee_problem(
         502,
-        "Stripe could not complete the request",
-        "Something went wrong while talking to Stripe. Let the business that invited you know.",
+        gettext("Stripe could not complete the request"),
+        gettext(
+            "Something went wrong while talking to Stripe. Let the business that invited you know."
+        ),
     )
 
 

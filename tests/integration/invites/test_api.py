@@ -64,7 +64,7 @@ def test_without_mail_the_link_is_returned_once_and_works(app, api, owned, invit
     assert body["id"].startswith("obi_")
     assert outbox_size(app) == 0
     page = invitee.get(urlsplit(body["url"]).path)
-    assert page.status_code == 200 and "Continue to Stripe" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "Weiter zu Stripe" in page.get_data(as_text=True)
     assert invite_actions(app, owned.server.id) == ["invite.created", "invite.opened"]
 
 
