@@ -88,6 +88,16 @@ def _onboardable(user_id: str) -> list[tuple[str, str, str]]:
     )
 
 
+def lines_for(user_id: str, server_ids: list[str]) -> str:
+    """`srv_…,` lines for the chosen resources the user may onboard, ready for the emails."""
+    wanted = set(server_ids[:MAX_ROWS])
+    return "".join(
+        f"{sid},\n"
+        for sid, _name, status in _onboardable(user_id)
+        if sid in wanted and status != "complete"
+    )
+
+
 def preview(user_id: str, text: str) -> BulkInviteBatch:
     """Check every line of an upload and store the batch for sending. Commits."""
     lines = _read_lines(text)

@@ -232,8 +232,11 @@ def stripe_failed(error: StripeGatewayError) -> tuple[str, int]:
 @bp.post("/payments/invites/bulk")
 @login_required
 def bulk() -> Response | tuple[str, int]:
-    """Upload or paste `resource,email` lines; the preview follows."""
+    """Upload or paste `resource,email` lines; the preview follows. Resources selected on the
+    dashboard (`?server=…`) arrive as lines waiting for their email address."""
     form = BulkInviteForm()
+    if request.method == "GET" and request.args.getlist("server"):
+        form.text.data = bulk_invites.lines_for(current_user.id, request.args.getlist("server"))
     if form.validate_on_submit():
         upload = form.file.data
         text = form.text.data or ""

@@ -132,3 +132,19 @@ def test_another_persons_batch_is_not_found(app, client, auth, signed_in, factor
     assert auth.post(f"{batch_path}/send", page="/").status_code == 404
     run_worker(app)
     assert count(app, OnboardingInvite) == 0
+
+
+def test_resources_selected_on_the_dashboard_arrive_as_lines_to_complete(
+    app, client, auth, signed_in, factory
+):
+    other = factory.resource(signed_in.workspace, "Second shop")
+    theirs = factory.resource(factory.workspace(factory.user("x@example.com"), "X"), "Theirs")
+    dashboard = client.get("/").get_data(as_text=True)
+    assert f'value="{other.id}" form="bulk-invite-select"' in dashboard
+
+    page = client.get(
+        f"/payments/invites/bulk?server={signed_in.server.id}&server={other.id}&server={theirs.id}"
+    ).get_data(as_text=True)
+
+    assert f"{signed_in.server.id},\n" in page and f"{other.id},\n" in page
+    assert theirs.id not in page
