@@ -42,8 +42,9 @@ from app.models import (
 )
 from app.security.permissions import MANAGE, permissions_for_role
 from app.services import access, audit
+from app.services.invitee import record_expiries
 from app.services.mail import queue_mail
-from app.services.onboarding_invites import record_expiries, renew_link
+from app.services.onboarding_invites import renew_link
 from app.urls import external_url
 
 log = logging.getLogger(__name__)

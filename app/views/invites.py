@@ -28,9 +28,10 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from app.forms.invites import BulkInviteForm, OnboardingInviteForm
-from app.services import bulk_invites, onboarding, onboarding_invites, reminders, resources
+from app.services import bulk_invites, invitee, onboarding, onboarding_invites, reminders, resources
 from app.services.invite_panel import invite_panel
-from app.services.onboarding_invites import PROOF_COOKIE, UNUSABLE, InviteError, InviteUnusable
+from app.services.invitee import PROOF_COOKIE, UNUSABLE, InviteUnusable
+from app.services.onboarding_invites import InviteError
 from app.stripe_gateway import StripeGatewayError, StripeUnavailable
 
 bp = Blueprint("invites", __name__)
@@ -116,7 +117,7 @@ def _proof_path(invite_id: str) -> str:
 @bp.get("/onboard/<token>")
 def landing(token: str) -> Response:
     """The invite's landing page: whose business, what Stripe asks, and Continue to Stripe."""
-    found = onboarding_invites.open_invite(token)
+    found = invitee.open_invite(token)
     _in_invite_language(found.invite.locale)
     response = make_response(render_template("invites/landing.html", landing=found, token=token))
     response.set_cookie(
@@ -143,21 +144,21 @@ def _to_stripe(url: str | None, invite_id: str) -> Response:
 @bp.post("/onboard/<token>/continue")
 def continue_(token: str) -> Response:
     """Continue to Stripe: create or continue, and 303 to a link minted now."""
-    invite_id = onboarding_invites.open_invite(token).invite.id
-    return _to_stripe(onboarding_invites.continue_from_invite(token), invite_id)
+    invite_id = invitee.open_invite(token).invite.id
+    return _to_stripe(invitee.continue_from_invite(token), invite_id)
 
 
 @bp.post("/onboard/i/<invite_id>/continue")
 def continue_proven(invite_id: str) -> Response:
     """Continue again from the return or refresh page, proven by the cookie."""
-    url = onboarding_invites.continue_with_proof(invite_id, request.cookies.get(PROOF_COOKIE))
+    url = invitee.continue_with_proof(invite_id, request.cookies.get(PROOF_COOKIE))
     return _to_stripe(url, invite_id)
 
 
 @bp.get("/onboard/i/<invite_id>/return")
 def return_(invite_id: str) -> str:
     """Stripe sent the invitee back: this resource's truthful status and what is still due."""
-    status = onboarding_invites.invitee_return(invite_id, request.cookies.get(PROOF_COOKIE))
+    status = invitee.invitee_return(invite_id, request.cookies.get(PROOF_COOKIE))
     _in_invite_language(status.landing.invite.locale)
     return render_template("invites/return.html", landing=status.landing)
 
@@ -165,7 +166,7 @@ def return_(invite_id: str) -> str:
 @bp.get("/onboard/i/<invite_id>/refresh")
 def refresh(invite_id: str) -> str:
     """Stripe's link expired or was used: offer Continue again (no redirect on a GET)."""
-    found = onboarding_invites.proven_landing(invite_id, request.cookies.get(PROOF_COOKIE))
+    found = invitee.proven_landing(invite_id, request.cookies.get(PROOF_COOKIE))
     _in_invite_language(found.invite.locale)
     return render_template("invites/refresh.html", landing=found)
 

@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from app.extensions import db
 from app.models import OnboardingInvite, utcnow
-from app.services.onboarding_invites import PROOF_COOKIE
+from app.services.invitee import PROOF_COOKIE
 from tests.helpers import csrf_token_from
 from tests.integration.invites.helpers import (
     continue_from,
