@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import update
 
+from app.errors import logged_path
 from app.extensions import db
 from app.models import OnboardingInvite, utcnow
 from app.services.invitee import PROOF_COOKIE
@@ -272,3 +273,8 @@ def test_the_landing_continue_needs_a_csrf_token(app, mailbox, auth, signed_in, 
         invitee.post(f"{path}/continue", data={"csrf_token": csrf_token_from(html)}).status_code
         == 303
     )
+
+
+def test_error_logs_name_the_route_not_the_token(app):
+    with app.test_request_context("/onboard/a-secret-token-value"):
+        assert logged_path() == "/onboard/<token>"
