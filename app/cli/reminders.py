@@ -16,7 +16,8 @@ reminders_cli = AppGroup("reminders", help="Reminders before Stripe's deadlines.
 def _echo(report: ReminderReport) -> None:
     click.echo(
         f"reminded {len(report.servers)} resources ({report.mailed} mails), "
-        f"already taken {report.lost_race}, invites expired {report.expired}"
+        f"already taken {report.lost_race}, invites expired {report.expired}, "
+        f"completed {report.completed}"
     )
 
 

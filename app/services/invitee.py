@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext
 from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import OnboardingInvite, Workspace, utcnow
+from app.models import OnboardingInvite, PaymentsAccount, Workspace, utcnow
 from app.services import audit
 from app.services.account_sync import StatusChange
 from app.services.onboarding import LinkUrls, continue_onboarding, sync_resource_status
@@ -248,3 +248,39 @@ def mark_completed_if_done(invite: OnboardingInvite) -> None:
             details={"invite": invite.id},
         )
     db.session.commit()
+
+
+def record_completions() -> int:
+    """Mark completed every live invite whose resource finished onboarding some other way (a
+    webhook, a member's Check status): the trail and the dashboard then say so. Commits."""
+    done = list(
+        db.session.scalars(
+            select(OnboardingInvite)
+            .join(PaymentsAccount, PaymentsAccount.server_id == OnboardingInvite.server_id)
+            .where(
+                OnboardingInvite.completed_at.is_(None),
+                OnboardingInvite.revoked_at.is_(None),
+                OnboardingInvite.started_at.is_not(None),
+                PaymentsAccount.onboarding_status == "complete",
+            )
+            .order_by(OnboardingInvite.created_at, OnboardingInvite.id)
+        )
+    )
+    marked = 0
+    for invite in done:
+        claimed = db.session.execute(
+            update(OnboardingInvite)
+            .where(OnboardingInvite.id == invite.id, OnboardingInvite.completed_at.is_(None))
+            .values(completed_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount == 1:
+            marked += 1
+            audit.record_on_server(
+                "invite.completed",
+                invite.server,
+                actor_label="worker",
+                details={"invite": invite.id},
+            )
+        db.session.commit()
+    return marked

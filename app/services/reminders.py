@@ -42,7 +42,7 @@ from app.models import (
 )
 from app.security.permissions import MANAGE, permissions_for_role
 from app.services import access, audit
-from app.services.invitee import record_expiries
+from app.services.invitee import record_completions, record_expiries
 from app.services.mail import queue_mail
 from app.services.onboarding_invites import renew_link
 from app.urls import external_url
@@ -64,9 +64,11 @@ class OwedReminder:
 
 @dataclass
 class ReminderReport:
-    """What one pass did: invites found expired, mails queued, reminders another worker took."""
+    """What one pass did: invites found expired or completed, mails queued, reminders another
+    worker took."""
 
     expired: int = 0
+    completed: int = 0
     mailed: int = 0
     lost_race: int = 0
     servers: list[str] = field(default_factory=list)
@@ -246,7 +248,7 @@ def remind(server_id: str, *, now: datetime | None = None) -> int | None:
 
 def run_reminders(*, now: datetime | None = None) -> ReminderReport:
     """One pass over every resource that may be owed a reminder (`flask reminders run`)."""
-    report = ReminderReport(expired=record_expiries())
+    report = ReminderReport(expired=record_expiries(), completed=record_completions())
     for server_id in _candidates():
         db.session.rollback()
         outcome = remind(server_id, now=now)

@@ -249,3 +249,17 @@ def test_expiry_is_recorded_by_the_reminders_pass(app, mailbox, auth, signed_in,
     assert run_at(app, utcnow()).expired == 1
     assert run_at(app, utcnow()).expired == 0
     assert invite_actions(app, signed_in.server.id) == ["invite.sent", "invite.expired"]
+
+
+def test_an_invite_whose_resource_finished_another_way_is_marked_completed(
+    app, auth, sandbox, invited_and_started
+):
+    setup, account_id = invited_and_started
+    sandbox.force_account_state(account_id, "complete")
+    check_status(auth, setup.server.id)
+
+    assert run_at(app, utcnow()).completed == 1
+    assert run_at(app, utcnow()).completed == 0
+    assert invite_actions(app, setup.server.id)[-1] == "invite.completed"
+    dashboard = auth._client.get("/").get_data(as_text=True)
+    assert 'data-invite-state="completed"' in dashboard
