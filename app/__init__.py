@@ -50,7 +50,8 @@ def register_request_context(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the unbound extension objects to this app."""
     from app import stripe_gateway
-    from app.extensions import csrf, db, limiter, login_manager, mail, migrate
+    from app.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+    from app.i18n import select_locale
     from app.security import sessions
 
     db.init_app(app)
@@ -65,6 +66,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     mail.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
     sessions.init_app(app)
     stripe_gateway.init_app(app)
 

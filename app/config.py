@@ -121,6 +121,10 @@ class DefaultConfig:
     # The dev mail catcher's page, linked from the footer when set (development only).
     MAIL_CATCHER_URL: str | None = None
     INVITATION_TTL_DAYS = 7
+    ONBOARDING_INVITE_DAYS = 14
+    # Days before a Stripe requirements deadline at which a reminder is mailed.
+    REMINDER_OFFSETS_DAYS = (14, 7, 3, 1)
+    REMINDER_INTERVAL_SECONDS = 300.0  # how often each mail worker looks for reminders owed
     PASSWORD_RESET_TTL_MINUTES = 60
     RESET_LINK_RATE_LIMIT = "10 per hour"  # per client address
     RESET_LINK_ACCOUNT_RATE_LIMIT = "3 per hour"  # per email address asked for
@@ -155,8 +159,15 @@ ENV_NUMBERS = {
     "GUNICORN_THREADS": int,
     "MAIL_PORT": int,
     "MAIL_TIMEOUT": float,
+    "ONBOARDING_INVITE_DAYS": int,
+    "REMINDER_INTERVAL_SECONDS": float,
 }
-ENV_LISTS = ("STRIPE_REDIRECT_ORIGINS", "OUTBOUND_ALLOWED_NETWORKS", "TRUSTED_HOSTS")
+ENV_LISTS = (
+    "STRIPE_REDIRECT_ORIGINS",
+    "OUTBOUND_ALLOWED_NETWORKS",
+    "TRUSTED_HOSTS",
+    "REMINDER_OFFSETS_DAYS",
+)
 ENV_FLAGS = ("MAIL_USE_TLS", "MAIL_USE_SSL", "EMAIL_FEATURES_ENABLED")
 
 

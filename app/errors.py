@@ -26,6 +26,13 @@ from app.services import access
 
 log = logging.getLogger(__name__)
 
+
+def logged_path() -> str:
+    """The request's route pattern (`/onboard/<token>`), not its path: paths can carry
+    single-use tokens (invitations, resets, onboarding invites), which never reach a log."""
+    return request.url_rule.rule if request.url_rule is not None else "(no route)"
+
+
 # Status → (machine code, sentence a person understands).
 MESSAGES: dict[int, tuple[str, str]] = {
     400: ("bad_request", "The request could not be understood."),
@@ -193,11 +200,11 @@ def init_app(app: Flask) -> None:
             log.warning(
                 "database unavailable on %s %s: %s",
                 request.method,
-                request.path,
+                logged_path(),
                 type(error).__name__,
             )
             return database_unavailable_response()
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, logged_path())
         return render_error(500)
 
     @app.errorhandler(access.NotFound)

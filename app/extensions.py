@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and attached to the app in `create_app`."""
 
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -15,5 +16,6 @@ migrate = Migrate()
 login_manager = LoginManager()
 mail = Mail()
 csrf = CSRFProtect()
+babel = Babel()
 # Limits are declared on the routes that need them (sign-in, Check status, APIs): none global.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

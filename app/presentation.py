@@ -13,6 +13,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
 from app.extensions import limiter
+from app.i18n import current_locale, local_datetime
 from app.reference import STRIPE_COUNTRIES, ZERO_DECIMAL_CURRENCIES
 from app.security.permissions import MANAGE, permissions_for_role
 
@@ -143,6 +144,17 @@ ACTIVITY_WORDS: dict[str, str] = {
     "account.password_reset_requested": "Password reset requested",
     "account.password_reset": "Password reset by email link; every session ended",
     "account.password_set": "Password set by an operator; every session ended",
+    "invite.sent": "Onboarding invite sent",
+    "invite.created": "Onboarding invite link created (not mailed)",
+    "invite.resent": "Onboarding invite sent again",
+    "invite.opened": "Onboarding invite opened",
+    "invite.started": "Invitee went on to Stripe",
+    "invite.completed": "Invitee completed onboarding",
+    "invite.expired": "Onboarding invite expired",
+    "invite.revoked": "Onboarding invite revoked",
+    "reminder.sent": "Deadline reminder sent",
+    "reminder.muted": "Reminders muted",
+    "reminder.unmuted": "Reminders unmuted",
 }
 
 
@@ -393,6 +405,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(datetime_label, "when")
     app.add_template_filter(short_datetime_label, "when_short")
     app.add_template_filter(deadline_label, "deadline")
+    app.add_template_filter(local_datetime, "when_local")
+    app.add_template_global(current_locale, "current_locale")
     app.add_template_filter(requirement_words, "requirement_words")
     app.add_template_filter(activity_words, "activity_words")
     app.add_template_filter(inline_code, "inline_code")

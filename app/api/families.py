@@ -16,7 +16,7 @@ from flask import Blueprint, Response, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import exc as sqlalchemy_exc
 
-from app.errors import ApiRenderer, database_unavailable
+from app.errors import ApiRenderer, database_unavailable, logged_path
 from app.extensions import db
 from app.json_limits import HostileJson, has_control_character, loads_bounded
 
@@ -106,9 +106,9 @@ def _database_handler(
         except sqlalchemy_exc.SQLAlchemyError:
             log.warning("rollback failed after a database error", exc_info=True)
         if database_unavailable(error):
-            log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+            log.warning("database unavailable on %s %s: %s", request.method, logged_path(), error)
             return answer_outage(DatabaseUnavailable())
-        log.exception("database error on %s %s", request.method, request.path)
+        log.exception("database error on %s %s", request.method, logged_path())
         return render(
             500, "server_error", "Something went wrong on our side. It has been logged.", None
         )

@@ -29,12 +29,13 @@ RESPONSE_MODELS = (
     v1.ServerList,
     v1.PaymentsStatus,
     v1.ConnectAccountResponse,
+    v1.OnboardingInvite,
     v1.Error,
     web.ConnectionEnvelope,
     web.ConnectionListEnvelope,
     web.WebError,
 )
-REQUEST_MODELS = (v1.ConnectAccountRequest, web.StripeConnectionCreate)
+REQUEST_MODELS = (v1.ConnectAccountRequest, v1.OnboardingInviteRequest, web.StripeConnectionCreate)
 HOSTILE_JSON = (
     f"JSON nesting deeper than {MAX_DEPTH} levels, integers of 2^53 or more in magnitude, "
     "NaN/Infinity, or control characters (other than tab and line breaks) in a string"
@@ -248,6 +249,22 @@ V1_OPERATIONS = (
         query=v1.NoQuery,
         body=(v1.ConnectAccountRequest, False),
     ),
+    Operation(
+        "/v1/servers/{serverId}/payments/onboarding-invites",
+        "post",
+        "createOnboardingInvite",
+        "Invite someone to complete onboarding",
+        "Invite one email address (the business owner, who needs no account) to complete the "
+        "resource's Stripe onboarding through a landing page. The link expires after "
+        "ONBOARDING_INVITE_DAYS (14 by default). By default it is mailed; with `sendEmail: "
+        "false` nothing is mailed and the link is returned once as `url`. One live invite per "
+        "address and resource (409 `invite_exists`); a finished resource needs none (409 "
+        "`onboarding_complete`). Needs `payments:onboard` (owner, admin, developer).",
+        (201, "The invite.", _ref(v1.OnboardingInvite)),
+        (400, 401, 403, 404, 409, 415, 422, 429, 503),
+        query=v1.NoQuery,
+        body=(v1.OnboardingInviteRequest, True),
+    ),
 )
 _MANAGE = " Requires `workspace:manage`."
 WEB_OPERATIONS = (
@@ -287,6 +304,7 @@ _PATH_PARAMETERS = {
     "/v1/servers/{serverId}": [_SERVER_ID],
     "/v1/servers/{serverId}/payments": [_SERVER_ID],
     "/v1/servers/{serverId}/payments/connect-account": [_SERVER_ID],
+    "/v1/servers/{serverId}/payments/onboarding-invites": [_SERVER_ID],
     "/web/v1/workspaces/{workspaceId}/stripe/connections": [_WORKSPACE_ID],
     "/web/v1/workspaces/{workspaceId}/stripe/connections/{connectionId}": [
         _WORKSPACE_ID,

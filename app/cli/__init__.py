@@ -10,6 +10,7 @@ def init_app(app: Flask) -> None:
     from app.cli.demo import demo_cli
     from app.cli.mail import mail_cli
     from app.cli.notifications import notifications_cli
+    from app.cli.reminders import reminders_cli
     from app.cli.secrets import secrets_cli
     from app.cli.stripe import stripe_cli
     from app.cli.tokens import tokens_cli
@@ -19,3 +20,4 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(secrets_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(reminders_cli)

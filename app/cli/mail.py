@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 from flask.cli import AppGroup
 
 from app.cli.worker import run_until_signalled
+from app.services.invite_jobs import run_invite_jobs
 from app.services.mail import MailReport, deliver_due_mail
 
 mail_cli = AppGroup("mail", help="Outgoing mail.")
@@ -22,6 +25,12 @@ def _echo(report: MailReport) -> None:
 def work(once: bool, batch: int, idle: float) -> None:
     """Send due mail; run as many workers as you like side by side."""
     if once:
-        _echo(deliver_due_mail(limit=batch))
+        _echo(_mail_pass(batch))
         return
-    run_until_signalled(lambda: deliver_due_mail(limit=batch), name="mail", idle=idle, report=_echo)
+    run_until_signalled(lambda: _mail_pass(batch), name="mail", idle=idle, report=_echo)
+
+
+def _mail_pass(batch: int) -> MailReport:
+    """Run the invite jobs that are due (reminders, expiries, bulk sends), then send mail."""
+    run_invite_jobs(time.monotonic())
+    return deliver_due_mail(limit=batch)

@@ -7,6 +7,7 @@ from app.models.earnings import PaymentCharge, SyncRun
 from app.models.invitations import Invitation, PasswordResetToken
 from app.models.mail import OutboundMail
 from app.models.notifications import Notification
+from app.models.onboarding_invites import BulkInviteBatch, OnboardingInvite, OnboardingReminder
 from app.models.payments import PaymentsAccount
 from app.models.servers import Server
 from app.models.tokens import ApiToken
@@ -18,10 +19,13 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Base",
+    "BulkInviteBatch",
     "Invitation",
     "LoginSession",
     "Membership",
     "Notification",
+    "OnboardingInvite",
+    "OnboardingReminder",
     "OutboundMail",
     "PasswordResetToken",
     "PaymentCharge",

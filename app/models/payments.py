@@ -66,6 +66,11 @@ class PaymentsAccount(Base):
     requirements: Mapped[dict[str, Any]] = mapped_column(JSON, default=empty_requirements)
     disabled_reason: Mapped[str | None] = mapped_column(String(80), nullable=True)
     current_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Stripe's `future_requirements`: what will be due, and by when, after a rule change.
+    future_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    future_currently_due: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # An admin silenced deadline reminders for this resource.
+    reminders_muted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # What the account's controller says: decides Update details vs Open Stripe dashboard.
     dashboard_type: Mapped[str | None] = mapped_column(String(16), nullable=True)
     requirement_collection: Mapped[str | None] = mapped_column(String(16), nullable=True)

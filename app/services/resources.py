@@ -22,6 +22,7 @@ from app.security.permissions import MANAGE, ONBOARD, permissions_for_role
 from app.services import audit
 from app.services.access import NotFound
 from app.services.onboarding.plan import Action, resource_actions
+from app.services.onboarding_invites import latest_states
 from app.services.stripe_credentials import KeySource, app_key_mode, choose_key_source
 
 STATUS_FILTERS = ("not_started", "pending", "complete")
@@ -119,10 +120,13 @@ class ResourceOnboarding:
     key_source: KeySource
     can_onboard: bool
     can_manage: bool
+    # The newest onboarding invite's state (`sent`, `opened`, … `completed`), or None.
+    invite_state: str | None = None
 
 
 def onboarding_panels(user: User, servers: list[Server]) -> dict[str, ResourceOnboarding]:
-    """Buttons, key source and rights for each server, in one query whatever the count.
+    """Buttons, key source, rights and invite state for each server, in two queries whatever
+    the count.
 
     The person's roles come from `user.memberships`, which the user loader reads with the user
     (`security.sessions.load_user`); the key availability of every row comes from one query
@@ -139,6 +143,7 @@ def onboarding_panels(user: User, servers: list[Server]) -> dict[str, ResourceOn
         .order_by(StripeConnection.created_at, StripeConnection.id)
     ):
         by_workspace[connection.workspace_id].append(connection)
+    invite_states = latest_states([server.id for server in servers])
     mode = app_key_mode()
     panels = {}
     for server in servers:
@@ -148,6 +153,7 @@ def onboarding_panels(user: User, servers: list[Server]) -> dict[str, ResourceOn
             key_source=choose_key_source(server.payments, by_workspace[server.workspace_id], mode),
             can_onboard=ONBOARD in granted,
             can_manage=MANAGE in granted,
+            invite_state=invite_states.get(server.id),
         )
     return panels
 

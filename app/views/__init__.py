@@ -7,6 +7,7 @@ from app.views.auth import bp as auth_bp
 from app.views.connections import bp as connections_bp
 from app.views.docs import bp as docs_bp
 from app.views.invitations import bp as invitations_bp
+from app.views.invites import bp as invites_bp
 from app.views.notifications import bp as notifications_bp
 from app.views.onboarding import bp as onboarding_bp
 from app.views.overview import bp as overview_bp
@@ -29,6 +30,7 @@ BLUEPRINTS = [
     workspaces_bp,
     activity_bp,
     invitations_bp,
+    invites_bp,
     account_bp,
     overview_bp,
 ]

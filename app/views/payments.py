@@ -7,10 +7,12 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from app.forms.invites import OnboardingInviteForm
 from app.forms.payments import PaymentsResourceForm
 from app.presentation import onboarding_steps
 from app.security.permissions import MANAGE
 from app.services import resources
+from app.services.invite_panel import invite_panel
 
 bp = Blueprint("payments", __name__)
 
@@ -55,6 +57,8 @@ def detail(server_id: str) -> str:
         steps=onboarding_steps(server.payments),
         ob=resources.onboarding_panels(current_user, [server])[server.id],
         activity=resources.recent_activity(server),
+        invites=invite_panel(server),
+        invite_form=OnboardingInviteForm(),
     )
 
 

@@ -17,7 +17,7 @@ from app.api.families import (
     NotAnObject,
     NotJson,
 )
-from app.services import access, onboarding
+from app.services import access, onboarding, onboarding_invites
 from app.stripe_errors import StripeGatewayError, rows_by_exception
 
 NOT_FOUND = "No payments resource with that id in your workspaces."
@@ -65,6 +65,8 @@ ERRORS: tuple[ErrorRule, ...] = (
     ),
     ErrorRule(onboarding.OnboardingBlocked, 409, "onboarding_blocked", lambda e: e.reason),
     ErrorRule(onboarding.CountryMismatch, 409, "country_mismatch", str),
+    ErrorRule(onboarding_invites.InviteExists, 409, "invite_exists", str),
+    ErrorRule(onboarding_invites.InviteNotNeeded, 409, "onboarding_complete", str),
     ErrorRule(
         NotJson,
         415,
@@ -73,6 +75,13 @@ ERRORS: tuple[ErrorRule, ...] = (
     ),
     ErrorRule(
         InvalidFields, 422, "validation_failed", lambda e: e.message, fields=lambda e: e.fields
+    ),
+    ErrorRule(
+        onboarding_invites.InviteError,
+        422,
+        "validation_failed",
+        "Some fields are invalid.",
+        fields=lambda e: {e.field: str(e)},
     ),
     ErrorRule(
         onboarding.InvalidOnboardingInput,

@@ -27,6 +27,8 @@ MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
 NEXT_ACTIONS = ("onboarding", "update", "dashboard", "none")
 ONBOARDING_STATUSES = ("not_started", "pending", "complete")
+INVITE_LOCALES = ("en", "de", "fr", "es")
+INVITE_STATES = ("sent", "opened", "started", "completed", "expired", "revoked")
 # Codes are accepted in any case; the document lists the upper- and lower-case spellings.
 COUNTRY_SPELLINGS = tuple(
     spelling for code in sorted(STRIPE_COUNTRIES) for spelling in (code, code.lower())
@@ -72,6 +74,29 @@ class ConnectAccountRequest(Input):
         None,
         json_schema_extra={"maxLength": PRODUCT_DESCRIPTION_MAX, "pattern": NO_CONTROL_CHARACTERS},
         description="What the business sells, prefilled in onboarding.",
+    )
+
+
+class OnboardingInviteRequest(Input):
+    """Invite one email address to complete a resource's Stripe onboarding."""
+
+    email: str = Field(
+        json_schema_extra={
+            "format": "email",
+            "maxLength": EMAIL_MAX_LENGTH,
+            "pattern": EMAIL_PATTERN,
+        },
+        description="Who completes onboarding (the business owner); needs no account. "
+        "Addresses at special-use domains are refused, as for connect-account.",
+    )
+    locale: Literal[INVITE_LOCALES] = Field(  # type: ignore[valid-type]
+        None,
+        description="Language of the mail and the invitee's pages; absent: the invitee's "
+        "browser decides.",
+    )
+    sendEmail: bool = Field(
+        True,
+        description="`false`: mail nothing and return the link as `url`, to send it yourself.",
     )
 
 
@@ -210,6 +235,25 @@ class ConnectAccountResponse(BaseModel):
     accountCreated: bool = Field(
         description="Whether this call gave the resource its Stripe account: created it, or "
         "found the one an interrupted earlier attempt had made."
+    )
+
+
+class OnboardingInvite(BaseModel):
+    """An onboarding invite. The link is returned once, and only when it was not mailed."""
+
+    id: str = Field(description="Unique identifier (`obi_…`).")
+    serverId: str
+    email: str
+    locale: str | None
+    state: Literal[INVITE_STATES]  # type: ignore[valid-type]
+    mailed: bool = Field(description="Whether the link was mailed to `email`.")
+    createdAt: datetime
+    expiresAt: datetime
+    url: str = Field(
+        None,
+        json_schema_extra={"format": "uri"},
+        description="The invite link, present only with `sendEmail: false`. A bearer "
+        "credential until it expires: hand it to the invitee only; never log it.",
     )
 
 

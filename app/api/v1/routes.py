@@ -21,13 +21,19 @@ from app.api.families import (
     validated,
 )
 from app.api.v1.errors import ERRORS, InvalidToken, MissingToken
-from app.api.v1.models import ConnectAccountRequest, NoQuery, PaymentsQuery, ServerListQuery
+from app.api.v1.models import (
+    ConnectAccountRequest,
+    NoQuery,
+    OnboardingInviteRequest,
+    PaymentsQuery,
+    ServerListQuery,
+)
 from app.errors import json_error, register_api_family
 from app.extensions import csrf, limiter
 from app.security.api_tokens import bearer_token_from_request, rate_limit_key
-from app.security.permissions import VIEW
+from app.security.permissions import ONBOARD, VIEW
 from app.serializers import isoformat, serialize_onboarding, serialize_payments, serialize_resource
-from app.services import access, api_tokens, onboarding, resources
+from app.services import access, api_tokens, onboarding, onboarding_invites, resources
 from app.urls import onboarding_urls
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
@@ -147,3 +153,33 @@ def connect_account(server_id: str) -> Response:
     body["nextAction"] = result.next_action
     body["accountCreated"] = result.account_created
     return jsonify(body)
+
+
+@bp.post("/servers/<server_id>/payments/onboarding-invites")
+def create_onboarding_invite(server_id: str) -> tuple[Response, int]:
+    """Invite someone to complete the resource's onboarding; mail it, or answer the link."""
+    _query(NoQuery)
+    # Whose resource first: a stranger learns nothing from a body error (404, not 422).
+    access.require_resource(g.api_user_id, server_id, ONBOARD)
+    wanted = validated(OnboardingInviteRequest, json_body(empty_means={}))
+    issued = onboarding_invites.create_invite(
+        server_id,
+        actor_user_id=g.api_user_id,
+        email=wanted.email,
+        locale=wanted.locale,
+        send_mail=wanted.sendEmail,
+    )
+    invite = issued.invite
+    body: dict[str, Any] = {
+        "id": invite.id,
+        "serverId": invite.server_id,
+        "email": invite.email,
+        "locale": invite.locale,
+        "state": onboarding_invites.invite_state(invite),
+        "mailed": wanted.sendEmail,
+        "createdAt": isoformat(invite.created_at),
+        "expiresAt": isoformat(invite.expires_at),
+    }
+    if not wanted.sendEmail:
+        body["url"] = issued.link
+    return jsonify(body), 201

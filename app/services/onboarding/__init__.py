@@ -21,8 +21,10 @@ from app.services.onboarding.flow import (
     OnboardingBlocked,
     RefreshLoop,
     connect_or_continue,
+    continue_onboarding,
     dashboard_link,
     refresh_link,
+    sync_resource_status,
     sync_status,
 )
 from app.services.onboarding.inputs import InvalidOnboardingInput
@@ -38,7 +40,9 @@ __all__ = [
     "OnboardingBlocked",
     "RefreshLoop",
     "connect_or_continue",
+    "continue_onboarding",
     "dashboard_link",
     "refresh_link",
+    "sync_resource_status",
     "sync_status",
 ]

@@ -174,6 +174,31 @@ def connect_or_continue(
     sent through onboarding. `urls` may be None only with `link_kind="none"` (mint nothing).
     """
     server = access.require_resource(user_id, server_id, ONBOARD)
+    return continue_onboarding(
+        server,
+        user_id=user_id,
+        urls=urls,
+        country=country,
+        email=email,
+        product_description=product_description,
+        link_kind=link_kind,
+        actor_label=actor_label,
+    )
+
+
+def continue_onboarding(
+    server: Server,
+    *,
+    user_id: str | None,
+    urls: LinkUrls | None,
+    country: str | None = None,
+    email: str | None = None,
+    product_description: str | None = None,
+    link_kind: str = "auto",
+    actor_label: str | None = None,
+) -> ConnectResult:
+    """Create or continue for a resource whose access the caller has already checked: a
+    member (`connect_or_continue`) or the holder of an onboarding invite (no user)."""
     inputs = validate_connect_inputs(country, email, product_description).as_params()
     credentials = _credentials(server)
     _check_country(server.payments, inputs)
@@ -240,6 +265,14 @@ def sync_status(server_id: str, *, user_id: str, source: str) -> StatusChange | 
     The account is fetched with no transaction open, then applied under the payments lock.
     """
     server = access.require_resource(user_id, server_id, VIEW)
+    return sync_resource_status(server, user_id=user_id, source=source)
+
+
+def sync_resource_status(
+    server: Server, *, user_id: str | None, source: str, actor_label: str | None = None
+) -> StatusChange | None:
+    """`sync_status` for a resource whose access the caller has already checked."""
+    server_id = server.id
     payments_id, account_id = server.payments.id, server.payments.stripe_account_id
     action = "onboarding.returned" if source == "return" else "onboarding.status_checked"
     if account_id is None:
@@ -247,6 +280,7 @@ def sync_status(server_id: str, *, user_id: str, source: str) -> StatusChange | 
             action,
             server,
             actor_user_id=user_id,
+            actor_label=actor_label,
             details={"source": source, "account": False},
         )
         db.session.commit()
@@ -264,6 +298,7 @@ def sync_status(server_id: str, *, user_id: str, source: str) -> StatusChange | 
             action,
             payments.server,
             actor_user_id=user_id,
+            actor_label=actor_label,
             details={
                 "source": source,
                 "status": payments.onboarding_status,

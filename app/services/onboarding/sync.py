@@ -49,6 +49,8 @@ TRACKED_FIELDS = (
     "requirements",
     "disabled_reason",
     "current_deadline",
+    "future_deadline",
+    "future_currently_due",
     "dashboard_type",
     "requirement_collection",
 )
@@ -186,6 +188,12 @@ def apply_account(
     payments.disabled_reason = requirements.get("disabled_reason")
     deadline = requirements.get("current_deadline")
     payments.current_deadline = datetime.fromtimestamp(deadline, UTC) if deadline else None
+    future = account.get("future_requirements") or {}
+    future_deadline = future.get("current_deadline")
+    payments.future_deadline = (
+        datetime.fromtimestamp(future_deadline, UTC) if future_deadline else None
+    )
+    payments.future_currently_due = list(future.get("currently_due") or [])
     payments.dashboard_type, payments.requirement_collection = _controller(account)
     if account.get("email") and not payments.email:
         payments.email = account["email"]
