@@ -20,7 +20,7 @@ from sqlalchemy import or_, select, update
 
 from app.extensions import db
 from app.models import BulkInviteBatch, Membership, PaymentsAccount, Server, utcnow
-from app.security.permissions import ONBOARD, workspace_ids_with
+from app.security.permissions import ONBOARD, ROLE_PERMISSIONS
 from app.services.access import NotFound
 from app.services.onboarding_invites import (
     InviteError,
@@ -72,7 +72,7 @@ def _read_lines(text: str) -> list[list[str]]:
 
 def _onboardable(user_id: str) -> list[tuple[str, str, str]]:
     """(server id, name, onboarding status) of every resource the user may onboard."""
-    workspace_ids = list(workspace_ids_with(user_id, ONBOARD))
+    onboarding_roles = [role for role, granted in ROLE_PERMISSIONS.items() if ONBOARD in granted]
     return list(
         db.session.execute(
             select(Server.id, Server.name, PaymentsAccount.onboarding_status)
@@ -80,8 +80,8 @@ def _onboardable(user_id: str) -> list[tuple[str, str, str]]:
             .join(Membership, Membership.workspace_id == Server.workspace_id)
             .where(
                 Membership.user_id == user_id,
+                Membership.role.in_(onboarding_roles),
                 Server.kind == "payments",
-                Server.workspace_id.in_(workspace_ids),
             )
             .order_by(Server.id)
         ).all()
