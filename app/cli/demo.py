@@ -17,7 +17,6 @@ from app.services import connections, resources
 from app.services.onboarding import OnboardingBlocked, connect_or_continue
 from app.services.users import create_user, create_workspace, find_user_by_email, owned_workspace
 from app.stripe_gateway import StripeGatewayError
-from app.urls import external_url
 
 demo_cli = AppGroup("demo", help="Demo data for trying the app.")
 
@@ -116,10 +115,11 @@ def _connect_demo_resource(server: Server, user_id: str, state: str) -> None:
 
 
 def _demo_connection(workspace: Workspace, user_id: str) -> None:
-    """Globex's connection, verified by the sandbox, with its webhook endpoint registered there.
+    """Globex's connection, verified by the sandbox, which registers its webhook endpoint there.
 
-    Registering the endpoint is what the person does in Stripe's Dashboard (Developers →
-    Webhooks); the sandbox has a control call for it. Needs PUBLIC_BASE_URL (`make run` sets it).
+    Saving a connection registers its Connect endpoint through `POST /v1/webhook_endpoints`, as
+    with real Stripe, so the demo needs no manual step. Needs PUBLIC_BASE_URL (`make run` sets
+    it); without it the pasted secret is kept and nothing is registered.
     """
     found = db.session.scalars(
         select(StripeConnection).where(
@@ -132,20 +132,11 @@ def _demo_connection(workspace: Workspace, user_id: str) -> None:
     base = current_app.config["STRIPE_API_BASE"].rstrip("/")
     key = DEMO_CONNECTION["api_key"]
     platform = _sandbox_call(f"{base}/_sandbox/platform_account?key={urllib.parse.quote(key)}")
-    connection, _secret = connections.create_connection(
+    connections.create_connection(
         workspace.id, actor_user_id=user_id, stripe_account_id=platform["id"], **DEMO_CONNECTION
     )
     if not current_app.config.get("PUBLIC_BASE_URL"):
-        click.echo("  Set PUBLIC_BASE_URL to have the sandbox send Globex's webhooks.")
-        return
-    _sandbox_call(
-        f"{base}/_sandbox/webhooks/endpoints",
-        {
-            "url": external_url("webhooks.stripe_connection", connection_id=connection.id),
-            "secret": DEMO_CONNECTION["webhook_secret"],
-            "platform_key": key,
-        },
-    )
+        click.echo("  Set PUBLIC_BASE_URL to have Globex's webhook endpoint registered.")
 
 
 def _sandbox_call(url: str, body: dict | None = None) -> dict:

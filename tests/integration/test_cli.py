@@ -135,17 +135,14 @@ def test_demo_seed_with_accounts_shows_every_status_through_the_real_connect_pat
     assert states["EU storefront"] == ("pending", "needs_info")
     assert states["Ticket resale"] == ("pending", "paused")
     assert states["Tip jar"] == states["Live payouts"] == ("not_started", "none")
-    # Globex onboards under its own connection, whose webhooks the sandbox now sends to it.
+    # Globex onboards under its own connection; saving it registered its Connect endpoint at
+    # the sandbox (POST /v1/webhook_endpoints), as a real platform's would be at Stripe.
     assert states["Globex shop"] == ("pending", "needs_info")
     assert under["Globex shop"] == connection.id and under["EU storefront"] is None
-    assert {
-        "url": f"http://127.0.0.1:5999/webhooks/stripe/{connection.id}",
-        "secret": DEMO_CONNECTION["webhook_secret"],
-    }.items() <= next(
-        endpoint
-        for endpoint in sandbox.webhook_endpoints()
-        if endpoint["url"].endswith(connection.id)
-    ).items()
+    registered = sandbox.stripe_client(DEMO_CONNECTION["api_key"]).v1.webhook_endpoints.list()
+    assert [(e.url, e.status) for e in registered.data] == [
+        (f"http://127.0.0.1:5999/webhooks/stripe/{connection.id}", "enabled")
+    ]
     assert len(sandbox.accounts()) == 5
     assert "demo@example.com" in result.output and "Demo ready" not in result.output
     sandbox.clear_requests()
