@@ -18,6 +18,22 @@ ROLE_CHOICES = [SelectChoice(role, role.capitalize()) for role in ROLES]
 NEW_PASSWORD = {"autocomplete": "new-password", "minlength": MIN_PASSWORD_LENGTH}
 
 
+def new_password_field(label: str, missing: str) -> PasswordField:
+    """A field for a password being chosen: the same length rule wherever one is set."""
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(missing),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=1024,
+                message=f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.",
+            ),
+        ],
+        render_kw=NEW_PASSWORD,
+    )
+
+
 class WorkspaceNameForm(AppForm):
     """A new workspace, or a new name for one."""
 
@@ -62,18 +78,7 @@ class NewAccountForm(AppForm):
         ],
         render_kw={"autocomplete": "name"},
     )
-    password = PasswordField(
-        "Choose a password",
-        validators=[
-            DataRequired("Choose a password."),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=1024,
-                message=f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.",
-            ),
-        ],
-        render_kw=NEW_PASSWORD,
-    )
+    password = new_password_field("Choose a password", "Choose a password.")
 
 
 class NameForm(AppForm):
@@ -94,18 +99,7 @@ class ChangePasswordForm(AppForm):
         validators=[DataRequired("Enter your current password."), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
     )
-    new_password = PasswordField(
-        "New password",
-        validators=[
-            DataRequired("Choose a new password."),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=1024,
-                message=f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.",
-            ),
-        ],
-        render_kw=NEW_PASSWORD,
-    )
+    new_password = new_password_field("New password", "Choose a new password.")
     confirm = PasswordField(
         "Repeat the new password",
         validators=[EqualTo("new_password", "The two new passwords differ.")],
@@ -135,15 +129,4 @@ class ForgotPasswordForm(AppForm):
 class ResetPasswordForm(AppForm):
     """The new password chosen through a reset link."""
 
-    password = PasswordField(
-        "New password",
-        validators=[
-            DataRequired("Choose a new password."),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=1024,
-                message=f"Passwords need at least {MIN_PASSWORD_LENGTH} characters.",
-            ),
-        ],
-        render_kw=NEW_PASSWORD,
-    )
+    password = new_password_field("New password", "Choose a new password.")

@@ -7,7 +7,7 @@ connected account whose currency is `payments.currency` (in that currency's smal
 currency are stored but not added in: we never convert.
 
 Stripe tells us about charges in two ways, both ending in `apply_charges` under the payments
-row lock (account_sync's lock order):
+row lock (`onboarding.sync`'s lock order):
 
 - Connect webhooks `charge.succeeded` and `charge.refunded` carry the charge with the
   connected `account` at the top level (https://docs.stripe.com/connect/webhooks). Their only

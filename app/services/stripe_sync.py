@@ -5,7 +5,7 @@ last id it finished in its `sync_runs` row, so a run that is interrupted (killed
 over) resumes after that id; `restart` starts a new run from the beginning instead.
 
 It is safe beside the running app: each account is fetched with no transaction open and stored
-through `account_sync` and `earnings` in short transactions under the payments row lock, the
+through `onboarding.sync` and `earnings` in short transactions under the payments row lock, the
 same lock order as the app's own writers, so a webhook or Check status applying at the same
 moment either goes first or waits a few milliseconds.
 """
