@@ -1,5 +1,6 @@
 """Which language a page or mail is in. Only the invitee's pages and the invite and reminder
-mails are translated (en, de, fr, es); the rest of the app is English.
+mails are translated (en, de, fr, es); the rest of the app is English, whatever the
+browser asks.
 
 An invite carries a locale (chosen by the inviter); without one, the invitee's browser decides
 (`Accept-Language`). Mails are rendered outside the invitee's request, under `force_locale`.
@@ -14,11 +15,24 @@ from flask_babel import format_date, format_time, get_locale
 
 LOCALES = ("en", "de", "fr", "es")
 DEFAULT_LOCALE = "en"
+# The invitee's pages: the only ones the browser's language reaches (status words and
+# requirement names are translatable, and the members' pages share them).
+INVITEE_ENDPOINTS = frozenset(
+    {
+        "invites.landing",
+        "invites.continue_",
+        "invites.continue_proven",
+        "invites.return_",
+        "invites.refresh",
+    }
+)
 
 
 def select_locale() -> str:
     """The locale for this request: the invite's, else the browser's best match, else English."""
     if not has_request_context():
+        return DEFAULT_LOCALE
+    if request.endpoint not in INVITEE_ENDPOINTS:
         return DEFAULT_LOCALE
     chosen = g.get("invite_locale")
     if chosen in LOCALES:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask import Flask, current_app, g, request, url_for
+from flask_babel import LazyString, gettext, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
@@ -24,83 +25,95 @@ if TYPE_CHECKING:
     from app.services.overview import Stage
 
 # (label, badge style, what the person should do next)
-STATUS_COPY: dict[tuple[str, str], tuple[str, str, str]] = {
+STATUS_COPY: dict[tuple[str, str], tuple[LazyString, str, LazyString]] = {
     ("not_started", "none"): (
-        "Not started",
+        lazy_gettext("Not started"),
         "neutral",
-        "Connect with Stripe to create the account and start onboarding.",
+        lazy_gettext("Connect with Stripe to create the account and start onboarding."),
     ),
     ("pending", "needs_info"): (
-        "Needs information",
+        lazy_gettext("Needs information"),
         "warning",
-        "Stripe needs more information before this resource can take payments. "
-        "Continue onboarding to provide it.",
+        lazy_gettext(
+            "Stripe needs more information before this resource can take payments. "
+            "Continue onboarding to provide it."
+        ),
     ),
     ("pending", "under_review"): (
-        "Under review",
+        lazy_gettext("Under review"),
         "info",
-        "Stripe is verifying the details you sent. Nothing to do now — we'll update the "
-        "status as soon as Stripe finishes.",
+        lazy_gettext(
+            "Stripe is verifying the details you sent. Nothing to do now — we'll update the "
+            "status as soon as Stripe finishes."
+        ),
     ),
     ("pending", "paused"): (
-        "Paused by Stripe",
+        lazy_gettext("Paused by Stripe"),
         "danger",
-        "Stripe has paused this account. Contact Stripe support from the account's dashboard "
-        "to find out why.",
+        lazy_gettext(
+            "Stripe has paused this account. Contact Stripe support from the account's dashboard "
+            "to find out why."
+        ),
     ),
     ("not_started", "disconnected"): (
-        "Disconnected",
+        lazy_gettext("Disconnected"),
         "danger",
-        "The Stripe account removed this platform's access. Connect with Stripe again to "
-        "create a new account.",
+        lazy_gettext(
+            "The Stripe account removed this platform's access. Connect with Stripe again to "
+            "create a new account."
+        ),
     ),
     ("complete", "none"): (
-        "Complete",
+        lazy_gettext("Complete"),
         "success",
-        "Onboarding is complete: this resource can take payments and receive payouts.",
+        lazy_gettext(
+            "Onboarding is complete: this resource can take payments and receive payouts."
+        ),
     ),
 }
 
 # Stripe's requirement ids in words (docs.stripe.com/connect/required-verification-information).
-REQUIREMENT_WORDS: dict[str, str] = {
-    "business_type": "Type of business",
-    "business_profile.url": "Business website",
-    "business_profile.mcc": "Industry (merchant category)",
-    "business_profile.product_description": "Description of what you sell",
-    "business_profile.support_phone": "Customer support phone number",
-    "external_account": "Bank account for payouts",
-    "tos_acceptance.date": "Acceptance of Stripe's terms of service",
-    "tos_acceptance.ip": "Acceptance of Stripe's terms of service",
-    "individual.first_name": "Legal first name",
-    "individual.last_name": "Legal last name",
-    "individual.dob.day": "Date of birth",
-    "individual.dob.month": "Date of birth",
-    "individual.dob.year": "Date of birth",
-    "individual.email": "Email address",
-    "individual.phone": "Phone number",
-    "individual.address.line1": "Home address",
-    "individual.address.city": "Home address",
-    "individual.address.postal_code": "Home address",
-    "individual.address.state": "Home address",
-    "individual.ssn_last_4": "Last 4 digits of the Social Security number",
-    "individual.id_number": "Government ID number",
-    "individual.verification.document": "Photo of an identity document",
-    "individual.verification.additional_document": "Proof of address document",
-    "company.name": "Company legal name",
-    "company.tax_id": "Company tax ID",
-    "company.address.line1": "Company address",
-    "company.address.city": "Company address",
-    "company.address.postal_code": "Company address",
-    "company.verification.document": "Company registration document",
-    "representative.first_name": "Representative's name",
-    "representative.last_name": "Representative's name",
-    "representative.dob.day": "Representative's date of birth",
-    "representative.dob.month": "Representative's date of birth",
-    "representative.dob.year": "Representative's date of birth",
-    "representative.email": "Representative's email address",
-    "representative.phone": "Representative's phone number",
-    "representative.id_number": "Representative's government ID number",
-    "representative.verification.document": "Photo of the representative's identity document",
+REQUIREMENT_WORDS: dict[str, LazyString] = {
+    "business_type": lazy_gettext("Type of business"),
+    "business_profile.url": lazy_gettext("Business website"),
+    "business_profile.mcc": lazy_gettext("Industry (merchant category)"),
+    "business_profile.product_description": lazy_gettext("Description of what you sell"),
+    "business_profile.support_phone": lazy_gettext("Customer support phone number"),
+    "external_account": lazy_gettext("Bank account for payouts"),
+    "tos_acceptance.date": lazy_gettext("Acceptance of Stripe's terms of service"),
+    "tos_acceptance.ip": lazy_gettext("Acceptance of Stripe's terms of service"),
+    "individual.first_name": lazy_gettext("Legal first name"),
+    "individual.last_name": lazy_gettext("Legal last name"),
+    "individual.dob.day": lazy_gettext("Date of birth"),
+    "individual.dob.month": lazy_gettext("Date of birth"),
+    "individual.dob.year": lazy_gettext("Date of birth"),
+    "individual.email": lazy_gettext("Email address"),
+    "individual.phone": lazy_gettext("Phone number"),
+    "individual.address.line1": lazy_gettext("Home address"),
+    "individual.address.city": lazy_gettext("Home address"),
+    "individual.address.postal_code": lazy_gettext("Home address"),
+    "individual.address.state": lazy_gettext("Home address"),
+    "individual.ssn_last_4": lazy_gettext("Last 4 digits of the Social Security number"),
+    "individual.id_number": lazy_gettext("Government ID number"),
+    "individual.verification.document": lazy_gettext("Photo of an identity document"),
+    "individual.verification.additional_document": lazy_gettext("Proof of address document"),
+    "company.name": lazy_gettext("Company legal name"),
+    "company.tax_id": lazy_gettext("Company tax ID"),
+    "company.address.line1": lazy_gettext("Company address"),
+    "company.address.city": lazy_gettext("Company address"),
+    "company.address.postal_code": lazy_gettext("Company address"),
+    "company.verification.document": lazy_gettext("Company registration document"),
+    "representative.first_name": lazy_gettext("Representative's name"),
+    "representative.last_name": lazy_gettext("Representative's name"),
+    "representative.dob.day": lazy_gettext("Representative's date of birth"),
+    "representative.dob.month": lazy_gettext("Representative's date of birth"),
+    "representative.dob.year": lazy_gettext("Representative's date of birth"),
+    "representative.email": lazy_gettext("Representative's email address"),
+    "representative.phone": lazy_gettext("Representative's phone number"),
+    "representative.id_number": lazy_gettext("Representative's government ID number"),
+    "representative.verification.document": lazy_gettext(
+        "Photo of the representative's identity document"
+    ),
 }
 
 
@@ -164,22 +177,26 @@ def activity_words(action: str) -> str:
 
 
 def status_copy(status: str, reason: str) -> tuple[str, str, str]:
-    """(label, badge style, next step) for a status and reason."""
-    return STATUS_COPY.get((status, reason)) or STATUS_COPY.get(
-        (status, "none"), (status.replace("_", " ").capitalize(), "neutral", "")
-    )
+    """(label, badge style, next step) for a status and reason, in the page's language."""
+    copy = STATUS_COPY.get((status, reason)) or STATUS_COPY.get((status, "none"))
+    if copy is None:
+        return status.replace("_", " ").capitalize(), "neutral", ""
+    label, style, next_step = copy
+    return str(label), style, str(next_step)
 
 
 def requirement_words(codes: list[str] | None) -> list[str]:
-    """Requirement ids as distinct phrases a person understands, in Stripe's order."""
+    """Requirement ids as distinct phrases a person understands, in Stripe's order and the
+    page's language (an id we have no words for reads as its last part)."""
     seen: list[str] = []
     for code in codes or []:
-        words = REQUIREMENT_WORDS.get(code)
-        if words is None:
-            tail = code.split(".")[-1] if not code.startswith("person_") else code
-            words = tail.replace("_", " ").capitalize()
-            if code.startswith("person_"):
-                words = "Details of a company representative"
+        known = REQUIREMENT_WORDS.get(code)
+        if known is not None:
+            words = str(known)
+        elif code.startswith("person_"):
+            words = gettext("Details of a company representative")
+        else:
+            words = code.split(".")[-1].replace("_", " ").capitalize()
         if words not in seen:
             seen.append(words)
     return seen

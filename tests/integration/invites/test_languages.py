@@ -81,3 +81,33 @@ def test_every_message_is_translated(language):
     assert wanted - translated == set()
     mo = TRANSLATIONS / language / "LC_MESSAGES" / "messages.mo"
     assert mo.exists()
+
+
+def test_the_return_page_names_what_is_due_and_the_status_in_the_invite_language(
+    app, mailbox, auth, signed_in, invitee, sandbox, stored
+):
+    invite(auth, signed_in.server.id, "owner@business.example", locale="de")
+    continue_from(invitee, emailed_link(app, mailbox, "owner@business.example"))
+    row = invite_row(app, signed_in.server.id)
+
+    back = invitee.get(f"/onboard/i/{row.id}/return", headers={"Accept-Language": "en"})
+
+    html = back.get_data(as_text=True)
+    assert "external_account" in stored(signed_in.server.id).requirements["currently_due"]
+    assert "Bankkonto für Auszahlungen" in html and "Art des Unternehmens" in html
+    assert "Angaben fehlen" in html
+    assert "Bank account for payouts" not in html and "Type of business" not in html
+    assert "Needs information" not in html
+
+
+def test_the_members_pages_stay_english_in_a_german_browser(
+    app, client, mailbox, auth, signed_in, invitee, sandbox
+):
+    invite(auth, signed_in.server.id, "owner@business.example", locale="de")
+    continue_from(invitee, emailed_link(app, mailbox, "owner@business.example"))
+
+    page = client.get(f"/payments/{signed_in.server.id}", headers={"Accept-Language": "de"})
+
+    html = page.get_data(as_text=True)
+    assert "Needs information" in html and "Bank account for payouts" in html
+    assert "Angaben fehlen" not in html and "Bankkonto für Auszahlungen" not in html
