@@ -67,6 +67,8 @@ class DefaultConfig:
     HSTS_MAX_AGE_SECONDS = 365 * 24 * 3600
     CHECK_STATUS_RATE_LIMIT = "6 per minute"
     API_RATE_LIMIT = "120 per minute"
+    # Per client address, one budget for all of the invitee's public pages together.
+    INVITE_RATE_LIMIT = "30 per minute"
 
     # Stripe. STRIPE_API_BASE points the SDK at the offline sandbox; unset means api.stripe.com.
     STRIPE_SECRET_KEY: str | None = None

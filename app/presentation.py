@@ -361,6 +361,11 @@ RATE_LIMITED = {
         "payments.detail",
         ("server_id",),
     ),
+    "invites.landing": ("invite page requests", "invites.landing", ("token",)),
+    "invites.continue_": ("invite page requests", "invites.landing", ("token",)),
+    "invites.continue_proven": ("invite page requests", "invites.refresh", ("invite_id",)),
+    "invites.return_": ("invite page requests", "invites.refresh", ("invite_id",)),
+    "invites.refresh": ("invite page requests", "invites.refresh", ("invite_id",)),
 }
 
 

@@ -27,6 +27,7 @@ from flask_babel import gettext
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app.extensions import limiter
 from app.forms.invites import BulkInviteForm, OnboardingInviteForm
 from app.services import bulk_invites, invitee, onboarding, onboarding_invites, reminders, resources
 from app.services.invite_panel import invite_panel
@@ -109,12 +110,18 @@ def mute(server_id: str) -> Response:
 
 # The invitee's pages --------------------------------------------------------------------------
 
+# Public pages (no sign-in) that look tokens up and call Stripe: one budget per client address.
+_invitee_limit = limiter.shared_limit(
+    lambda: current_app.config["INVITE_RATE_LIMIT"], scope="invitee-pages"
+)
+
 
 def _proof_path(invite_id: str) -> str:
     return url_for("invites.return_", invite_id=invite_id).rsplit("/", 1)[0] + "/"
 
 
 @bp.get("/onboard/<token>")
+@_invitee_limit
 def landing(token: str) -> Response:
     """The invite's landing page: whose business, what Stripe asks, and Continue to Stripe."""
     found = invitee.open_invite(token)
@@ -142,6 +149,7 @@ def _to_stripe(url: str | None, invite_id: str) -> Response:
 
 
 @bp.post("/onboard/<token>/continue")
+@_invitee_limit
 def continue_(token: str) -> Response:
     """Continue to Stripe: create or continue, and 303 to a link minted now."""
     invite_id = invitee.open_invite(token).invite.id
@@ -149,6 +157,7 @@ def continue_(token: str) -> Response:
 
 
 @bp.post("/onboard/i/<invite_id>/continue")
+@_invitee_limit
 def continue_proven(invite_id: str) -> Response:
     """Continue again from the return or refresh page, proven by the cookie."""
     url = invitee.continue_with_proof(invite_id, request.cookies.get(PROOF_COOKIE))
@@ -156,6 +165,7 @@ def continue_proven(invite_id: str) -> Response:
 
 
 @bp.get("/onboard/i/<invite_id>/return")
+@_invitee_limit
 def return_(invite_id: str) -> str:
     """Stripe sent the invitee back: this resource's truthful status and what is still due."""
     status = invitee.invitee_return(invite_id, request.cookies.get(PROOF_COOKIE))
@@ -164,6 +174,7 @@ def return_(invite_id: str) -> str:
 
 
 @bp.get("/onboard/i/<invite_id>/refresh")
+@_invitee_limit
 def refresh(invite_id: str) -> str:
     """Stripe's link expired or was used: offer Continue again (no redirect on a GET)."""
     found = invitee.proven_landing(invite_id, request.cookies.get(PROOF_COOKIE))
