@@ -263,3 +263,24 @@ def test_an_invite_whose_resource_finished_another_way_is_marked_completed(
     assert invite_actions(app, setup.server.id)[-1] == "invite.completed"
     dashboard = auth._client.get("/").get_data(as_text=True)
     assert 'data-invite-state="completed"' in dashboard
+
+
+def test_a_reminder_names_what_is_due_in_the_invite_language(
+    app, mailbox, auth, signed_in, invitee, sandbox, stored, public_base
+):
+    invite(auth, signed_in.server.id, "owner@business.example", locale="de")
+    continue_from(invitee, emailed_link(app, mailbox, "owner@business.example"))
+    mailbox.clear()
+    account_id = stored(signed_in.server.id).stripe_account_id
+    sandbox.set_requirements(
+        account_id,
+        {"current_deadline": sandbox.now() + 10 * DAY, "currently_due": ["external_account"]},
+    )
+    check_status(auth, signed_in.server.id)
+
+    assert run_at(app, utcnow()).mailed == 1
+    send_outbox(app)
+
+    [message] = mail_to(mailbox, "owner@business.example")
+    assert "- Bankkonto für Auszahlungen" in message.text
+    assert "Bank account for payouts" not in message.text
