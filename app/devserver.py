@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 
 from stripe_sandbox.wait import wait_until_up
 
@@ -37,6 +38,16 @@ def _wait_for_port(port: int, children: list[subprocess.Popen], timeout: float =
             return False
         time.sleep(0.2)
     return False
+
+
+def _sandbox_control(port: int, path: str) -> None:
+    """POST one of the sandbox's `/_sandbox` controls (loopback)."""
+    request = urllib.request.Request(  # noqa: S310 - the sandbox we started, on loopback
+        f"http://127.0.0.1:{port}/_sandbox/{path}", data=b"{}", method="POST",
+        headers={"Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=5):  # noqa: S310
+        pass
 
 
 def _stop(children: list[subprocess.Popen]) -> None:
@@ -98,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         if not wait_until_up(f"http://127.0.0.1:{args.sandbox_port}/_sandbox/requests"):
             print("The Stripe sandbox did not start.", file=sys.stderr)
             return 1
+        # The seed's webhooks wait at the sandbox until the app listens to receive them.
+        _sandbox_control(args.sandbox_port, "webhooks/pause")
         seeded = subprocess.run([*flask, "demo", "seed", "--with-accounts"], check=False)  # noqa: S603
         if seeded.returncode:
             return seeded.returncode
@@ -107,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         if not _wait_for_port(args.app_port, children):
             print("The app did not start listening.", file=sys.stderr)
             return 1
+        _sandbox_control(args.sandbox_port, "webhooks/resume")
         print(
             f"\nDemo ready at http://127.0.0.1:{args.app_port} "
             f"(sent mail: http://127.0.0.1:{args.mail_web_port}). Ctrl-C stops everything.",

@@ -117,6 +117,7 @@ def list_accounts() -> ResponseReturnValue:
                 "platform": stored.platform,
                 "state": stored.state,
                 "api": stored.api,
+                "disconnected": stored.disconnected,
                 "account": stored.data,
             }
             for stored in state.accounts.values()
@@ -140,6 +141,16 @@ def force_account_state(account_id: str) -> ResponseReturnValue:
     if target not in STATES:
         return _bad(f"state must be one of {STATES}")
     return jsonify(state.set_account_state(account_id, target))
+
+
+@bp.post("/accounts/<account_id>/deauthorize")
+def deauthorize(account_id: str) -> ResponseReturnValue:
+    """The account disconnects from its platform: emits `account.application.deauthorized`;
+    the platform's key then gets 403 `account_invalid` for it."""
+    state = sandbox_state()
+    if account_id not in state.accounts or state.accounts[account_id].disconnected:
+        abort(404)
+    return jsonify(state.deauthorize(account_id))
 
 
 @bp.post("/accounts/<account_id>/requirements")

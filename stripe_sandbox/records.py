@@ -35,6 +35,7 @@ class StoredAccount:
     api: str = "v1"  # the API that created it: v1 | v2
     configurations: list[str] = field(default_factory=list)  # v2's applied configurations
     unsupported: list[str] = field(default_factory=list)  # v2 capabilities not offered
+    disconnected: bool = False  # the account left the platform: the platform cannot see it
 
 
 @dataclass

@@ -186,7 +186,7 @@ class SandboxState:
         """The account if the key's platform owns it, else Stripe's 403 `account_invalid`."""
         with self.lock:
             stored = self.accounts.get(account_id)
-            if stored is None or stored.platform != self.platform_of(api_key):
+            if not self._visible(stored, api_key):
                 raise account_invalid(api_key, account_id)
             return stored
 
@@ -195,7 +195,9 @@ class SandboxState:
         platform = self.platform_of(api_key)
         with self.lock:
             owned = [
-                stored.data for stored in self.accounts.values() if stored.platform == platform
+                stored.data
+                for stored in self.accounts.values()
+                if stored.platform == platform and not stored.disconnected
             ]
         return sorted(reversed(owned), key=lambda account: account["created"], reverse=True)
 
@@ -210,9 +212,17 @@ class SandboxState:
         """The account if the key's platform owns it, else None."""
         with self.lock:
             stored = self.accounts.get(account_id)
-            if stored is None or stored.platform != self.platform_of(api_key):
+            if not self._visible(stored, api_key):
                 return None
             return stored
+
+    def _visible(self, stored: StoredAccount | None, api_key: str) -> bool:
+        """Whether the key's platform owns the account and it has not disconnected."""
+        return (
+            stored is not None
+            and not stored.disconnected
+            and stored.platform == self.platform_of(api_key)
+        )
 
     def update_account(
         self, api_key: str, account_id: str, params: dict[str, Any], request: dict[str, Any]
@@ -253,6 +263,24 @@ class SandboxState:
             self._save()
             self._emit(stored, before, None)
             return stored.data
+
+    def deauthorize(self, account_id: str) -> dict[str, Any]:
+        """The connected account disconnects from its platform: Stripe sends the platform's
+        Connect endpoints `account.application.deauthorized`, whose `data.object` is the
+        platform's Connect application (stripe-python's `Application`: `id`, `object`,
+        `name`; https://docs.stripe.com/api/events/types#event_types-account.application.deauthorized),
+        and afterwards the platform's key gets 403 `account_invalid` for the account."""
+        with self.lock:
+            stored = self.accounts[account_id]
+            application = {
+                "id": "ca_" + stored.platform.removeprefix("acct_"),
+                "object": "application",
+                "name": "Sandbox platform",
+            }
+            self._emit_object("account.application.deauthorized", stored, application, {})
+            stored.disconnected = True
+            self._save()
+            return application
 
     def configurations_of(self, stored: StoredAccount) -> list[str]:
         """v2's applied configurations: as created through v2, or what a v1 account's

@@ -145,6 +145,11 @@ class SandboxServer:
         """Refund part (`amount`) or all of a charge (emits `charge.refunded`)."""
         return self.control("POST", f"/charges/{charge_id}/refund", {"amount": amount})
 
+    def deauthorize(self, account_id: str) -> dict[str, Any]:
+        """Disconnect the account from its platform (emits
+        `account.application.deauthorized`); returns the event's application object."""
+        return self.control("POST", f"/accounts/{account_id}/deauthorize")
+
     def forget_idempotency_keys(self) -> int:
         """Forget every idempotency key, as Stripe does after 24 hours; returns how many."""
         return self.control("POST", "/idempotency/forget")["forgotten"]

@@ -26,9 +26,13 @@ DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 — printed for the demo; dev
 # (name, description, mode, currency, country, state the demo starts the account in). With
 # `--with-accounts` the seed connects the resources that name a state; the offline sandbox
 # starts their accounts there (its stand-in for Stripe's test-mode magic values), so the
-# dashboard shows every status at once. `None`: left for you to connect.
+# dashboard shows every status at once. `None`: left for you to connect. DISCONNECTED: connected
+# complete, then the account disconnects from the platform at the sandbox, whose
+# `account.application.deauthorized` webhook shows the resource as disconnected.
+DISCONNECTED = "disconnected"
 DEMO_RESOURCES = (
     ("EU storefront", "Sells prints to customers in the EU.", "test", "eur", "DE", "past_due"),
+    ("Pop-up kiosk", "Event sales; its owner left us.", "test", "usd", "US", DISCONNECTED),
     ("US marketplace", "Marketplace payouts for US sellers.", "test", "usd", "US", "complete"),
     ("UK subscriptions", "Monthly plans for UK customers.", "test", "gbp", "GB", "under_review"),
     ("Ticket resale", "Resold concert tickets.", "test", "usd", "US", "paused"),
@@ -95,8 +99,13 @@ def demo_seed(with_accounts: bool) -> None:
                 country=country,
                 actor_label="demo seed",
             )
-        if with_accounts and state and server.payments.stripe_account_id is None:
-            _connect_demo_resource(server, user.id, state)
+        payments = server.payments
+        if with_accounts and state and payments.stripe_account_id is None:
+            if state != DISCONNECTED:
+                _connect_demo_resource(server, user.id, state)
+            elif payments.status != DISCONNECTED:
+                _connect_demo_resource(server, user.id, "complete")
+                _disconnect_demo_resource(server)
     click.echo(
         f"Demo data seeded. Sign in with\n  email:    {DEMO_EMAIL}\n  password: {DEMO_PASSWORD}"
     )
@@ -112,6 +121,17 @@ def _connect_demo_resource(server: Server, user_id: str, state: str) -> None:
         )
     except (OnboardingBlocked, StripeGatewayError) as error:
         click.echo(f"  {server.name}: left unconnected ({error}).")
+
+
+def _disconnect_demo_resource(server: Server) -> None:
+    """The resource's account disconnects from the platform at the sandbox, which sends the
+    app `account.application.deauthorized` (`make run` holds webhooks until the app listens)."""
+    db.session.refresh(server.payments)
+    account_id = server.payments.stripe_account_id
+    if account_id is None:
+        return  # connecting failed and said so
+    base = current_app.config["STRIPE_API_BASE"].rstrip("/")
+    _sandbox_call(f"{base}/_sandbox/accounts/{account_id}/deauthorize", {})
 
 
 def _demo_connection(workspace: Workspace, user_id: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import func, select
 
 from app.cli.demo import DEMO_CONNECTION
@@ -17,6 +19,7 @@ from app.models import (
     Workspace,
 )
 from app.services.users import find_user_by_email
+from app.services.webhooks import DEAUTHORIZED
 from tests.factories import Factory
 
 
@@ -113,11 +116,24 @@ def test_users_deactivate_reports_unknown_users(app, runner):
 
 
 def test_demo_seed_with_accounts_shows_every_status_through_the_real_connect_path(
-    app, runner, sandbox, monkeypatch
+    app, runner, client, sandbox, live_server, monkeypatch
 ):
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "http://127.0.0.1:5999")
+    # What `make run` starts the sandbox with: every event to the app-level endpoint.
+    sandbox.add_webhook_endpoint(
+        f"{live_server.url}/webhooks/stripe", secret=app.config["STRIPE_WEBHOOK_SECRET"]
+    )
     result = runner.invoke(args=["demo", "seed", "--with-accounts"])
     assert result.exit_code == 0, result.output
+    # The kiosk's account disconnected at the sandbox; its webhook reached the app.
+    (deauthorized,) = [e for e in sandbox.events() if e["type"] == DEAUTHORIZED]
+    deadline = time.monotonic() + 10
+    while not any(
+        d["event_id"] == deauthorized["id"] and d["status"] == "succeeded"
+        for d in sandbox.deliveries()
+    ):
+        assert time.monotonic() < deadline, sandbox.deliveries()
+        time.sleep(0.05)
     with app.app_context():
         rows = db.session.execute(
             select(
@@ -135,6 +151,7 @@ def test_demo_seed_with_accounts_shows_every_status_through_the_real_connect_pat
     assert states["EU storefront"] == ("pending", "needs_info")
     assert states["Ticket resale"] == ("pending", "paused")
     assert states["Tip jar"] == states["Live payouts"] == ("not_started", "none")
+    assert states["Pop-up kiosk"] == ("not_started", "disconnected")
     # Globex onboards under its own connection; saving it registered its Connect endpoint at
     # the sandbox (POST /v1/webhook_endpoints), as a real platform's would be at Stripe.
     assert states["Globex shop"] == ("pending", "needs_info")
@@ -143,11 +160,21 @@ def test_demo_seed_with_accounts_shows_every_status_through_the_real_connect_pat
     assert [(e.url, e.status) for e in registered.data] == [
         (f"http://127.0.0.1:5999/webhooks/stripe/{connection.id}", "enabled")
     ]
-    assert len(sandbox.accounts()) == 5
+    assert len(sandbox.accounts()) == 6
+    assert [a["account"]["id"] for a in sandbox.accounts() if a["disconnected"]] == [
+        deauthorized["account"]
+    ]
     assert "demo@example.com" in result.output and "Demo ready" not in result.output
     sandbox.clear_requests()
     assert runner.invoke(args=["demo", "seed", "--with-accounts"]).exit_code == 0
     assert sandbox.requests() == []  # idempotent: nothing is created twice
+    password = result.output.split("password:")[1].split()[0]
+    from tests.helpers import AuthActions
+
+    AuthActions(client).login("demo@example.com", password)
+    dashboard = client.get("/").get_data(as_text=True)
+    kiosk = dashboard.split("Pop-up kiosk", 1)[1].split("</tr>", 1)[0]
+    assert "Disconnected" in kiosk
 
 
 def test_workspaces_create_refuses_a_second_workspace_of_the_same_name_for_one_owner(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -32,6 +33,12 @@ def free_ports(count: int) -> list[int]:
 def listening(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def sandbox_json(url: str) -> list[dict]:
+    """The `data` of a sandbox control's answer."""
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 — loopback sandbox
+        return json.loads(response.read())["data"]
 
 
 def test_the_demo_is_ready_only_when_the_app_answers_and_ctrl_c_stops_everything(tmp_path):
@@ -78,6 +85,17 @@ def test_the_demo_is_ready_only_when_the_app_answers_and_ctrl_c_stops_everything
         # Ready means ready: the app answers at once.
         with urllib.request.urlopen(f"http://127.0.0.1:{app_port}/auth/login", timeout=5) as page:  # noqa: S310
             assert page.status == 200
+        # The seed's webhooks waited for the app: the disconnected kiosk's reached it.
+        control = f"http://127.0.0.1:{sandbox_port}/_sandbox"
+        events = sandbox_json(f"{control}/webhooks/events")
+        (deauthorized,) = [e for e in events if e["type"] == "account.application.deauthorized"]
+        deadline = time.monotonic() + 15
+        while not any(
+            d["event_id"] == deauthorized["id"] and d["status"] == "succeeded"
+            for d in sandbox_json(f"{control}/webhooks/deliveries")
+        ):
+            assert time.monotonic() < deadline, sandbox_json(f"{control}/webhooks/deliveries")
+            time.sleep(0.1)
 
         launcher.send_signal(signal.SIGINT)  # what Ctrl-C sends the foreground process
         rest, _ = launcher.communicate(timeout=30)
