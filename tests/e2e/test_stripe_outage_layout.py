@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from stripe_sandbox import platform_account_id
 from tests.e2e.test_browse import sign_in
 from tests.e2e.test_layout import VIEWPORTS
 
@@ -47,3 +48,38 @@ def test_the_stripe_unavailable_page_keeps_its_form_and_buttons_in_its_card(
     for control in controls.all():
         box = control.bounding_box()
         assert box is not None and _inside(box, card_box), (control.inner_text(), box, card_box)
+
+
+@pytest.mark.parametrize("size", VIEWPORTS)
+def test_the_stripe_could_not_be_reached_notice_keeps_the_connection_form_in_its_card(
+    page, live_server, factory, sandbox, screenshot, size
+):
+    ada = factory.user("ada@example.com", name="Ada Lovelace")
+    workspace = factory.workspace(ada, "Acme Marketplace")
+    page.set_viewport_size(VIEWPORTS[size])
+    sign_in(page, live_server, "ada@example.com", factory.PASSWORD)
+    page.goto(f"{live_server.url}/workspaces/{workspace.id}/connections/new")
+    key = "sk_test_outageLayoutConnectionKey00000042"
+    page.get_by_label("Name").fill("Acme test platform")
+    page.get_by_label("Platform account id").fill(platform_account_id(key))
+    page.get_by_label("Secret key").fill(key)
+    page.get_by_label("Webhook signing secret").fill("whsec_outageLayoutSecret000000000042")
+    page.get_by_label("Partner callback endpoint").fill("https://partner.example.com/events")
+
+    sandbox.inject_fault("/v1/account", "500", count=10)  # the key check, retries included
+    page.get_by_role("button", name="Add connection").click()
+    page.get_by_text("Stripe could not be reached", exact=True).wait_for()
+    sandbox.clear_faults()
+    screenshot(f"{size}-connection-stripe-unreachable")
+
+    width, viewport = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width <= viewport, f"page is {width}px wide in a {viewport}px viewport"
+    card_box = page.locator("section.connection-form").bounding_box()
+    assert card_box is not None
+    controls = page.locator("section.connection-form form").locator("button, a, input, textarea")
+    assert controls.count() > 0
+    for control in controls.all():
+        if not control.is_visible():
+            continue
+        box = control.bounding_box()
+        assert box is not None and _inside(box, card_box), (control.get_attribute("name"), box)
