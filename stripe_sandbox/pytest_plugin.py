@@ -18,10 +18,11 @@ def sandbox_server() -> Iterator[SandboxServer]:
 
 
 @pytest.fixture
-def sandbox(sandbox_server: SandboxServer) -> SandboxServer:
-    """The session's sandbox, reset to empty for this test."""
+def sandbox(sandbox_server: SandboxServer) -> Iterator[SandboxServer]:
+    """The session's sandbox, reset to empty for this test; its clients closed after it."""
     sandbox_server.reset()
-    return sandbox_server
+    yield sandbox_server
+    sandbox_server.close_clients()
 
 
 @pytest.fixture

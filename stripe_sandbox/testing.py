@@ -27,9 +27,11 @@ class SandboxServer:
         self._http = SandboxHTTPServer(self.state, "127.0.0.1", 0).start()
         self.url = self._http.url
         self.port = self._http.port
+        self._http_clients: list[Any] = []
 
     def stop(self) -> None:
         """Stop serving and release the port."""
+        self.close_clients()
         self._http.stop()
 
     def __enter__(self) -> SandboxServer:
@@ -59,15 +61,27 @@ class SandboxServer:
         max_network_retries: int = 2,
         timeout: float = 5.0,
     ) -> Any:
-        """A real `stripe.StripeClient` pointed at this sandbox (close its `_http_client`)."""
+        """A real `stripe.StripeClient` pointed at this sandbox.
+
+        Its HTTP session is closed by `close_clients` (the `sandbox` fixture does after each
+        test): a session left to the garbage collector leaves an unclosed socket, which warns
+        in whichever test happens to run then.
+        """
         import stripe
 
+        http_client = stripe.RequestsClient(timeout=timeout)
+        self._http_clients.append(http_client)
         return stripe.StripeClient(
             api_key,
             base_addresses={"api": self.url, "connect": self.url},
             max_network_retries=max_network_retries,
-            http_client=stripe.RequestsClient(timeout=timeout),
+            http_client=http_client,
         )
+
+    def close_clients(self) -> None:
+        """Close the HTTP sessions of every client `stripe_client` made."""
+        while self._http_clients:
+            self._http_clients.pop().close()
 
     # Controls ------------------------------------------------------------------------------
 
