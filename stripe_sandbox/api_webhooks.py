@@ -305,9 +305,7 @@ def create_event_destination() -> ResponseReturnValue:
         id=new_id("ed", 24),
     )
     obj["id"] = endpoint.id
-    return jsonify(
-        _destination_view(endpoint, include_set(params.get("include")), created=True)
-    )
+    return jsonify(_destination_view(endpoint, include_set(params.get("include")), created=True))
 
 
 @bp.get("/v2/core/event_destinations")

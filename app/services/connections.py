@@ -37,7 +37,11 @@ from app.services.connection_verification import (
     check_replacement_key,
     verify_with_stripe,
 )
-from app.services.webhook_endpoints import secret_for_new_connection
+from app.services.webhook_endpoints import (
+    CONNECT_ENDPOINT,
+    secrets_for_new_connection,
+    store_secret,
+)
 from app.stripe_gateway import mode_of_key
 
 log = logging.getLogger(__name__)
@@ -217,11 +221,14 @@ def create_connection(
     api_key_plain = str(fields.api_key)
     check_live_mode_urls(api_key_plain)
     connection_id = new_id("sc")
-    webhook_plain = str(fields.webhook_secret)
+    secrets = {CONNECT_ENDPOINT: (str(fields.webhook_secret), None)}
     if verify:
         verify_with_stripe(api_key_plain, str(fields.stripe_account_id))
-        webhook_plain = secret_for_new_connection(
-            api_key_plain, connection_id, fields.webhook_secret
+        secrets = secrets_for_new_connection(
+            api_key_plain,
+            connection_id,
+            fields.config_json,
+            {CONNECT_ENDPOINT.secret_field: fields.webhook_secret},
         )
     mode = mode_of_key(api_key_plain) or "test"
     notification_plain = new_notification_secret()
@@ -234,8 +241,6 @@ def create_connection(
         mode=mode,
         api_key_ciphertext=encrypt_secret(api_key_plain),
         api_key_masked=mask_secret(api_key_plain),
-        webhook_secret_ciphertext=encrypt_secret(webhook_plain),
-        webhook_secret_masked=mask_secret(webhook_plain),
         notification_secret_ciphertext=encrypt_secret(notification_plain),
         partner_endpoint=fields.partner_endpoint,
         config_json=fields.config_json,
@@ -244,6 +249,8 @@ def create_connection(
         verified_at=utcnow() if verify else None,
         created_by_id=actor_user_id,
     )
+    for kind, (secret, listener_id) in secrets.items():
+        store_secret(connection, kind, secret, listener_id)
     db.session.add(connection)
     try:
         db.session.flush()

@@ -64,9 +64,7 @@ def test_the_url_is_redacted_unless_included(stripe_client):
     assert listed.webhook_endpoint.url == url
 
 
-def test_update_changes_events_and_url_but_not_the_secret(
-    sandbox, stripe_client, webhook_receiver
-):
+def test_update_changes_events_and_url_but_not_the_secret(sandbox, stripe_client, webhook_receiver):
     destination = add_destination(stripe_client, "https://platform.example/old")
     updated = stripe_client.v2.core.event_destinations.update(
         destination.id,
