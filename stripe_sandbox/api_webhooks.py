@@ -236,10 +236,9 @@ def _events_from(value: Any) -> list[str]:
         return ["@self"]
     values = [value] if isinstance(value, str) else value
     if not isinstance(values, list) or not values or any(v not in EVENTS_FROM for v in values):
+        allowed = ", ".join(sorted(set(EVENTS_FROM.values())))
         raise StripeError(
-            400,
-            f"Invalid events_from: each must be one of {', '.join(sorted(set(EVENTS_FROM.values())))}.",
-            param="events_from",
+            400, f"Invalid events_from: each must be one of {allowed}.", param="events_from"
         )
     return sorted({EVENTS_FROM[v] for v in values})
 

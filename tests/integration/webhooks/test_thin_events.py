@@ -55,9 +55,7 @@ def recorded(app) -> list[tuple[str, str]]:
 
 def account_fetches(sandbox, account_id: str) -> int:
     """How often the app asked Stripe for the account."""
-    return sum(
-        1 for r in sandbox.requests(f"/v1/accounts/{account_id}") if r["method"] == "GET"
-    )
+    return sum(1 for r in sandbox.requests(f"/v1/accounts/{account_id}") if r["method"] == "GET")
 
 
 def test_a_verified_thin_event_refetches_the_account_and_stores_its_status(
@@ -105,9 +103,7 @@ def test_a_bad_signature_is_400_with_no_detail_and_changes_nothing(
     assert account_fetches(sandbox, res.account_id) == 0
 
 
-def test_a_v1_event_signed_with_the_destination_secret_is_refused(
-    app, thin_connected, post_event
-):
+def test_a_v1_event_signed_with_the_destination_secret_is_refused(app, thin_connected, post_event):
     res = thin_connected()
     response = post_event(
         thin_path(res), stripe_event("account.updated", res.account_id), DESTINATION_SECRET
