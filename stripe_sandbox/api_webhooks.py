@@ -361,6 +361,16 @@ def update_event_destination(destination_id: str) -> ResponseReturnValue:
         return jsonify(_destination_view(endpoint, include_set(params.get("include"))))
 
 
+@bp.delete("/v2/core/event_destinations/<destination_id>")
+def delete_event_destination(destination_id: str) -> ResponseReturnValue:
+    """Stop sending to a destination and forget it (v2 deletes answer `{}`:
+    stripe/v2/core/_event_destination_service.py `delete` returns `DeletedObject`)."""
+    endpoint_started()
+    endpoint = _owned_destination(destination_id)
+    sandbox_state().webhooks.remove_endpoint(endpoint.id)
+    return jsonify({"id": endpoint.id, "object": "v2.core.event_destination", "deleted": True})
+
+
 @bp.post("/v2/core/event_destinations/<destination_id>/<action>")
 def switch_event_destination(destination_id: str, action: str) -> ResponseReturnValue:
     """`enable` or `disable` an event destination."""
