@@ -39,6 +39,7 @@ from app.services.connection_verification import (
 )
 from app.services.webhook_endpoints import (
     CONNECT_ENDPOINT,
+    EVENT_DESTINATION,
     secrets_for_new_connection,
     store_secret,
 )
@@ -201,6 +202,7 @@ def create_connection(
     webhook_secret: object,
     partner_endpoint: object,
     config_json: object = None,
+    event_destination_secret: object = None,
     verify: bool = True,
 ) -> tuple[StripeConnection, str]:
     """Validate, verify with Stripe, store encrypted and commit; returns the connection and its
@@ -212,6 +214,7 @@ def create_connection(
             "stripe_account_id": stripe_account_id,
             "api_key": api_key,
             "webhook_secret": webhook_secret,
+            "event_destination_secret": event_destination_secret,
             "partner_endpoint": partner_endpoint,
             "config_json": config_json,
         },
@@ -222,13 +225,18 @@ def create_connection(
     check_live_mode_urls(api_key_plain)
     connection_id = new_id("sc")
     secrets = {CONNECT_ENDPOINT: (str(fields.webhook_secret), None)}
+    if fields.event_destination_secret is not None:
+        secrets[EVENT_DESTINATION] = (fields.event_destination_secret, None)
     if verify:
         verify_with_stripe(api_key_plain, str(fields.stripe_account_id))
         secrets = secrets_for_new_connection(
             api_key_plain,
             connection_id,
             fields.config_json,
-            {CONNECT_ENDPOINT.secret_field: fields.webhook_secret},
+            {
+                CONNECT_ENDPOINT.secret_field: fields.webhook_secret,
+                EVENT_DESTINATION.secret_field: fields.event_destination_secret,
+            },
         )
     mode = mode_of_key(api_key_plain) or "test"
     notification_plain = new_notification_secret()
@@ -285,6 +293,7 @@ def update_connection(
     config_json: object = None,
     api_key: object = None,
     webhook_secret: object = None,
+    event_destination_secret: object = None,
 ) -> StripeConnection:
     """Change the editable fields; a blank secret keeps the stored one, a typed one replaces it.
 
@@ -299,6 +308,7 @@ def update_connection(
             "description": description,
             "api_key": api_key,
             "webhook_secret": webhook_secret,
+            "event_destination_secret": event_destination_secret,
             "partner_endpoint": partner_endpoint,
             "config_json": config_json,
         },
@@ -330,6 +340,9 @@ def update_connection(
         connection.webhook_secret_ciphertext = encrypt_secret(fields.webhook_secret)
         connection.webhook_secret_masked = mask_secret(fields.webhook_secret)
         changed.append("webhook_secret")
+    if fields.event_destination_secret is not None:
+        store_secret(connection, EVENT_DESTINATION, fields.event_destination_secret, None)
+        changed.append("event_destination_secret")
     if fields.api_key is not None or fields.webhook_secret is not None:
         # A re-entered secret may be what the attention flag asked for; keep it only while
         # something is still unreadable (or, without a new key, for a key Stripe rejected).

@@ -135,6 +135,52 @@ def test_a_key_that_may_not_manage_destinations_says_why(app, factory, sandbox, 
     assert "“rak_event_destination_read” permission" in message
     assert "/thin in Stripe's dashboard and paste its signing secret" in message
 
+    pasted = "whsec_pastedDestinationSecret00000001"
+    connection = save(
+        app,
+        factory.workspace(),
+        api_key=restricted,
+        stripe_account_id=sandbox.platform_account_id(TEST_KEY),
+        webhook_secret="",
+        event_destination_secret=pasted,
+        config_json=V2_CONFIG,
+    )
+    with app.app_context():
+        assert decrypt_secret(connection.event_destination_secret_ciphertext) == pasted
+    assert connection.event_destination_id is None
+
+
+def test_an_admin_can_type_a_new_destination_secret_on_edit(app, factory, sandbox, https_links):
+    workspace = factory.workspace()
+    connection = save(app, workspace, webhook_secret="", config_json=V2_CONFIG)
+    typed = "whsec_typedOnEditDestinationSecret001"
+    with app.app_context():
+        connections.update_connection(
+            workspace.id,
+            connection.id,
+            actor_user_id=None,
+            name=connection.name,
+            partner_endpoint=connection.partner_endpoint,
+            config_json=V2_CONFIG,
+            event_destination_secret=typed,
+        )
+        stored = db.session.get(StripeConnection, connection.id)
+        assert decrypt_secret(stored.event_destination_secret_ciphertext) == typed
+        assert stored.event_destination_id == connection.event_destination_id
+    with pytest.raises(connections.ConnectionInvalid) as invalid:
+        with app.app_context():
+            connections.update_connection(
+                workspace.id,
+                connection.id,
+                actor_user_id=None,
+                name=connection.name,
+                partner_endpoint=connection.partner_endpoint,
+                event_destination_secret="not-a-secret",
+            )
+    assert invalid.value.errors == {
+        "event_destination_secret": "A signing secret starts with whsec_."
+    }
+
 
 def test_a_saved_v2_connection_receives_thin_events_from_the_sandbox(
     app, factory, sandbox, live_server
