@@ -63,6 +63,21 @@ class StripeCredentials:
 
 
 @dataclass(frozen=True)
+class ThinEvent:
+    """A verified v2 event notification, as much of it as we act on.
+
+    `account_id` is the related object's id when that is a v2 account (None otherwise);
+    `created` is in epoch seconds, like a v1 event's, so both order against each other.
+    """
+
+    id: str
+    type: str
+    account_id: str | None
+    created: int
+    livemode: bool
+
+
+@dataclass(frozen=True)
 class AccountLink:
     """A freshly minted, single-use onboarding URL. Never store or log `url`."""
 
@@ -284,6 +299,37 @@ def verify_webhook(payload: bytes, sig_header: str | None, secret: str) -> dict[
     return _as_dict(event)
 
 
+def parse_thin_event(payload: bytes, sig_header: str | None, secret: str) -> ThinEvent:
+    """The v2 event notification in an event destination's delivery, verified and parsed by
+    the SDK (`StripeClient.parse_event_notification`: the same signature scheme and 300 s
+    tolerance as v1; https://docs.stripe.com/event-destinations#thin-payload)."""
+    try:
+        notification = _parser().parse_event_notification(
+            payload, sig_header, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
+        )
+    except (stripe.SignatureVerificationError, ValueError, KeyError) as error:
+        # ValueError: not JSON or not a thin notification; KeyError: a field it must carry.
+        raise WebhookSignatureInvalid(type(error).__name__) from None
+    related = getattr(notification, "related_object", None)
+    account_id = related.id if related is not None and related.type == "v2.core.account" else None
+    return ThinEvent(
+        id=notification.id,
+        type=notification.type,
+        account_id=account_id,
+        created=int(_timestamp(notification.created).timestamp()),
+        livemode=notification.livemode,
+    )
+
+
+def _parser() -> stripe.StripeClient:
+    """A client for parsing only: the notification keeps it for fetches we never make."""
+    return _client_for(_PARSER_KEY)
+
+
+# Never sent: parsing a notification makes no request.
+_PARSER_KEY = "sk_test_parse_only"  # noqa: S105 - a placeholder, not a secret
+
+
 def _as_dict(obj: Any) -> dict[str, Any]:
     return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
 
@@ -451,3 +497,47 @@ class StripeGateway:
                 endpoint_id, params={"enabled_events": events, "disabled": False}
             )
         return _as_dict(endpoint)
+
+    def list_event_destinations(self) -> list[dict[str, Any]]:
+        """GET /v2/core/event_destinations with their urls (redacted unless included:
+        stripe/params/v2/core/_event_destination_list_params.py)."""
+        with self._calling("event destination list"):
+            listed = self._client.v2.core.event_destinations.list(
+                params={"include": ["webhook_endpoint.url"]}
+            )
+            return [_as_dict(destination) for destination in listed.auto_paging_iter()]
+
+    def create_event_destination(self, url: str, events: list[str]) -> dict[str, Any]:
+        """POST /v2/core/event_destinations: a webhook destination for thin events about the
+        platform's v2 accounts.
+
+        `events_from: ["@self"]`: v2 accounts are objects of the platform itself (their
+        notifications carry no `context`), not events emitted by connected accounts
+        (`@accounts`). Only this answer can carry the signing secret, and only when included
+        (stripe/v2/core/_event_destination.py `WebhookEndpoint.signing_secret`). Never log it.
+        """
+        with self._calling("event destination create"):
+            destination = self._client.v2.core.event_destinations.create(
+                params={
+                    "name": "connect-onboarding",
+                    "description": "connect-onboarding: v2 account updates",
+                    "type": "webhook_endpoint",
+                    "event_payload": "thin",
+                    "events_from": ["@self"],
+                    "enabled_events": events,
+                    "webhook_endpoint": {"url": url},
+                    "include": ["webhook_endpoint.signing_secret", "webhook_endpoint.url"],
+                }
+            )
+        return _as_dict(destination)
+
+    def repair_event_destination(
+        self, destination_id: str, events: list[str], *, enable: bool
+    ) -> None:
+        """Listen to `events` again (POST /v2/core/event_destinations/{id}) and, when asked,
+        enable it (`…/enable`: update cannot)."""
+        destinations = self._client.v2.core.event_destinations
+        with self._calling("event destination update"):
+            destinations.update(destination_id, params={"enabled_events": events})
+            if enable:
+                destinations.enable(destination_id)

@@ -54,7 +54,30 @@ CREATE_EVENT_DESTINATION = {
     "amazon_eventbridge": ANY,
     "azure_event_grid": ANY,
 }
-REDACTED_FIELD = "webhook_endpoint.signing_secret"  # shown only when included
+# stripe/params/v2/core/_event_destination_update_params.py: scopes (`events_from`) and the
+# payload are fixed at creation; enabling is its own call.
+UPDATE_EVENT_DESTINATION = {
+    "name": SCALAR,
+    "description": SCALAR,
+    "enabled_events": ANY,
+    "include": ANY,
+    "metadata": MapOf(SCALAR),
+    "webhook_endpoint": {"url": SCALAR},
+}
+# stripe/v2/core/_event_destination.py `WebhookEndpoint`: the signing secret is "returned only
+# in the create response when explicitly included"; the url "only when explicitly included".
+SIGNING_SECRET, URL = "webhook_endpoint.signing_secret", "webhook_endpoint.url"
+# `events_from` (stripe/params/v2/core/_event_destination_create_params.py). The old enum values
+# are still accepted as input and answered in the new spelling
+# (https://docs.stripe.com/changelog/dahlia/2026-03-25/updates-eventsfrom-parameter-on-event-destinations).
+EVENTS_FROM = {
+    "@self": "@self",
+    "@accounts": "@accounts",
+    "@organization_members": "@organization_members",
+    "@organization_members/@accounts": "@organization_members/@accounts",
+    "self": "@self",
+    "other_accounts": "@accounts",
+}
 
 
 def _events_list(value: Any, param: str) -> list[str]:
@@ -195,14 +218,29 @@ def _v2_missing(param: str) -> StripeError:
     )
 
 
-def _destination_view(endpoint: WebhookEndpoint, include: set[str]) -> dict[str, Any]:
-    """The destination object; its signing secret only when `include` asks for it."""
+def _destination_view(
+    endpoint: WebhookEndpoint, include: set[str], *, created: bool = False
+) -> dict[str, Any]:
+    """The destination object, its url and (on creation only) secret shown when included."""
     obj = {**endpoint.api_object, "status": "enabled" if endpoint.enabled else "disabled"}
     obj["webhook_endpoint"] = {
-        "signing_secret": endpoint.secret if REDACTED_FIELD in include else None,
-        "url": endpoint.url,
+        "signing_secret": endpoint.secret if created and SIGNING_SECRET in include else None,
+        "url": endpoint.url if URL in include else None,
     }
     return obj
+
+
+def _events_from(value: Any) -> list[str]:
+    """The scopes a destination hears; omitted, only the owner's own events (`@self`)."""
+    if value is None:
+        return ["@self"]
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not values or any(v not in EVENTS_FROM for v in values):
+        allowed = ", ".join(sorted(set(EVENTS_FROM.values())))
+        raise StripeError(
+            400, f"Invalid events_from: each must be one of {allowed}.", param="events_from"
+        )
+    return sorted({EVENTS_FROM[v] for v in values})
 
 
 def _owned_destination(destination_id: str) -> WebhookEndpoint:
@@ -234,6 +272,7 @@ def create_event_destination() -> ResponseReturnValue:
         raise StripeError(400, "Invalid event_payload: thin or snapshot.", param="event_payload")
     target = url((params.get("webhook_endpoint") or {}).get("url"), "webhook_endpoint.url")
     events = _events_list(params["enabled_events"], "enabled_events")
+    events_from = _events_from(params.get("events_from"))
     endpoint_started()
     state = sandbox_state()
     now = rfc3339(state.now())
@@ -246,7 +285,7 @@ def create_event_destination() -> ResponseReturnValue:
         "description": params.get("description") or "",
         "enabled_events": events,
         "event_payload": params["event_payload"],
-        "events_from": params.get("events_from") or ["@self"],
+        "events_from": events_from,
         "livemode": state.platform_settings(g.platform).livemode,
         "metadata": dict(params.get("metadata") or {}),
         "name": params["name"],
@@ -260,18 +299,20 @@ def create_event_destination() -> ResponseReturnValue:
         platform_account=g.platform,
         payload=params["event_payload"],
         enabled_events=events,
+        events_from=events_from,
         api_object=obj,
         id=new_id("ed", 24),
     )
     obj["id"] = endpoint.id
-    return jsonify(_destination_view(endpoint, include_set(params.get("include"))))
+    return jsonify(_destination_view(endpoint, include_set(params.get("include")), created=True))
 
 
 @bp.get("/v2/core/event_destinations")
 def list_event_destinations() -> ResponseReturnValue:
-    """The platform's event destinations, oldest first."""
+    """The platform's event destinations, oldest first (`include=webhook_endpoint.url`)."""
+    include = _query_include()
     mine = [
-        _destination_view(endpoint, set())
+        _destination_view(endpoint, include)
         for endpoint in sandbox_state().webhooks.endpoints()
         if _is_mine(endpoint, "v2.core.event_destination")
     ]
@@ -280,8 +321,54 @@ def list_event_destinations() -> ResponseReturnValue:
 
 @bp.get("/v2/core/event_destinations/<destination_id>")
 def retrieve_event_destination(destination_id: str) -> ResponseReturnValue:
-    """One event destination (`include=webhook_endpoint.signing_secret` shows the secret)."""
+    """One event destination (`include=webhook_endpoint.url` shows its url)."""
     return jsonify(_destination_view(_owned_destination(destination_id), _query_include()))
+
+
+@bp.post("/v2/core/event_destinations/<destination_id>")
+def update_event_destination(destination_id: str) -> ResponseReturnValue:
+    """Change a destination's events, url, name, description or metadata."""
+    params = request_params()
+    check_v2_params(params, UPDATE_EVENT_DESTINATION)
+    target = (
+        url((params["webhook_endpoint"] or {}).get("url"), "webhook_endpoint.url")
+        if "webhook_endpoint" in params
+        else None
+    )
+    events = (
+        _events_list(params["enabled_events"], "enabled_events")
+        if "enabled_events" in params
+        else None
+    )
+    endpoint_started()
+    endpoint = _owned_destination(destination_id)
+    state = sandbox_state()
+    with state.webhooks.lock:
+        obj = endpoint.api_object
+        if target:
+            endpoint.url = target
+        if events:
+            endpoint.enabled_events = obj["enabled_events"] = events
+        for name in ("name", "description"):
+            if name in params:
+                obj[name] = params[name] or ""
+        for key, value in (params.get("metadata") or {}).items():
+            if value is None:
+                obj["metadata"].pop(key, None)
+            else:
+                obj["metadata"][key] = value
+        obj["updated"] = rfc3339(state.now())
+        return jsonify(_destination_view(endpoint, include_set(params.get("include"))))
+
+
+@bp.delete("/v2/core/event_destinations/<destination_id>")
+def delete_event_destination(destination_id: str) -> ResponseReturnValue:
+    """Stop sending to a destination and forget it (v2 deletes answer `{}`:
+    stripe/v2/core/_event_destination_service.py `delete` returns `DeletedObject`)."""
+    endpoint_started()
+    endpoint = _owned_destination(destination_id)
+    sandbox_state().webhooks.remove_endpoint(endpoint.id)
+    return jsonify({"id": endpoint.id, "object": "v2.core.event_destination", "deleted": True})
 
 
 @bp.post("/v2/core/event_destinations/<destination_id>/<action>")
@@ -294,6 +381,9 @@ def switch_event_destination(destination_id: str, action: str) -> ResponseReturn
     state = sandbox_state()
     with state.webhooks.lock:
         endpoint.enabled = action == "enable"
+        endpoint.api_object["status_details"] = (
+            None if endpoint.enabled else {"disabled": {"reason": "user"}}
+        )
         endpoint.api_object["updated"] = rfc3339(state.now())
     return jsonify(_destination_view(endpoint, set()))
 

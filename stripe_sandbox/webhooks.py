@@ -102,6 +102,18 @@ def changed_attributes(before: Any, after: Any) -> Any:
     return previous
 
 
+def _scope(payload: str) -> str:
+    """Whose events the sandbox publishes with this payload, as `events_from` names them.
+
+    Thin events here are about v2 accounts, objects of the platform itself: their notification
+    carries no `context` (`stripe/v2/core/_event.py` `EventNotification.context`, "needed to
+    fetch the event or related object"), so they are the platform's own (`@self`). Snapshot
+    events are Connect events of connected accounts (`@accounts`). Scopes:
+    stripe/params/v2/core/_event_destination_create_params.py `events_from`.
+    """
+    return "@self" if payload == "thin" else "@accounts"
+
+
 @dataclass
 class WebhookEndpoint:
     """A receiver URL, its signing secret, and what it wants delivered.
@@ -121,6 +133,8 @@ class WebhookEndpoint:
     connect: bool = True  # receives events of connected accounts
     enabled: bool = True
     enabled_events: list[str] = field(default_factory=lambda: ["*"])
+    # An event destination's scopes; None (v1 endpoints, static receivers) hears every scope.
+    events_from: list[str] | None = None
     api_object: dict[str, Any] | None = None
 
     def wants(self, event_type: str, platform_account: str, payload: str) -> bool:
@@ -131,6 +145,7 @@ class WebhookEndpoint:
             and self.payload == payload
             and self.platform_account in (None, platform_account)
             and ("*" in self.enabled_events or event_type in self.enabled_events)
+            and (self.events_from is None or _scope(payload) in self.events_from)
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -144,6 +159,7 @@ class WebhookEndpoint:
             "payload": self.payload,
             "enabled": self.enabled,
             "enabled_events": list(self.enabled_events),
+            "events_from": self.events_from,
         }
 
 

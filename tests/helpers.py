@@ -13,7 +13,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -77,6 +77,31 @@ def stripe_event(
         "pending_webhooks": 1,
         "type": event_type,
         "data": {"object": {"id": account, "object": "account"}},
+    }
+
+
+def thin_event(
+    event_type: str,
+    account: str,
+    *,
+    created: datetime | None = None,
+    livemode: bool = False,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """A thin v2 event notification as an event destination sends it (no object data;
+    https://docs.stripe.com/event-destinations#thin-payload)."""
+    created = created or datetime.now(UTC)
+    return {
+        "id": event_id or f"evt_thin{next(_event_numbers):06d}{int(time.time() * 1000)}",
+        "object": "v2.core.event",
+        "type": event_type,
+        "created": created.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "livemode": livemode,
+        "related_object": {
+            "id": account,
+            "type": "v2.core.account",
+            "url": f"/v2/core/accounts/{account}",
+        },
     }
 
 

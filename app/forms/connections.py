@@ -28,6 +28,10 @@ class ConnectionForm(AppForm):
     webhook_secret = PasswordField(
         "Webhook signing secret", render_kw={"placeholder": "whsec_…", **SECRET_INPUT}
     )
+    event_destination_secret = PasswordField(
+        "Event destination signing secret (Accounts v2, optional)",
+        render_kw={"placeholder": "whsec_…", **SECRET_INPUT},
+    )
     partner_endpoint = StringField(
         "Partner callback endpoint",
         render_kw={"placeholder": "https://partner.example.com/stripe-events", "inputmode": "url"},
@@ -54,6 +58,10 @@ class ConnectionEditForm(ConnectionForm):
     )
     webhook_secret = PasswordField(
         "New webhook signing secret (optional)",
+        render_kw={"placeholder": "whsec_…", **SECRET_INPUT},
+    )
+    event_destination_secret = PasswordField(
+        "New event destination signing secret (Accounts v2, optional)",
         render_kw={"placeholder": "whsec_…", **SECRET_INPUT},
     )
     # A new key is always checked with Stripe (it must belong to the connection's platform).

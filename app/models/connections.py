@@ -43,6 +43,10 @@ class StripeConnection(Base):
     api_key_masked: Mapped[str] = mapped_column(String(40))
     webhook_secret_ciphertext: Mapped[str] = mapped_column(Text)
     webhook_secret_masked: Mapped[str] = mapped_column(String(40))
+    # Accounts v2 connections: the event destination that sends thin events, and its secret.
+    event_destination_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    event_destination_secret_ciphertext: Mapped[str | None] = mapped_column(Text, nullable=True)
+    event_destination_secret_masked: Mapped[str | None] = mapped_column(String(40), nullable=True)
     # Signs our notifications to the partner endpoint; shown to the admin once.
     notification_secret_ciphertext: Mapped[str | None] = mapped_column(Text, nullable=True)
     partner_endpoint: Mapped[str] = mapped_column(String(2048))

@@ -49,6 +49,7 @@ class ConnectionFields:
     stripe_account_id: str | None
     api_key: str | None
     webhook_secret: str | None
+    event_destination_secret: str | None
     partner_endpoint: str
     config_json: str | None
 
@@ -141,6 +142,10 @@ def clean_connection_fields(
     elif not WEBHOOK_SECRET_RE.match(webhook_secret):
         errors["webhook_secret"] = "A webhook signing secret starts with whsec_."  # noqa: S105
 
+    destination_secret = _text(raw.get("event_destination_secret")) or None
+    if destination_secret is not None and not WEBHOOK_SECRET_RE.match(destination_secret):
+        errors["event_destination_secret"] = "A signing secret starts with whsec_."  # noqa: S105
+
     endpoint = _text(raw.get("partner_endpoint"))
     if not endpoint:
         errors["partner_endpoint"] = "Enter the partner's callback URL (https://…)."
@@ -159,6 +164,7 @@ def clean_connection_fields(
         stripe_account_id=account,
         api_key=api_key,
         webhook_secret=webhook_secret,
+        event_destination_secret=destination_secret,
         partner_endpoint=endpoint,
         config_json=config,
     )

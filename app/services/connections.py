@@ -37,7 +37,12 @@ from app.services.connection_verification import (
     check_replacement_key,
     verify_with_stripe,
 )
-from app.services.webhook_endpoints import secret_for_new_connection
+from app.services.webhook_endpoints import (
+    CONNECT_ENDPOINT,
+    EVENT_DESTINATION,
+    secrets_for_new_connection,
+    store_secret,
+)
 from app.stripe_gateway import mode_of_key
 
 log = logging.getLogger(__name__)
@@ -197,6 +202,7 @@ def create_connection(
     webhook_secret: object,
     partner_endpoint: object,
     config_json: object = None,
+    event_destination_secret: object = None,
     verify: bool = True,
 ) -> tuple[StripeConnection, str]:
     """Validate, verify with Stripe, store encrypted and commit; returns the connection and its
@@ -208,6 +214,7 @@ def create_connection(
             "stripe_account_id": stripe_account_id,
             "api_key": api_key,
             "webhook_secret": webhook_secret,
+            "event_destination_secret": event_destination_secret,
             "partner_endpoint": partner_endpoint,
             "config_json": config_json,
         },
@@ -217,11 +224,19 @@ def create_connection(
     api_key_plain = str(fields.api_key)
     check_live_mode_urls(api_key_plain)
     connection_id = new_id("sc")
-    webhook_plain = str(fields.webhook_secret)
+    secrets = {CONNECT_ENDPOINT: (str(fields.webhook_secret), None)}
+    if fields.event_destination_secret is not None:
+        secrets[EVENT_DESTINATION] = (fields.event_destination_secret, None)
     if verify:
         verify_with_stripe(api_key_plain, str(fields.stripe_account_id))
-        webhook_plain = secret_for_new_connection(
-            api_key_plain, connection_id, fields.webhook_secret
+        secrets = secrets_for_new_connection(
+            api_key_plain,
+            connection_id,
+            fields.config_json,
+            {
+                CONNECT_ENDPOINT.secret_field: fields.webhook_secret,
+                EVENT_DESTINATION.secret_field: fields.event_destination_secret,
+            },
         )
     mode = mode_of_key(api_key_plain) or "test"
     notification_plain = new_notification_secret()
@@ -234,8 +249,6 @@ def create_connection(
         mode=mode,
         api_key_ciphertext=encrypt_secret(api_key_plain),
         api_key_masked=mask_secret(api_key_plain),
-        webhook_secret_ciphertext=encrypt_secret(webhook_plain),
-        webhook_secret_masked=mask_secret(webhook_plain),
         notification_secret_ciphertext=encrypt_secret(notification_plain),
         partner_endpoint=fields.partner_endpoint,
         config_json=fields.config_json,
@@ -244,6 +257,8 @@ def create_connection(
         verified_at=utcnow() if verify else None,
         created_by_id=actor_user_id,
     )
+    for kind, (secret, listener_id) in secrets.items():
+        store_secret(connection, kind, secret, listener_id)
     db.session.add(connection)
     try:
         db.session.flush()
@@ -278,6 +293,7 @@ def update_connection(
     config_json: object = None,
     api_key: object = None,
     webhook_secret: object = None,
+    event_destination_secret: object = None,
 ) -> StripeConnection:
     """Change the editable fields; a blank secret keeps the stored one, a typed one replaces it.
 
@@ -292,6 +308,7 @@ def update_connection(
             "description": description,
             "api_key": api_key,
             "webhook_secret": webhook_secret,
+            "event_destination_secret": event_destination_secret,
             "partner_endpoint": partner_endpoint,
             "config_json": config_json,
         },
@@ -323,6 +340,9 @@ def update_connection(
         connection.webhook_secret_ciphertext = encrypt_secret(fields.webhook_secret)
         connection.webhook_secret_masked = mask_secret(fields.webhook_secret)
         changed.append("webhook_secret")
+    if fields.event_destination_secret is not None:
+        store_secret(connection, EVENT_DESTINATION, fields.event_destination_secret, None)
+        changed.append("event_destination_secret")
     if fields.api_key is not None or fields.webhook_secret is not None:
         # A re-entered secret may be what the attention flag asked for; keep it only while
         # something is still unreadable (or, without a new key, for a key Stripe rejected).

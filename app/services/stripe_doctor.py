@@ -18,7 +18,7 @@ from app.models import StripeConnection, WebhookEvent
 from app.security.crypto import SecretUnreadable, decrypt_secret, mask_secret
 from app.serializers import isoformat
 from app.services.connection_options import option_errors
-from app.services.webhook_endpoints import endpoint_problems
+from app.services.webhook_endpoints import kinds_for, problems
 from app.stripe_gateway import StripeCredentials, StripeGateway, StripeGatewayError, mode_of_key
 
 OK, FAIL, INFO = "OK", "FAIL", "--"
@@ -58,31 +58,43 @@ def _check_platform(
         section.add(OK, f"Stripe answers for platform account {account.get('id')}")
 
 
-def _check_endpoint(section: Section, api_key: str, connection: StripeConnection) -> None:
-    """Stripe has an enabled Connect endpoint at our URL listening to every event we need."""
+def _check_endpoints(section: Section, api_key: str, connection: StripeConnection) -> None:
+    """Stripe has, enabled and at our URL, every endpoint or destination the connection needs,
+    listening to every event we handle."""
     gateway = StripeGateway(StripeCredentials(api_key=api_key, mode=connection.mode))
-    try:
-        problems = endpoint_problems(gateway, connection.id)
-    except StripeGatewayError as error:
-        section.add(FAIL, f"could not read the webhook endpoints: {error.advice()}")
-        return
-    except RuntimeError:
-        # No PUBLIC_BASE_URL (production requires it): our own URL is unknown outside a request.
-        section.add(INFO, "webhook endpoint not checked: set PUBLIC_BASE_URL to check it")
-        return
-    for problem in problems:
-        section.add(FAIL, f"{problem}: run `flask stripe webhooks register {connection.id}`")
-    if not problems:
-        section.add(OK, "Stripe's webhook endpoint is enabled, at our URL, with every event")
+    for kind in kinds_for(connection.config_json):
+        try:
+            found = problems(kind, gateway, connection.id)
+        except StripeGatewayError as error:
+            section.add(FAIL, f"could not read the {kind.noun}s: {error.advice()}")
+            continue
+        except RuntimeError:
+            # No PUBLIC_BASE_URL (production requires it): our URL is unknown outside a request.
+            section.add(INFO, f"{kind.noun} not checked: set PUBLIC_BASE_URL to check it")
+            continue
+        for problem in found:
+            section.add(FAIL, f"{problem}: run `flask stripe webhooks register {connection.id}`")
+        if not found:
+            section.add(OK, f"Stripe's {kind.noun} is enabled, at our URL, with every event")
 
 
-def _check_webhook_secret(section: Section, secret: str | None) -> None:
+def _check_webhook_secret(section: Section, secret: str | None, label: str = "webhook") -> None:
     if not secret:
-        section.add(FAIL, "no webhook signing secret: Stripe's events cannot be verified")
+        section.add(FAIL, f"no {label} signing secret: Stripe's events cannot be verified")
     elif not secret.startswith("whsec_"):
-        section.add(FAIL, "the webhook signing secret does not look like whsec_…")
+        section.add(FAIL, f"the {label} signing secret does not look like whsec_…")
     else:
-        section.add(OK, f"webhook signing secret {mask_secret(secret)}")
+        section.add(OK, f"{label} signing secret {mask_secret(secret)}")
+
+
+def _check_stored_secret(section: Section, ciphertext: str | None, label: str) -> None:
+    """A signing secret kept on a connection: present, decrypting, and shaped like one."""
+    try:
+        secret = decrypt_secret(ciphertext) if ciphertext else None
+    except SecretUnreadable:
+        section.add(FAIL, f"the stored {label} signing secret does not decrypt")
+    else:
+        _check_webhook_secret(section, secret, label)
 
 
 def _check_options(section: Section, config_json: str | None) -> None:
@@ -142,13 +154,10 @@ def check_connection(connection: StripeConnection) -> Section:
         if mode_of_key(api_key) != connection.mode:
             section.add(FAIL, f"the key is not a {connection.mode}-mode key")
         _check_platform(section, api_key, connection.mode, connection.stripe_account_id)
-        _check_endpoint(section, api_key, connection)
-    try:
-        webhook_secret = decrypt_secret(connection.webhook_secret_ciphertext)
-    except SecretUnreadable:
-        section.add(FAIL, "the stored webhook signing secret does not decrypt")
-    else:
-        _check_webhook_secret(section, webhook_secret)
+        _check_endpoints(section, api_key, connection)
+    for kind in kinds_for(connection.config_json):
+        ciphertext = getattr(connection, f"{kind.secret_field}_ciphertext")
+        _check_stored_secret(section, ciphertext, kind.secret_label)
     if connection.notification_secret_ciphertext:
         try:
             decrypt_secret(connection.notification_secret_ciphertext)

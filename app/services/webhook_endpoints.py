@@ -1,26 +1,31 @@
-"""A connection's Connect webhook endpoint at Stripe: registered for the admin, and checked.
+"""Where Stripe sends a connection's events, registered for the admin and checked.
 
-Each connection receives its accounts' events at its own URL (`/webhooks/stripe/<id>`). Saving
-a connection (and `flask stripe webhooks register`) makes sure its platform has a Connect
-endpoint (`connect=true`) for exactly that URL, enabled, listening to every event we handle and
-pinned to our API version. Stripe shows an endpoint's signing secret only when it creates it
-(https://docs.stripe.com/api/webhook_endpoints/create), so an endpoint that already exists is
-updated in place and the secret the admin pasted (or we stored) stays in use.
+Every connection gets a Connect webhook endpoint (`POST /v1/webhook_endpoints`, `connect=true`)
+at `/webhooks/stripe/<id>` for the v1 events we handle, pinned to our API version. A connection
+whose accounts are made with Accounts v2 also gets an event destination
+(`POST /v2/core/event_destinations`, thin payload) at `/webhooks/stripe/<id>/thin` for the v2
+account events `thin_events` handles. Saving a connection (and
+`flask stripe webhooks register`) creates each one, or repairs it in place: enabled again,
+listening to every event we need. Stripe shows a signing secret only when it creates the
+endpoint or destination (https://docs.stripe.com/api/webhook_endpoints/create;
+stripe/v2/core/_event_destination.py), so for one that exists the stored or pasted secret
+stays in use.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
-from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
 from app.models import StripeConnection
 from app.models.connections import STATUS_ACTIVE
 from app.security.crypto import decrypt_secret, encrypt_secret, mask_secret
-from app.services import audit
+from app.services import audit, thin_events
 from app.services.connection_rules import ConnectionInvalid
 from app.services.webhooks import HANDLED_TYPES
 from app.stripe_gateway import StripeCredentials, StripeGateway, StripeGatewayError, mode_of_key
@@ -31,137 +36,292 @@ log = logging.getLogger(__name__)
 REQUIRED_EVENTS = sorted(HANDLED_TYPES)
 
 
+def uses_accounts_v2(config_json: str | None) -> bool:
+    """Whether a connection's accounts are made with Accounts v2 (its `accounts_api` option,
+    else the app's `STRIPE_ACCOUNTS_API`): such a connection needs an event destination."""
+    try:
+        options = json.loads(config_json) if config_json else {}
+    except ValueError:
+        options = {}
+    default = current_app.config.get("STRIPE_ACCOUNTS_API", "v1")
+    chosen = options.get("accounts_api", default) if isinstance(options, dict) else default
+    return chosen == "v2"
+
+
+@dataclass(frozen=True)
+class Listener:
+    """An endpoint or destination as Stripe lists it, in the terms we check it by."""
+
+    id: str
+    url: str | None
+    enabled: bool
+    events: frozenset[str]
+    # v1: a Connect endpoint of the platform itself (not an app's); v2: it hears the platform's
+    # own events (`events_from` has `@self`), which v2 account events are.
+    hears_our_events: bool
+
+
+@dataclass(frozen=True)
+class ListenerKind:
+    """One way Stripe sends us events: what it is called, where it posts, what it must hear,
+    and which connection fields keep its secret. Subclasses talk to Stripe for it."""
+
+    noun: str
+    route: str
+    events: tuple[str, ...]
+    secret_field: str
+    secret_label: str
+
+    def url(self, connection_id: str) -> str:
+        """The exact URL Stripe must post this connection's events to."""
+        return external_url(self.route, connection_id=connection_id)
+
+    def listed(self, gateway: StripeGateway) -> list[Listener]:
+        """Every endpoint or destination of the key's platform."""
+        raise NotImplementedError
+
+    def create(self, gateway: StripeGateway, url: str) -> tuple[str, str | None]:
+        """Create it at `url`: (its id, the signing secret Stripe shows this once)."""
+        raise NotImplementedError
+
+    def repair(self, gateway: StripeGateway, found: Listener) -> None:
+        """Listen to every event we need (keeping the others) and be enabled."""
+        raise NotImplementedError
+
+    def events_with(self, found: Listener) -> list[str]:
+        """What a repaired one listens to: what it did, and everything we need."""
+        return sorted({*found.events, *self.events} - {"*"})
+
+
+class ConnectEndpoints(ListenerKind):
+    """v1 Connect webhook endpoints (`/v1/webhook_endpoints`)."""
+
+    def listed(self, gateway: StripeGateway) -> list[Listener]:
+        return [
+            Listener(
+                id=endpoint["id"],
+                url=endpoint.get("url"),
+                enabled=endpoint.get("status") == "enabled",
+                events=frozenset(endpoint.get("enabled_events") or []),
+                hears_our_events=endpoint.get("application") is None,
+            )
+            for endpoint in gateway.list_webhook_endpoints()
+        ]
+
+    def create(self, gateway: StripeGateway, url: str) -> tuple[str, str | None]:
+        created = gateway.create_webhook_endpoint(url, list(self.events))
+        return created["id"], created.get("secret")
+
+    def repair(self, gateway: StripeGateway, found: Listener) -> None:
+        gateway.update_webhook_endpoint(found.id, self.events_with(found))
+
+
+class EventDestinations(ListenerKind):
+    """v2 event destinations of type `webhook_endpoint` (`/v2/core/event_destinations`)."""
+
+    def listed(self, gateway: StripeGateway) -> list[Listener]:
+        return [
+            Listener(
+                id=destination["id"],
+                url=(destination.get("webhook_endpoint") or {}).get("url"),
+                enabled=destination.get("status") == "enabled",
+                events=frozenset(destination.get("enabled_events") or []),
+                # Scopes cannot change after creation (stripe/params/v2/core/
+                # _event_destination_update_params.py): one without `@self` is not ours.
+                hears_our_events=destination.get("event_payload") == "thin"
+                and "@self" in (destination.get("events_from") or ["@self"]),
+            )
+            for destination in gateway.list_event_destinations()
+        ]
+
+    def create(self, gateway: StripeGateway, url: str) -> tuple[str, str | None]:
+        created = gateway.create_event_destination(url, list(self.events))
+        return created["id"], (created.get("webhook_endpoint") or {}).get("signing_secret")
+
+    def repair(self, gateway: StripeGateway, found: Listener) -> None:
+        gateway.repair_event_destination(
+            found.id, self.events_with(found), enable=not found.enabled
+        )
+
+
+CONNECT_ENDPOINT = ConnectEndpoints(
+    "webhook endpoint",
+    "webhooks.stripe_connection",
+    tuple(REQUIRED_EVENTS),
+    "webhook_secret",
+    "webhook",
+)
+EVENT_DESTINATION = EventDestinations(
+    "event destination",
+    "webhooks.stripe_connection_thin",
+    tuple(sorted(thin_events.HANDLED_TYPES)),
+    "event_destination_secret",
+    "event destination",
+)
+
+
+def kinds_for(config_json: str | None) -> tuple[ListenerKind, ...]:
+    """What a connection with this configuration needs registered at Stripe."""
+    if uses_accounts_v2(config_json):
+        return (CONNECT_ENDPOINT, EVENT_DESTINATION)
+    return (CONNECT_ENDPOINT,)
+
+
 @dataclass(frozen=True)
 class Registration:
     """What registering did: `created` (with the new `secret`), `updated` or `in_order`."""
 
+    kind: ListenerKind
     outcome: str
-    endpoint_id: str
+    listener_id: str
     secret: str | None = None
 
 
-def endpoint_url(connection_id: str) -> str:
-    """The exact URL Stripe must post this connection's events to."""
-    return external_url("webhooks.stripe_connection", connection_id=connection_id)
-
-
-def _ours(endpoints: list[dict[str, Any]], url: str) -> dict[str, Any] | None:
-    """The Connect endpoint for `url`, preferring an enabled one."""
-    matching = [e for e in endpoints if e.get("url") == url and e.get("application") is None]
-    matching.sort(key=lambda e: (e.get("status") != "enabled", e.get("id") or ""))
+def _ours(kind: ListenerKind, listeners: list[Listener], url: str) -> Listener | None:
+    """The one at `url` that hears our events, preferring an enabled one."""
+    matching = [item for item in listeners if item.url == url and item.hears_our_events]
+    matching.sort(key=lambda item: (not item.enabled, item.id))
     return matching[0] if matching else None
 
 
-def missing_events(endpoint: dict[str, Any]) -> list[str]:
-    """The events we handle that the endpoint does not listen to (`*` listens to all)."""
-    enabled = set(endpoint.get("enabled_events") or [])
-    return [] if "*" in enabled else [e for e in REQUIRED_EVENTS if e not in enabled]
+def missing_events(kind: ListenerKind, found: Listener) -> list[str]:
+    """The events we handle that it does not listen to (`*` listens to all)."""
+    return [] if "*" in found.events else [e for e in kind.events if e not in found.events]
 
 
-def register(gateway: StripeGateway, connection_id: str) -> Registration:
-    """Create or repair the connection's endpoint (raises the gateway's errors; no database)."""
-    url = endpoint_url(connection_id)
-    found = _ours(gateway.list_webhook_endpoints(), url)
+def register(kind: ListenerKind, gateway: StripeGateway, connection_id: str) -> Registration:
+    """Create or repair the connection's endpoint or destination (raises the gateway's errors;
+    no database)."""
+    url = kind.url(connection_id)
+    found = _ours(kind, kind.listed(gateway), url)
     if found is None:
-        created = gateway.create_webhook_endpoint(url, REQUIRED_EVENTS)
-        return Registration("created", created["id"], created.get("secret"))
-    if found.get("status") != "enabled" or missing_events(found):
-        events = sorted({*(found.get("enabled_events") or []), *REQUIRED_EVENTS} - {"*"})
-        gateway.update_webhook_endpoint(found["id"], events)
-        return Registration("updated", found["id"])
-    return Registration("in_order", found["id"])
+        listener_id, secret = kind.create(gateway, url)
+        return Registration(kind, "created", listener_id, secret)
+    if not found.enabled or missing_events(kind, found):
+        kind.repair(gateway, found)
+        return Registration(kind, "updated", found.id)
+    return Registration(kind, "in_order", found.id)
 
 
-def endpoint_problems(gateway: StripeGateway, connection_id: str) -> list[str]:
+def problems(kind: ListenerKind, gateway: StripeGateway, connection_id: str) -> list[str]:
     """Why Stripe would not deliver this connection's events to us (empty: all is well)."""
-    url = endpoint_url(connection_id)
-    found = _ours(gateway.list_webhook_endpoints(), url)
+    url = kind.url(connection_id)
+    found = _ours(kind, kind.listed(gateway), url)
     if found is None:
-        return [f"no webhook endpoint at Stripe points at {url}"]
-    problems = []
-    if found.get("status") != "enabled":
-        problems.append(f"the webhook endpoint {found['id']} is disabled at Stripe")
-    if missing := missing_events(found):
-        problems.append(f"the webhook endpoint {found['id']} ignores {', '.join(missing)}")
-    return problems
+        return [f"no {kind.noun} at Stripe points at {url}"]
+    found_problems = []
+    if not found.enabled:
+        found_problems.append(f"the {kind.noun} {found.id} is disabled at Stripe")
+    if missing := missing_events(kind, found):
+        found_problems.append(f"the {kind.noun} {found.id} ignores {', '.join(missing)}")
+    return found_problems
 
 
-def secret_for_new_connection(api_key: str, connection_id: str, pasted: str | None) -> str:
-    """Register the new connection's endpoint; the signing secret to store.
+def secrets_for_new_connection(
+    api_key: str, connection_id: str, config_json: str | None, pasted: dict[str, str | None]
+) -> dict[ListenerKind, tuple[str, str | None]]:
+    """Register what the new connection needs; for each, (the secret to store, the id of the
+    endpoint or destination when we know it). `pasted` maps a secret field to what was typed.
 
-    Stripe's secret for an endpoint we created; else the pasted one. A key that may not manage
-    endpoints (a restricted key without the webhook permission) still saves with a pasted
-    secret; without one, the webhook secret field says why and what to do.
+    Stripe's secret for one we created; else the pasted one. A key that may not manage
+    endpoints (a restricted key without the permission) still saves with a pasted secret;
+    without one, the secret's field says why and what to do.
     """
     credentials = StripeCredentials(api_key=api_key, mode=mode_of_key(api_key) or "test")
+    gateway = StripeGateway(credentials)
+    return {
+        kind: _secret_for(kind, gateway, connection_id, pasted.get(kind.secret_field))
+        for kind in kinds_for(config_json)
+    }
+
+
+def _secret_for(
+    kind: ListenerKind, gateway: StripeGateway, connection_id: str, pasted: str | None
+) -> tuple[str, str | None]:
     try:
-        registration = register(StripeGateway(credentials), connection_id)
+        registration = register(kind, gateway, connection_id)
     except RuntimeError:
         # Outside a request without PUBLIC_BASE_URL our URL is unknown: nothing to register.
         if pasted:
-            return pasted
+            return pasted, None
         raise ConnectionInvalid(
-            {"webhook_secret": "Paste the signing secret (set PUBLIC_BASE_URL to register one)."}
+            {kind.secret_field: "Paste the signing secret (set PUBLIC_BASE_URL to register one)."}
         ) from None
     except StripeGatewayError as error:
         if pasted:
             log.warning(
-                "connection %s: webhook endpoint not registered (%s); the pasted secret is used",
+                "connection %s: %s not registered (%s); the pasted secret is used",
                 connection_id,
+                kind.noun,
                 error.refusal.cause,
             )
-            return pasted
+            return pasted, None
         raise ConnectionInvalid(
             {
-                "webhook_secret": "We could not register this connection's webhook endpoint at "
-                f"Stripe. {error.advice()} Or create a Connect endpoint for "
-                f"{endpoint_url(connection_id)} in Stripe's dashboard and paste its signing "
-                "secret here."
+                kind.secret_field: f"We could not register this connection's {kind.noun} at "
+                f"Stripe. {error.advice()} Or create one for {kind.url(connection_id)} in "
+                "Stripe's dashboard and paste its signing secret here."
             }
         ) from None
-    log.info("connection %s: webhook endpoint %s", connection_id, registration.outcome)
+    log.info("connection %s: %s %s", connection_id, kind.noun, registration.outcome)
     secret = registration.secret or pasted
     if secret is None:
         raise ConnectionInvalid(
-            {"webhook_secret": "Paste the signing secret of this connection's webhook endpoint."}
+            {kind.secret_field: f"Paste the signing secret of this connection's {kind.noun}."}
         )
-    return secret
+    return secret, registration.listener_id
+
+
+def store_secret(
+    connection: StripeConnection, kind: ListenerKind, secret: str, listener_id: str | None
+) -> None:
+    """Keep a signing secret encrypted on the connection (and the destination's id)."""
+    setattr(connection, f"{kind.secret_field}_ciphertext", encrypt_secret(secret))
+    setattr(connection, f"{kind.secret_field}_masked", mask_secret(secret))
+    if kind is EVENT_DESTINATION and listener_id is not None:
+        connection.event_destination_id = listener_id
 
 
 def register_for_connections(connection_id: str | None = None) -> list[tuple[str, str]]:
-    """Register the endpoint of one connection, or of every active one: (name, what happened).
+    """Register what one connection needs, or every active one: (name, what happened).
 
-    A secret Stripe returns for a new endpoint is stored encrypted at once, one connection per
-    transaction; Stripe is called with no transaction open.
+    A secret Stripe returns for a new endpoint or destination is stored encrypted at once, one
+    transaction per secret; Stripe is called with no transaction open.
     """
     query = select(StripeConnection).where(StripeConnection.status == STATUS_ACTIVE)
     if connection_id is not None:
         query = select(StripeConnection).where(StripeConnection.id == connection_id)
     targets = [
-        (c.id, c.name, c.mode, c.api_key_ciphertext)
+        (c.id, c.name, c.mode, c.api_key_ciphertext, kinds_for(c.config_json))
         for c in db.session.scalars(query.order_by(StripeConnection.name, StripeConnection.id))
     ]
     db.session.commit()
     if connection_id is not None and not targets:
         return [(connection_id, "failed: no such connection")]
     results = []
-    for target_id, name, mode, ciphertext in targets:
-        credentials = StripeCredentials(api_key=decrypt_secret(ciphertext), mode=mode)
-        try:
-            registration = register(StripeGateway(credentials), target_id)
-        except StripeGatewayError as error:
-            results.append((name, f"failed: {error.advice()}"))
-            continue
-        if registration.secret is not None:
-            connection = db.session.get(StripeConnection, target_id)
-            connection.webhook_secret_ciphertext = encrypt_secret(registration.secret)
-            connection.webhook_secret_masked = mask_secret(registration.secret)
-            audit.record_on_connection(
-                "connection.webhook_registered",
-                connection,
-                actor_label="cli",
-                details={"endpoint": registration.endpoint_id},
+    for target_id, name, mode, ciphertext, kinds in targets:
+        gateway = StripeGateway(StripeCredentials(api_key=decrypt_secret(ciphertext), mode=mode))
+        for kind in kinds:
+            try:
+                registration = register(kind, gateway, target_id)
+            except StripeGatewayError as error:
+                results.append((name, f"failed: {kind.noun}: {error.advice()}"))
+                continue
+            if registration.secret is not None:
+                _store_registered(target_id, registration)
+            results.append(
+                (name, f"{kind.noun} {registration.outcome} ({registration.listener_id})")
             )
-            db.session.commit()
-        results.append((name, f"{registration.outcome} ({registration.endpoint_id})"))
     return results
+
+
+def _store_registered(connection_id: str, registration: Registration) -> None:
+    connection = db.session.get(StripeConnection, connection_id)
+    store_secret(connection, registration.kind, registration.secret, registration.listener_id)
+    audit.record_on_connection(
+        "connection.webhook_registered",
+        connection,
+        actor_label="cli",
+        details={"kind": registration.kind.noun, "id": registration.listener_id},
+    )
+    db.session.commit()

@@ -200,9 +200,19 @@ def _fetch_account(
         return None
 
 
-def _apply_event(endpoint: _Endpoint, event: dict[str, Any]) -> WebhookOutcome:
+def _apply_event(
+    endpoint: _Endpoint,
+    event: dict[str, Any],
+    *,
+    handled: tuple[str, ...] = HANDLED_TYPES,
+    account_changed: tuple[str, ...] = ACCOUNT_CHANGED,
+) -> WebhookOutcome:
+    """Apply a verified event (v1, or a thin one in v1 terms: `thin_events`) in order, once.
+
+    `handled` and `account_changed` name the event types this endpoint acts on and those that
+    only say the account changed (re-fetched)."""
     event_id, event_type = event["id"], event["type"]
-    if event_type not in HANDLED_TYPES:
+    if event_type not in handled:
         return _ignore(endpoint, event, "event type not handled")
     if bool(event.get("livemode")) != (endpoint.mode == "live"):
         log.warning(
@@ -221,7 +231,7 @@ def _apply_event(endpoint: _Endpoint, event: dict[str, Any]) -> WebhookOutcome:
         return _duplicate(endpoint, event)
     created = int(event.get("created") or 0)
     account = fetched_at = None
-    if event_type in ACCOUNT_CHANGED and not _older_than_applied(found, created):
+    if event_type in account_changed and not _older_than_applied(found, created):
         fetched_at = utcnow()
         account = _fetch_account(endpoint, found, account_id)
 

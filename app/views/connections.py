@@ -87,6 +87,7 @@ def create(workspace_id: str) -> Response | tuple[str, int]:
                 stripe_account_id=form.stripe_account_id.data,
                 api_key=form.api_key.data,
                 webhook_secret=form.webhook_secret.data,
+                event_destination_secret=form.event_destination_secret.data,
                 partner_endpoint=form.partner_endpoint.data,
                 config_json=form.config_json.data,
                 verify=form.verify_requested(),
@@ -148,6 +149,7 @@ def edit(workspace_id: str, connection_id: str) -> Response | tuple[str, int]:
                 config_json=form.config_json.data,
                 api_key=form.api_key.data,
                 webhook_secret=form.webhook_secret.data,
+                event_destination_secret=form.event_destination_secret.data,
             )
         except ConnectionInvalid as invalid:
             _show_errors(form, invalid)

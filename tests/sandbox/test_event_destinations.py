@@ -38,16 +38,76 @@ def notifications(stripe_client, receiver, secret):
     ]
 
 
-def test_create_shows_the_signing_secret_only_when_included(stripe_client):
+def test_only_the_create_answer_shows_the_signing_secret_and_only_when_included(stripe_client):
     destination = add_destination(stripe_client, "https://platform.example/webhooks/stripe/v2")
     assert destination.object == "v2.core.event_destination"
     assert destination.status == "enabled"
     assert destination.event_payload == "thin"
+    assert destination.events_from == ["@self"]
     assert destination.webhook_endpoint.signing_secret.startswith("whsec_")
-    fetched = stripe_client.v2.core.event_destinations.retrieve(destination.id)
+    fetched = stripe_client.v2.core.event_destinations.retrieve(
+        destination.id, params={"include": ["webhook_endpoint.signing_secret"]}
+    )
     assert fetched.webhook_endpoint.signing_secret is None
-    assert fetched.webhook_endpoint.url == "https://platform.example/webhooks/stripe/v2"
     assert [d.id for d in stripe_client.v2.core.event_destinations.list().data] == [destination.id]
+
+
+def test_the_url_is_redacted_unless_included(stripe_client):
+    url = "https://platform.example/webhooks/stripe/v2"
+    destination = add_destination(stripe_client, url)
+    assert destination.webhook_endpoint.url is None
+    destinations = stripe_client.v2.core.event_destinations
+    assert destinations.retrieve(destination.id).webhook_endpoint.url is None
+    included = {"include": ["webhook_endpoint.url"]}
+    assert destinations.retrieve(destination.id, params=included).webhook_endpoint.url == url
+    (listed,) = destinations.list(params=included).data
+    assert listed.webhook_endpoint.url == url
+
+
+def test_update_changes_events_and_url_but_not_the_secret(sandbox, stripe_client, webhook_receiver):
+    destination = add_destination(stripe_client, "https://platform.example/old")
+    updated = stripe_client.v2.core.event_destinations.update(
+        destination.id,
+        params={
+            "enabled_events": [REQUIREMENTS_UPDATED, MERCHANT_CAPABILITY],
+            "webhook_endpoint": {"url": webhook_receiver.url},
+            "include": ["webhook_endpoint.url"],
+        },
+    )
+    assert updated.enabled_events == [REQUIREMENTS_UPDATED, MERCHANT_CAPABILITY]
+    assert updated.webhook_endpoint.url == webhook_receiver.url
+    account = stripe_client.v2.core.accounts.create(params=v2_create_params())
+    sandbox.force_account_state(account.id, "complete")
+    sandbox.wait_for_deliveries(2)
+    parsed = notifications(
+        stripe_client, webhook_receiver, destination.webhook_endpoint.signing_secret
+    )
+    assert sorted(n.type for n in parsed) == sorted([REQUIREMENTS_UPDATED, MERCHANT_CAPABILITY])
+
+
+def test_v2_account_events_reach_destinations_that_hear_the_platform_itself(
+    sandbox, stripe_client, webhook_receiver
+):
+    connected_only = add_destination(stripe_client, webhook_receiver.url)
+    stripe_client.v2.core.event_destinations.disable(connected_only.id)
+    accounts_scope = stripe_client.v2.core.event_destinations.create(
+        params={
+            "name": "connected accounts only",
+            "type": "webhook_endpoint",
+            "event_payload": "thin",
+            "enabled_events": [REQUIREMENTS_UPDATED],
+            "events_from": ["other_accounts"],
+            "webhook_endpoint": {"url": webhook_receiver.url},
+        }
+    )
+    assert accounts_scope.events_from == ["@accounts"]
+    account = stripe_client.v2.core.accounts.create(params=v2_create_params())
+    sandbox.force_account_state(account.id, "complete")
+    assert sandbox.deliveries() == []
+    stripe_client.v2.core.event_destinations.enable(connected_only.id)
+    sandbox.force_account_state(account.id, "past_due")
+    (delivery,) = sandbox.wait_for_deliveries(1)
+    assert delivery["endpoint_id"] == connected_only.id
 
 
 def test_a_v2_account_change_sends_thin_events_the_sdk_parses_and_fetches(
@@ -151,6 +211,7 @@ def test_foreign_events_and_destinations_are_not_found(sandbox, stripe_client, m
         ({"enabled_events": None}, "enabled_events"),
         ({"webhook_endpoint": {"url": "not a url"}}, "webhook_endpoint.url"),
         ({"colour": "x"}, "colour"),
+        ({"events_from": ["everyone"]}, "events_from"),
     ],
 )
 def test_invalid_destinations_are_refused(stripe_client, change, param):
