@@ -66,6 +66,7 @@ def sync_account(run_id: str, payments_id: str) -> bool:
     """
     payments = db.session.get(PaymentsAccount, payments_id)
     account_id = payments.stripe_account_id if payments is not None else None
+    api = payments.accounts_api if payments is not None else None
     if account_id is None:
         _record_progress(run_id, payments_id, ok=True)  # disconnected since the run began
         db.session.commit()
@@ -82,7 +83,7 @@ def sync_account(run_id: str, payments_id: str) -> bool:
     try:
         fetched_at = utcnow()
         with stripe_step(server_id, "sync_cli", choice.credentials, user_id=None) as gateway:
-            account = gateway.retrieve_account(account_id)
+            account = gateway.retrieve_account(account_id, api=api)
             charges, more = gateway.list_charges(account_id, limit=earnings.PAGE_SIZE)
         with locked_payments(payments_id) as locked:
             apply_account(locked, account, source=SOURCE, fetched_at=fetched_at, actor_label=SOURCE)
