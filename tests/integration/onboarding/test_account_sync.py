@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.account_snapshot import AccountSnapshot
 from app.extensions import db
 from app.models import AuditEvent, PaymentsAccount, utcnow
 from app.services.onboarding.sync import apply_account, locked_payments
@@ -23,7 +24,7 @@ def onboarded(auth, signed_in, sandbox, stored):
 
 
 def complete_account(sandbox, account_id: str) -> dict:
-    """The account, finished, as `GET /v1/accounts/{id}` answers it."""
+    """The account, finished, as `GET /v1/accounts/{id}` answers it (a dict)."""
     sandbox.force_account_state(account_id, "complete")
     client = sandbox.stripe_client(PLATFORM_KEY)
     return client.v1.accounts.retrieve(account_id).to_dict()
@@ -43,19 +44,24 @@ def test_apply_account_refuses_a_row_that_is_not_locked(app, onboarded, sandbox)
     with app.app_context():
         payments = db.session.get(PaymentsAccount, payments_id)
         with pytest.raises(RuntimeError):
-            apply_account(payments, account, source="check", fetched_at=utcnow())
+            apply_account(
+                payments, AccountSnapshot.from_v1(account), source="check", fetched_at=utcnow()
+            )
         db.session.remove()
 
 
 def test_a_snapshot_fetched_before_the_stored_one_is_not_applied(app, onboarded, sandbox):
     payments_id, account_id = onboarded
-    complete = complete_account(sandbox, account_id)
+    complete_dict = complete_account(sandbox, account_id)
+    complete = AccountSnapshot.from_v1(complete_dict)
     with app.app_context():
         before = changes_recorded()
         fetched_later = utcnow()
         with locked_payments(payments_id) as payments:
             first = apply_account(payments, complete, source="check", fetched_at=fetched_later)
-        stale = {**complete, "details_submitted": False, "charges_enabled": False}
+        stale = AccountSnapshot.from_v1(
+            {**complete_dict, "details_submitted": False, "charges_enabled": False}
+        )
         with locked_payments(payments_id) as payments:
             second = apply_account(
                 payments, stale, source="webhook", fetched_at=fetched_later - timedelta(seconds=1)
@@ -73,7 +79,9 @@ def test_a_snapshot_fetched_before_the_stored_one_is_not_applied(app, onboarded,
 
 def test_a_snapshot_of_another_account_is_not_applied(app, onboarded, sandbox):
     payments_id, account_id = onboarded
-    other = {**complete_account(sandbox, account_id), "id": "acct_notThisOne"}
+    other = AccountSnapshot.from_v1(
+        {**complete_account(sandbox, account_id), "id": "acct_notThisOne"}
+    )
     with app.app_context(), locked_payments(payments_id) as payments:
         applied = apply_account(payments, other, source="check", fetched_at=utcnow())
         assert not applied.stored
@@ -116,7 +124,9 @@ def test_requirement_alternatives_are_stored_and_shown(
     ]
     with app.app_context():
         with locked_payments(payments_id) as payments:
-            apply_account(payments, account, source="check", fetched_at=utcnow())
+            apply_account(
+                payments, AccountSnapshot.from_v1(account), source="check", fetched_at=utcnow()
+            )
         db.session.commit()
 
     [alternative] = stored(signed_in.server.id).requirements["alternatives"]
