@@ -66,11 +66,11 @@ def sync_account(run_id: str, payments_id: str) -> bool:
     """
     payments = db.session.get(PaymentsAccount, payments_id)
     account_id = payments.stripe_account_id if payments is not None else None
-    api = payments.accounts_api if payments is not None else None
     if account_id is None:
         _record_progress(run_id, payments_id, ok=True)  # disconnected since the run began
         db.session.commit()
         return True
+    api = payments.accounts_api  # the API that made the account reads it
     server = db.session.get(Server, payments.server_id)
     choice = choose_credentials(payments, server.workspace_id)
     server_id = server.id

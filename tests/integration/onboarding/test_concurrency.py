@@ -73,7 +73,7 @@ def test_a_double_click_creates_one_account(app, owned, sandbox, stored, account
     assert_one_account_and_links_to_it(responses, sandbox, stored, owned.server.id, accounts_api)
 
 
-def leave_a_dead_claim(app, owned, claimed_ago: timedelta, api: str) -> tuple[dict, str]:
+def leave_a_dead_claim(app, owned, claimed_ago: timedelta, api: str = "v1") -> tuple[dict, str]:
     """What a request that died after claiming leaves behind: a claim, the stored inputs,
     no account id. Returns the account params and idempotency key it would have sent."""
     with app.app_context():
