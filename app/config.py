@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from cryptography.fernet import Fernet
 from flask import Flask
 
-from app.services.connection_options import CONNECTION_OPTIONS
+from app.services.connection_options import CONNECTION_OPTIONS, app_defaults, option_errors
 
 
 class UnsafeConfigError(RuntimeError):
@@ -322,12 +322,17 @@ CHOICES: dict[str, tuple[str, ...]] = {
 
 
 def check_choices(config: dict[str, Any]) -> None:
-    """Refuse unknown values of enumerated settings, naming the allowed ones."""
+    """Refuse unknown values of enumerated settings, naming the allowed ones, and onboarding
+    settings that do not go together (v2 account links with v1 accounts)."""
     for name, allowed in CHOICES.items():
         if config.get(name) not in allowed:
             raise UnsafeConfigError(
                 f"{name}={config.get(name)!r} is not valid; use one of: {', '.join(allowed)}."
             )
+    for problem in option_errors({}, app_defaults(config)):
+        raise UnsafeConfigError(
+            f"STRIPE_ACCOUNT_LINKS_API and STRIPE_ACCOUNTS_API do not go together: {problem}"
+        )
 
 
 def size_pool(config: dict[str, Any]) -> None:

@@ -23,12 +23,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from hashlib import sha256
 from typing import Any
 
 import stripe
 from flask import Flask, current_app
+
+from app.account_snapshot import V2_INCLUDE, AccountSnapshot, stripe_time
 
 # The gateway's errors are part of its interface: callers may import them from here.
 from app.stripe_errors import StripeAccountNotFound as StripeAccountNotFound
@@ -280,6 +282,8 @@ def _translated(error: stripe.StripeError, action: str) -> StripeGatewayError:
 
 
 WEBHOOK_TOLERANCE_SECONDS = 300
+# Accounts per page of `GET /v2/core/accounts` (the recovery lookup reads every page).
+V2_LIST_LIMIT = 100
 
 
 def verify_webhook(payload: bytes, sig_header: str | None, secret: str) -> dict[str, Any]:
@@ -334,13 +338,6 @@ def _as_dict(obj: Any) -> dict[str, Any]:
     return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
 
 
-def _timestamp(value: Any) -> datetime:
-    """v1 answers epoch seconds, v2 RFC 3339 strings."""
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC)
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
-
-
 class StripeGateway:
     """Stripe operations for one set of credentials, all within one deadline.
 
@@ -364,36 +361,73 @@ class StripeGateway:
         finally:
             _deadline.reset(token)
 
-    def create_account(self, params: dict[str, Any], *, idempotency_key: str) -> dict[str, Any]:
-        """POST /v1/accounts with a caller-chosen idempotency key (race- and crash-safe)."""
-        with self._calling("account create"):
-            account = self._client.v1.accounts.create(
-                params=params, options={"idempotency_key": idempotency_key}
-            )
-        return _as_dict(account)
+    def create_account(
+        self, params: dict[str, Any], *, idempotency_key: str, api: str
+    ) -> AccountSnapshot:
+        """`POST /v1/accounts` or `POST /v2/core/accounts` with a caller-chosen idempotency key
+        (race- and crash-safe; v2 POSTs honour `Idempotency-Key` as v1's do:
+        https://docs.stripe.com/api-v2-overview#idempotency)."""
+        options: dict[str, Any] = {"idempotency_key": idempotency_key}
+        with self._calling(f"account create ({api})"):
+            if api == "v2":
+                created = self._client.v2.core.accounts.create(params=params, options=options)
+                return AccountSnapshot.from_v2(_as_dict(created))
+            created = self._client.v1.accounts.create(params=params, options=options)
+        return AccountSnapshot.from_v1(_as_dict(created))
 
-    def retrieve_account(self, account_id: str) -> dict[str, Any]:
-        """GET /v1/accounts/{id}: the account's current flags and requirements."""
-        with self._calling("account retrieve"):
-            return _as_dict(self._client.v1.accounts.retrieve(account_id))
+    def retrieve_account(self, account_id: str, *, api: str) -> AccountSnapshot:
+        """The account's current flags and requirements, through the API that made it:
+        `GET /v1/accounts/{id}`, or `GET /v2/core/accounts/{id}` with everything we read
+        included (v2 leaves requirements and capabilities out unless asked)."""
+        with self._calling(f"account retrieve ({api})"):
+            if api == "v2":
+                account = self._client.v2.core.accounts.retrieve(
+                    account_id, params={"include": list(V2_INCLUDE)}
+                )
+                return AccountSnapshot.from_v2(_as_dict(account))
+            return AccountSnapshot.from_v1(_as_dict(self._client.v1.accounts.retrieve(account_id)))
 
     def find_account_created_since(
-        self, since: datetime, *, metadata_key: str, metadata_value: str
-    ) -> dict[str, Any] | None:
+        self, since: datetime, *, metadata_key: str, metadata_value: str, api: str
+    ) -> AccountSnapshot | None:
         """The newest connected account created at or after `since` whose metadata has
         `metadata_key == metadata_value`, or None.
 
-        Stripe cannot search accounts by metadata, so this pages through
-        `GET /v1/accounts?created[gte]=…`. Only recovery after a lost answer uses it, with a
-        `since` close to the moment the lost request was sent, so the window stays small.
+        Stripe cannot search accounts by metadata, so this pages through the platform's
+        accounts. Only recovery after a lost answer uses it, with a `since` close to the moment
+        the lost request was sent. v1 lists filter by `created[gte]` and give whole accounts.
+        v2's list (stripe-python `_account_list_params.py`: `applied_configurations`, `closed`,
+        `limit` only) has no created filter and no `include`, so every page is read and the
+        account found is retrieved again for its requirements.
         """
+        if api == "v2":
+            return self._find_v2_account(since, metadata_key, metadata_value)
         params = {"created": {"gte": int(since.timestamp())}, "limit": 100}
-        with self._calling("account list"):
+        with self._calling("account list (v1)"):
             for listed in self._client.v1.accounts.list(params=params).auto_paging_iter():
-                account = _as_dict(listed)
-                if (account.get("metadata") or {}).get(metadata_key) == metadata_value:
+                account = AccountSnapshot.from_v1(_as_dict(listed))
+                if account.metadata.get(metadata_key) == metadata_value:
                     return account
         return None
+
+    def _find_v2_account(
+        self, since: datetime, metadata_key: str, metadata_value: str
+    ) -> AccountSnapshot | None:
+        with self._calling("account list (v2)"):
+            listed = self._client.v2.core.accounts.list(params={"limit": V2_LIST_LIMIT})
+            matching = [
+                account
+                for account in (
+                    AccountSnapshot.from_v2(_as_dict(a)) for a in listed.auto_paging_iter()
+                )
+                if account.metadata.get(metadata_key) == metadata_value
+                and account.created is not None
+                and account.created >= since
+            ]
+        if not matching:
+            return None
+        newest = max(matching, key=lambda account: account.created)
+        return self.retrieve_account(newest.id, api="v2")
 
     def retrieve_platform_account(self) -> dict[str, Any]:
         """GET /v1/account: the key's own platform account (verifies a connection's key)."""
@@ -440,7 +474,7 @@ class StripeGateway:
                         "collection_options": collection,
                     }
                 )
-        return AccountLink(url=link.url, expires_at=_timestamp(link.expires_at))
+        return AccountLink(url=link.url, expires_at=stripe_time(link.expires_at))
 
     def create_login_link(self, account_id: str) -> str:
         """A single-use Express dashboard login URL. Never store or log it."""

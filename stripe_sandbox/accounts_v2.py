@@ -72,6 +72,17 @@ CAPABILITIES = {
     "transfers": ("recipient", "stripe_balance.stripe_transfers"),
 }
 V2_CAPABILITY_STATUS = {"active": "active", "pending": "pending", "inactive": "restricted"}
+# v1 `requirements.disabled_reason` → the v2 `status_details[].code` of a capability that is not
+# active (codes: stripe-python `stripe/v2/core/_account.py`, `Capabilities.*.StatusDetail`).
+# v2 has no codes for `listed`, `platform_paused` or `other`: they are `restricted_other`.
+# `under_review` gives a `pending` capability no code.
+STATUS_DETAIL_CODES = {
+    "requirements.past_due": "requirements_past_due",
+    "requirements.pending_verification": "requirements_pending_verification",
+    "listed": "restricted_other",
+    "platform_paused": "restricted_other",
+    "other": "restricted_other",
+}
 UNSUPPORTED = {
     "status": "unsupported",
     "status_details": [{"code": "unsupported_country", "resolution": "no_resolution"}],
@@ -141,6 +152,12 @@ def v1_create_params(params: dict[str, Any]) -> dict[str, Any]:
         "controller": {
             "fees": {"payer": "account" if fees == "stripe" else fees},
             "losses": {"payments": losses},
+            # v2 takes no requirements collector: the platform collects for accounts without a
+            # Stripe dashboard whose losses it bears, Stripe for the others
+            # (https://docs.stripe.com/connect/accounts-v2/connected-account-configuration).
+            "requirement_collection": "application"
+            if dashboard == "none" and losses == "application"
+            else "stripe",
             "stripe_dashboard": {"type": dashboard},
         },
         "metadata": dict(params.get("metadata") or {}),
@@ -199,19 +216,23 @@ def v2_account(
     v2 leaves include-dependent fields (configuration, identity, requirements, …) null unless
     asked for with `include`: https://docs.stripe.com/api-v2-overview#include-dependent-fields
     """
-    statuses = {name: _v2_status(status) for name, status in account["capabilities"].items()} | {
-        name: UNSUPPORTED for name in unsupported
-    }
+    reason = account["requirements"]["disabled_reason"]
+    statuses = {
+        name: _v2_status(status, reason) for name, status in account["capabilities"].items()
+    } | {name: UNSUPPORTED for name in unsupported}
+    # Payouts are a capability of both configurations, requested by Stripe with the account's
+    # Stripe balance (docs.stripe.com/changelog/basil/2025-04-30/payouts-are-now-a-capability).
+    payouts = _v2_status("active" if account["payouts_enabled"] else "inactive", reason)
     configuration: dict[str, Any] = {"customer": None, "merchant": None, "recipient": None}
     if "merchant" in configurations:
-        caps = {}
+        caps: dict[str, Any] = {"stripe_balance": {"payouts": payouts}}
         if "card_payments" in statuses:
             caps["card_payments"] = statuses["card_payments"]
         configuration["merchant"] = {"capabilities": caps}
     if "recipient" in configurations:
         caps = {}
         if "transfers" in statuses:
-            caps["stripe_balance"] = {"stripe_transfers": statuses["transfers"]}
+            caps["stripe_balance"] = {"stripe_transfers": statuses["transfers"], "payouts": payouts}
         configuration["recipient"] = {"capabilities": caps}
     controller = account["controller"]
     losses = controller["losses"]["payments"]
@@ -231,11 +252,18 @@ def v2_account(
             "responsibilities": {
                 "fees_collector": "stripe" if fees == "account" else fees,
                 "losses_collector": losses,
+                "requirements_collector": controller["requirement_collection"],
             },
         },
         "display_name": account["business_profile"].get("name"),
         "future_requirements": _v2_requirements(account, account["future_requirements"]),
-        "identity": {"country": account["country"], "entity_type": account["business_type"]},
+        "identity": {
+            "country": account["country"],
+            "entity_type": account["business_type"],
+            # Hosted onboarding records the representative's acceptance of Stripe's services
+            # agreement (v1's `tos_acceptance`): `identity.attestations.terms_of_service.account`.
+            "attestations": {"terms_of_service": {"account": _terms(account["tos_acceptance"])}},
+        },
         "livemode": account["livemode"],
         "metadata": account["metadata"],
         "requirements": _v2_requirements(account, account["requirements"]),
@@ -250,8 +278,31 @@ def v2_account(
     return full
 
 
-def _v2_status(status: str) -> dict[str, Any]:
-    return {"status": V2_CAPABILITY_STATUS[status], "status_details": []}
+def _v2_status(status: str, disabled_reason: str | None) -> dict[str, Any]:
+    """A v2 capability status; one that is not active says why, in v2's codes."""
+    if status == "active":
+        return {"status": "active", "status_details": []}
+    reason = disabled_reason or ""
+    if reason.startswith("rejected."):
+        code = "rejected_" + reason.removeprefix("rejected.")
+        return {"status": "rejected", "status_details": [_detail(code, "contact_stripe")]}
+    code = STATUS_DETAIL_CODES.get(reason)
+    details = [_detail(code, "provide_info")] if code else []
+    return {"status": V2_CAPABILITY_STATUS[status], "status_details": details}
+
+
+def _detail(code: str, resolution: str) -> dict[str, str]:
+    return {"code": code, "resolution": resolution}
+
+
+def _terms(acceptance: dict[str, Any]) -> dict[str, Any] | None:
+    if not acceptance.get("date"):
+        return None
+    return {
+        "date": rfc3339(acceptance["date"]),
+        "ip": acceptance.get("ip"),
+        "user_agent": acceptance.get("user_agent"),
+    }
 
 
 STRICTNESS = ("eventually_due", "currently_due", "past_due")

@@ -165,7 +165,7 @@ def _page(
     missing: Callable[[str, str], StripeError],
 ) -> dict[str, Any]:
     """One page of a newest-first list: `limit`, `created` and the two cursors."""
-    limit = _list_limit(params.get("limit"))
+    limit = list_limit(params.get("limit"))
     created = _created_filter(params.get("created"))
     matching = [item for item in items if created(item["created"])]
     if params.get("ending_before"):
@@ -181,7 +181,8 @@ def _page(
     return {"object": "list", "url": list_url, "has_more": has_more, "data": page}
 
 
-def _list_limit(raw: Any) -> int:
+def list_limit(raw: Any) -> int:
+    """A list's `limit`: 10 unless given, 1 to 100 (https://docs.stripe.com/api/pagination)."""
     if raw is None:
         return 10
     if not str(raw).isdigit() or not 1 <= int(raw) <= 100:

@@ -13,7 +13,7 @@ from flask import Blueprint, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from stripe_sandbox import accounts_v2
-from stripe_sandbox.api_v1 import check_link_type, public_url
+from stripe_sandbox.api_v1 import check_link_type, list_limit, public_url
 from stripe_sandbox.errors import StripeError
 from stripe_sandbox.pipeline import (
     api_request_info,
@@ -128,6 +128,65 @@ def create_account() -> ResponseReturnValue:
     )
     g.account_id = stored.data["id"]
     return jsonify(_view(stored))
+
+
+LIST_PARAMS = ("limit", "page", "applied_configurations", "closed")
+
+
+@bp.get("/accounts")
+def list_accounts() -> ResponseReturnValue:
+    """The platform's accounts, newest first, in v2's list shape: `data`, `next_page_url` and
+    `previous_page_url` (stripe-python `stripe/v2/_list_object.py` follows `next_page_url`).
+
+    Params: `limit`, `applied_configurations`, `closed` (stripe-python
+    `stripe/params/v2/core/_account_list_params.py`) and the `page` token of a page URL. Like
+    every v2 list there is no `created` filter and no `include`: include-dependent fields
+    (requirements, configuration, identity, defaults) are null here.
+    """
+    for key in request.args:
+        if key.split("[", 1)[0] not in LIST_PARAMS:
+            raise _unknown(key)
+    limit = list_limit(request.args.get("limit"))
+    wanted = set(request.args.getlist("applied_configurations")) | {
+        value
+        for key, value in request.args.items(multi=True)
+        if key.startswith("applied_configurations[")
+    }
+    state = sandbox_state()
+    accounts = [
+        stored
+        for stored in state.platform_stored_accounts(g.api_key)
+        if wanted <= set(state.configurations_of(stored))
+    ]
+    start = _page_start(request.args.get("page"), len(accounts))
+    page = accounts[start : start + limit]
+    more = start + limit < len(accounts)
+    return jsonify(
+        {
+            "data": [
+                accounts_v2.v2_account(
+                    stored.data, state.configurations_of(stored), set(), stored.unsupported
+                )
+                for stored in page
+            ],
+            "next_page_url": f"/v2/core/accounts?limit={limit}&page=p{start + limit}"
+            if more
+            else None,
+            "previous_page_url": f"/v2/core/accounts?limit={limit}&page=p{max(start - limit, 0)}"
+            if start
+            else None,
+        }
+    )
+
+
+def _page_start(token: str | None, total: int) -> int:
+    """Where a page token (`p<offset>`, opaque to clients) starts."""
+    if token is None:
+        return 0
+    offset = token.removeprefix("p")
+    if not token.startswith("p") or not offset.isdigit() or int(offset) > total:
+        raise StripeError(400, f"Invalid page token: {token}", code="invalid_page", param="page")
+    return int(offset)
 
 
 @bp.get("/accounts/<account_id>")

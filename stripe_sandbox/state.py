@@ -192,14 +192,18 @@ class SandboxState:
 
     def platform_accounts(self, api_key: str) -> list[dict[str, Any]]:
         """The key's platform's connected accounts, newest first (Stripe's list order)."""
+        return [stored.data for stored in self.platform_stored_accounts(api_key)]
+
+    def platform_stored_accounts(self, api_key: str) -> list[StoredAccount]:
+        """`platform_accounts` with what the sandbox keeps about each (API, configurations)."""
         platform = self.platform_of(api_key)
         with self.lock:
             owned = [
-                stored.data
+                stored
                 for stored in self.accounts.values()
                 if stored.platform == platform and not stored.disconnected
             ]
-        return sorted(reversed(owned), key=lambda account: account["created"], reverse=True)
+        return sorted(reversed(owned), key=lambda stored: stored.data["created"], reverse=True)
 
     def forget_idempotency_keys(self) -> int:
         """Drop every remembered idempotency result, as Stripe does once a key is 24 hours old."""

@@ -218,6 +218,17 @@ def stripe_calls(sandbox) -> list[tuple[str, str]]:
     return [(r["method"], r["path"]) for r in sandbox.requests()]
 
 
+# Where accounts are created and their links minted, by the Accounts API that makes them.
+ACCOUNT_CREATE_PATH = {"v1": "/v1/accounts", "v2": "/v2/core/accounts"}
+ACCOUNT_LINK_PATH = {"v1": "/v1/account_links", "v2": "/v2/core/account_links"}
+
+
+def account_creations(sandbox, api: str = "v1") -> list[dict]:
+    """The account-creating POSTs the sandbox received through `api`, oldest first."""
+    path = ACCOUNT_CREATE_PATH[api]
+    return [r for r in sandbox.requests(path) if r["method"] == "POST" and r["path"] == path]
+
+
 @dataclass(frozen=True)
 class Connected:
     """A workspace resource with a real sandbox account, onboarding under `connection_id`."""

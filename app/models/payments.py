@@ -78,6 +78,10 @@ class PaymentsAccount(Base):
     connection_id: Mapped[str | None] = mapped_column(
         ForeignKey("stripe_connections.id", ondelete="RESTRICT"), nullable=True, index=True
     )
+    # The Stripe API that creates (claim) or created the account: v1 | v2. The account is read
+    # through it for good, whatever the connection's `accounts_api` says later: a v1 account
+    # may be refused by v2 endpoints for its first 10 minutes.
+    accounts_api: Mapped[str] = mapped_column(String(2), default="v1", server_default="v1")
     account_claim: Mapped[str] = mapped_column(String(10), default=CLAIM_NONE)
     # Bumped when the idempotency key can no longer give the account we need: the account
     # was lost (deauthorized; Stripe would replay it), or Stripe stored a 5xx under the key.

@@ -36,11 +36,21 @@ CROSS_BORDER_COUNTRIES = ("US", "GB", "CA", "CH", *EEA_COUNTRIES)
 
 CONNECTION_OPTIONS: tuple[ConnectionOption, ...] = (
     ConnectionOption(
+        "accounts_api",
+        ("v1", "v2"),
+        "STRIPE_ACCOUNTS_API",
+        "v1",
+        "new accounts are made with `v1` (`/v1/accounts`) or `v2` (`/v2/core/accounts`); an "
+        "account is always read, and its links minted, through the API that made it",
+    ),
+    ConnectionOption(
         "account_links_api",
         ("v1", "v2"),
         "STRIPE_ACCOUNT_LINKS_API",
         "v1",
-        "`v1` (`/v1/account_links`) or `v2` (`/v2/core/account_links`)",
+        "kept for older settings: an account's links use the API that made the account "
+        "(`/v1/account_links` or `/v2/core/account_links`), so `v2` is refused unless "
+        "`accounts_api` is `v2`, which implies it",
     ),
     ConnectionOption(
         "collection_fields",
@@ -75,13 +85,30 @@ CONNECTION_OPTIONS: tuple[ConnectionOption, ...] = (
 )
 
 
-def option_errors(config: Mapping[str, Any]) -> list[str]:
-    """One sentence per known option whose value is not allowed (unknown keys are ignored)."""
-    return [
+# Account Links v2 are for accounts created with Accounts v2
+# (https://docs.stripe.com/api/v2/core/account-links; STRIPE_NOTES.md, "Accounts v2").
+V2_LINKS_NEED_V2_ACCOUNTS = (
+    "“account_links_api” v2 needs “accounts_api” v2: Stripe documents Account Links v2 for "
+    "accounts created with Accounts v2 (and a new v1 account is refused by v2 endpoints for up "
+    "to 10 minutes). Set accounts_api to v2, or account_links_api to v1."
+)
+
+
+def option_errors(
+    config: Mapping[str, Any], defaults: Mapping[str, Any] | None = None
+) -> list[str]:
+    """One sentence per known option whose value is not allowed (unknown keys are ignored),
+    and one if the options, over `defaults` (the app's), would pair v2 links with v1 accounts.
+    """
+    errors = [
         f"“{option.name}” must be one of {', '.join(option.allowed)}, not {config[option.name]!r}."
         for option in CONNECTION_OPTIONS
         if option.name in config and config[option.name] not in option.allowed
     ]
+    effective = {**(defaults or {}), **config}
+    if effective.get("account_links_api") == "v2" and effective.get("accounts_api", "v1") == "v1":
+        errors.append(V2_LINKS_NEED_V2_ACCOUNTS)
+    return errors
 
 
 def known_options(config: Mapping[str, Any]) -> dict[str, str]:

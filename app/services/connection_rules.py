@@ -15,7 +15,7 @@ from flask import current_app
 
 from app.json_limits import HostileJson, loads_bounded
 from app.security import outbound
-from app.services.connection_options import option_errors
+from app.services.connection_options import app_defaults, option_errors
 from app.stripe_gateway import mode_of_key
 
 NAME_MAX = 100
@@ -94,7 +94,7 @@ def _config_error(config: str) -> str | None:
         return f"This is not valid JSON ({error.msg} at line {error.lineno})."
     if not isinstance(parsed, dict):
         return 'Enter a JSON object, such as {"collection_fields": "eventually_due"}.'
-    return " ".join(option_errors(parsed)) or None
+    return " ".join(option_errors(parsed, app_defaults(current_app.config))) or None
 
 
 def clean_connection_fields(

@@ -8,8 +8,9 @@ So the status comes from all of them together, in this order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import NamedTuple
+
+from app.account_snapshot import AccountSnapshot
 
 # disabled_reason values after which the person cannot fix things by filling in a form.
 PAUSED_REASONS = ("listed", "platform_paused", "other")
@@ -28,21 +29,21 @@ NOT_STARTED = OnboardingState("not_started", "none")
 COMPLETE = OnboardingState("complete", "none")
 
 
-def derive_onboarding_status(account: Mapping[str, Any] | None) -> OnboardingState:
-    """The status of an account (a dict as Stripe returns it), or of no account at all.
+def derive_onboarding_status(account: AccountSnapshot | None) -> OnboardingState:
+    """The status of an account (read from v1 or v2: `AccountSnapshot`), or of no account.
 
     An account that exists but is not finished is `pending`, never `not_started`: the person has
     begun (the account was created for them), and "leave for now" must show what is still due.
     """
-    if not account:
+    if account is None:
         return NOT_STARTED
-    requirements = account.get("requirements") or {}
-    disabled_reason = requirements.get("disabled_reason") or ""
-    submitted = bool(account.get("details_submitted"))
-    enabled = bool(account.get("charges_enabled")) and bool(account.get("payouts_enabled"))
-    past_due = requirements.get("past_due") or []
-    currently_due = requirements.get("currently_due") or []
-    pending_verification = requirements.get("pending_verification") or []
+    requirements = account.requirements
+    disabled_reason = requirements.disabled_reason or ""
+    submitted = account.details_submitted
+    enabled = account.charges_enabled and account.payouts_enabled
+    past_due = requirements.past_due
+    currently_due = requirements.currently_due
+    pending_verification = requirements.pending_verification
 
     if disabled_reason.startswith("rejected.") or disabled_reason in PAUSED_REASONS:
         return OnboardingState("pending", "paused")

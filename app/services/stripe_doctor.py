@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import StripeConnection, WebhookEvent
 from app.security.crypto import SecretUnreadable, decrypt_secret, mask_secret
 from app.serializers import isoformat
-from app.services.connection_options import option_errors
+from app.services.connection_options import app_defaults, option_errors
 from app.services.webhook_endpoints import kinds_for, problems
 from app.stripe_gateway import StripeCredentials, StripeGateway, StripeGatewayError, mode_of_key
 
@@ -107,10 +107,10 @@ def _check_options(section: Section, config_json: str | None) -> None:
     if not isinstance(config, dict):
         section.add(FAIL, "the config JSON is not an object: every option uses the app default")
         return
-    problems = option_errors(config)
-    for problem in problems:
-        section.add(FAIL, f"config JSON: {problem} The app default applies until it is fixed.")
-    if not problems:
+    errors = option_errors(config, app_defaults(current_app.config))
+    for error in errors:
+        section.add(FAIL, f"config JSON: {error} The app default applies until it is fixed.")
+    if not errors:
         section.add(OK, "config JSON options are valid")
 
 

@@ -70,6 +70,7 @@ def sync_account(run_id: str, payments_id: str) -> bool:
         _record_progress(run_id, payments_id, ok=True)  # disconnected since the run began
         db.session.commit()
         return True
+    api = payments.accounts_api  # the API that made the account reads it
     server = db.session.get(Server, payments.server_id)
     choice = choose_credentials(payments, server.workspace_id)
     server_id = server.id
@@ -82,7 +83,7 @@ def sync_account(run_id: str, payments_id: str) -> bool:
     try:
         fetched_at = utcnow()
         with stripe_step(server_id, "sync_cli", choice.credentials, user_id=None) as gateway:
-            account = gateway.retrieve_account(account_id)
+            account = gateway.retrieve_account(account_id, api=api)
             charges, more = gateway.list_charges(account_id, limit=earnings.PAGE_SIZE)
         with locked_payments(payments_id) as locked:
             apply_account(locked, account, source=SOURCE, fetched_at=fetched_at, actor_label=SOURCE)

@@ -14,11 +14,9 @@ stays in use.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
@@ -27,6 +25,7 @@ from app.models.connections import STATUS_ACTIVE
 from app.security.crypto import decrypt_secret, encrypt_secret, mask_secret
 from app.services import audit, thin_events
 from app.services.connection_rules import ConnectionInvalid
+from app.services.stripe_credentials import app_options, connection_options
 from app.services.webhooks import HANDLED_TYPES
 from app.stripe_gateway import StripeCredentials, StripeGateway, StripeGatewayError, mode_of_key
 from app.urls import external_url
@@ -37,15 +36,11 @@ REQUIRED_EVENTS = sorted(HANDLED_TYPES)
 
 
 def uses_accounts_v2(config_json: str | None) -> bool:
-    """Whether a connection's accounts are made with Accounts v2 (its `accounts_api` option,
-    else the app's `STRIPE_ACCOUNTS_API`): such a connection needs an event destination."""
-    try:
-        options = json.loads(config_json) if config_json else {}
-    except ValueError:
-        options = {}
-    default = current_app.config.get("STRIPE_ACCOUNTS_API", "v1")
-    chosen = options.get("accounts_api", default) if isinstance(options, dict) else default
-    return chosen == "v2"
+    """Whether a connection's new accounts are made with Accounts v2 (its `accounts_api`
+    option, else the app's `STRIPE_ACCOUNTS_API`): such a connection needs an event
+    destination."""
+    options = {**app_options(), **connection_options(config_json)}
+    return options["accounts_api"] == "v2"
 
 
 @dataclass(frozen=True)

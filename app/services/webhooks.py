@@ -32,6 +32,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from app.account_snapshot import AccountSnapshot
 from app.extensions import db
 from app.models import PaymentsAccount, StripeConnection, WebhookEvent, utcnow
 from app.models.payments import CLAIM_NONE, empty_requirements
@@ -187,15 +188,15 @@ def _is_recorded(event_id: str) -> bool:
 
 def _fetch_account(
     endpoint: _Endpoint, payments: PaymentsAccount, account_id: str
-) -> dict[str, Any] | None:
+) -> AccountSnapshot | None:
     """The account as Stripe has it now, fetched with no transaction open; None when the key
     can no longer see it (a retry would not help; a deauthorization arrives as its own event)."""
     credentials = _credentials(endpoint)
-    server_id = payments.server_id
+    server_id, api = payments.server_id, payments.accounts_api
     db.session.commit()  # hold no connection while Stripe answers
     try:
         with stripe_step(server_id, "webhook_fetch", credentials, user_id=None) as gateway:
-            return gateway.retrieve_account(account_id)
+            return gateway.retrieve_account(account_id, api=api)
     except StripeAccountNotFound:
         return None
 
@@ -269,7 +270,7 @@ def _older_than_applied(payments: PaymentsAccount, created: int) -> bool:
 def _apply_locked(
     payments: PaymentsAccount,
     event: dict[str, Any],
-    account: dict[str, Any] | None,
+    account: AccountSnapshot | None,
     fetched_at: datetime | None,
 ) -> str:
     """Apply a recorded event to the locked payments row: applied | unchanged | stale |

@@ -140,3 +140,31 @@ def test_a_resource_without_a_usable_key_shows_why_connect_is_disabled(
     row.get_by_role("link", name="Live shop").click()
     page.get_by_role("heading", name="Live shop").wait_for()
     screenshot("detail-blocked")
+
+
+def test_a_v2_account_connects_completes_and_reads_complete_through_v2(
+    app, monkeypatch, page, live_server, factory, shop, sandbox, screenshot
+):
+    monkeypatch.setitem(app.config, "STRIPE_ACCOUNTS_API", "v2")
+    sandbox.clear_requests()
+    start_connect(page, live_server, factory, shop, sandbox)
+    screenshot("v2-stripe-hosted-page")
+
+    page.get_by_role("button", name="Submit everything").click()
+
+    page.wait_for_url(f"{live_server.url}/payments/{shop.id}/onboarding/return")
+    assert page.get_by_role("heading", name="EU storefront is ready to take payments").is_visible()
+    assert page.locator('[data-status="complete"]').first.is_visible()
+    [account] = sandbox.accounts()
+    assert [(r["method"], r["path"]) for r in sandbox.requests("/v2/")] == [
+        ("POST", "/v2/core/accounts"),
+        ("POST", "/v2/core/account_links"),
+        ("GET", f"/v2/core/accounts/{account['account']['id']}"),
+    ]
+    assert sandbox.requests("/v1/accounts") == []
+    page.goto(f"{live_server.url}/")
+    row = page.locator(f'tr[data-server-id="{shop.id}"]')
+    assert row.get_by_text("Complete").is_visible()
+    screenshot("v2-dashboard-after")
+    row.get_by_role("button", name="Open Stripe dashboard").click()
+    page.wait_for_url(f"{sandbox.url}/express/**")

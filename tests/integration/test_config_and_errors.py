@@ -54,10 +54,17 @@ def test_production_with_real_secrets_marks_cookies_secure():
 
 def test_environment_overrides_defaults(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgres://u@db.internal/app")
+    monkeypatch.setenv("STRIPE_ACCOUNTS_API", "v2")
     monkeypatch.setenv("STRIPE_ACCOUNT_LINKS_API", "v2")
     app = create_app({"APP_ENV": "testing"})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.internal/app"
-    assert app.config["STRIPE_ACCOUNT_LINKS_API"] == "v2"
+    assert app.config["STRIPE_ACCOUNTS_API"] == app.config["STRIPE_ACCOUNT_LINKS_API"] == "v2"
+
+
+def test_v2_account_links_with_v1_accounts_stop_the_app_saying_why(monkeypatch):
+    monkeypatch.setenv("STRIPE_ACCOUNT_LINKS_API", "v2")
+    with pytest.raises(UnsafeConfigError, match="Account Links v2 for accounts created with"):
+        create_app({"APP_ENV": "testing"})
 
 
 def test_the_postgresql_pool_holds_one_connection_per_gunicorn_thread(monkeypatch):
@@ -74,6 +81,7 @@ def test_the_postgresql_pool_holds_one_connection_per_gunicorn_thread(monkeypatc
     [
         ("APP_ENV", "prod"),
         ("STRIPE_ACCOUNT_LINKS_API", "v3"),
+        ("STRIPE_ACCOUNTS_API", "v3"),
         ("STRIPE_COLLECTION_FIELDS", "all"),
         ("STRIPE_FUTURE_REQUIREMENTS", "yes"),
         ("STRIPE_ACCOUNT_DASHBOARD", "custom"),

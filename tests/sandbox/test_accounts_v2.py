@@ -245,3 +245,82 @@ def test_live_mode_v2_links_need_https(sandbox, stripe_client):
             }
         )
     assert "HTTPS" in raised.value.json_body["error"]["message"]
+
+
+def test_the_v2_list_pages_newest_first_without_include_dependent_fields(stripe_client):
+    made = [
+        stripe_client.v2.core.accounts.create(params=v2_create_params(metadata={"n": str(n)}))
+        for n in range(3)
+    ]
+    page = stripe_client.v2.core.accounts.list(params={"limit": 2})
+
+    assert [account.id for account in page.data] == [made[2].id, made[1].id]
+    assert page.next_page_url is not None
+    assert page.data[0].requirements is None and page.data[0].configuration is None
+    assert page.data[0].metadata.to_dict() == {"n": "2"}
+    every = [account.id for account in page.auto_paging_iter()]
+    assert every == [made[2].id, made[1].id, made[0].id]
+
+
+def test_the_v2_list_filters_by_applied_configurations(stripe_client):
+    both = stripe_client.v2.core.accounts.create(params=v2_create_params())
+    recipient_only = stripe_client.v2.core.accounts.create(
+        params=v2_create_params(
+            configuration={
+                "recipient": {
+                    "capabilities": {"stripe_balance": {"stripe_transfers": {"requested": True}}}
+                }
+            }
+        )
+    )
+    merchants = stripe_client.v2.core.accounts.list(params={"applied_configurations": ["merchant"]})
+    recipients = stripe_client.v2.core.accounts.list(
+        params={"applied_configurations": ["recipient"]}
+    )
+
+    assert [account.id for account in merchants.data] == [both.id]
+    assert [account.id for account in recipients.data] == [recipient_only.id, both.id]
+
+
+@pytest.mark.parametrize(("limit", "page"), [({"limit": 0}, None), ({"limit": 2}, "x9")])
+def test_the_v2_list_refuses_a_bad_limit_or_page(stripe_client, limit, page):
+    params = {**limit, **({"page": page} if page else {})}
+    with pytest.raises(stripe.InvalidRequestError):
+        stripe_client.v2.core.accounts.list(params=params)
+
+
+@pytest.mark.parametrize(
+    ("state", "status", "code"),
+    [
+        ("new", "restricted", "requirements_past_due"),
+        ("under_review", "pending", "requirements_pending_verification"),
+        ("rejected", "rejected", "rejected_fraud"),
+        ("paused", "restricted", "restricted_other"),
+        ("complete", "active", None),
+    ],
+)
+def test_capabilities_that_are_not_active_say_why(
+    stripe_client, sandbox, v2_account, state, status, code
+):
+    sandbox.force_account_state(v2_account.id, state)
+    account = stripe_client.v2.core.accounts.retrieve(v2_account.id, params={"include": INCLUDE})
+
+    merchant = account.configuration.merchant.capabilities
+    recipient = account.configuration.recipient.capabilities.stripe_balance
+    for capability in (merchant.card_payments, recipient.stripe_transfers):
+        assert capability.status == status
+        assert [detail.code for detail in capability.status_details] == ([code] if code else [])
+    payouts = {"complete": "active", "rejected": "rejected"}.get(state, "restricted")
+    assert merchant.stripe_balance.payouts.status == recipient.payouts.status == payouts
+
+
+def test_the_accepted_terms_show_as_the_identitys_attestation(stripe_client, sandbox, v2_account):
+    terms = v2_account.identity.attestations.terms_of_service
+    assert terms.account is None
+    sandbox.force_account_state(v2_account.id, "complete")
+
+    account = stripe_client.v2.core.accounts.retrieve(v2_account.id, params={"include": INCLUDE})
+
+    accepted = account.identity.attestations.terms_of_service.account
+    assert accepted.date.endswith("Z")
+    assert account.defaults.responsibilities.requirements_collector == "stripe"

@@ -11,6 +11,7 @@ from app import create_app
 from app.config import UnsafeConfigError
 from app.services.connection_options import (
     CONNECTION_OPTIONS,
+    V2_LINKS_NEED_V2_ACCOUNTS,
     app_defaults,
     known_options,
     option_errors,
@@ -55,6 +56,22 @@ def test_known_options_are_checked_and_unknown_keys_pass(config, errors, kept):
     assert len(found) == len(errors)
     assert all(message in text for message, text in zip(errors, found, strict=True))
     assert known_options(config) == kept
+
+
+@pytest.mark.parametrize(
+    ("config", "defaults", "refused"),
+    [
+        ({"account_links_api": "v2"}, {"accounts_api": "v1"}, True),
+        ({"account_links_api": "v2"}, {}, True),
+        ({"account_links_api": "v2", "accounts_api": "v2"}, {"accounts_api": "v1"}, False),
+        ({"account_links_api": "v2"}, {"accounts_api": "v2"}, False),
+        ({"accounts_api": "v1"}, {"account_links_api": "v2", "accounts_api": "v2"}, True),
+        ({"accounts_api": "v2"}, {}, False),
+    ],
+)
+def test_v2_links_are_refused_with_v1_accounts_saying_why(config, defaults, refused):
+    found = option_errors(config, defaults)
+    assert found == ([V2_LINKS_NEED_V2_ACCOUNTS] if refused else [])
 
 
 def test_every_dashboard_value_has_its_controller():

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+import types
+import typing
 from datetime import UTC, datetime
 
 import pytest
+import typing_extensions
+from stripe.params import AccountCreateParams
+from stripe.params.v2.core import AccountCreateParams as V2AccountCreateParams
 
+from app.account_snapshot import V2_INCLUDE
 from app.models import PaymentsAccount, StripeConnection
 from app.services.onboarding.plan import (
     CROSS_BORDER,
@@ -156,3 +163,96 @@ def test_capabilities_and_service_agreement_follow_platform_and_account_country(
     platform, account, terms
 ):
     assert account_terms(platform, account) == terms
+
+
+class Shop:
+    """The resource's server row, as `account_params` reads it."""
+
+    id, workspace_id, name, metadata_ = "srv_1", "ws_1", "Corner Shop", {}
+
+
+def resolved(annotation, module: str):
+    """A generated annotation as a type: forward references are read in the SDK's module
+    (one at a time: some name types that only exist for type checkers), `NotRequired` dropped."""
+    if isinstance(annotation, typing.ForwardRef):
+        annotation = annotation.__forward_arg__
+    if isinstance(annotation, str):
+        annotation = eval(annotation, vars(sys.modules[module]))  # noqa: S307 — the SDK's own text
+    if typing.get_origin(annotation) in (typing_extensions.NotRequired, typing.NotRequired):
+        return resolved(typing.get_args(annotation)[0], module)
+    return annotation
+
+
+def assert_fits(value, declared, where="params", module=None):
+    """Every key and enum value we send is one stripe-python's generated params declare."""
+    module = getattr(declared, "__module__", None) if module is None else module
+    declared = resolved(declared, module)
+    if typing_extensions.is_typeddict(declared):
+        for key, item in value.items():
+            assert key in declared.__annotations__, f"{where}.{key} is not a parameter"
+            assert_fits(item, declared.__annotations__[key], f"{where}.{key}", declared.__module__)
+        return
+    origin = typing.get_origin(declared)
+    if origin in (typing.Union, types.UnionType):
+        # e.g. `Dict[str, str] | UntypedStripeObject[str]` or `Literal[...] | str`: any of them
+        assert any(
+            typing.get_origin(resolved(option, module)) in (dict, typing.Literal) or option is str
+            for option in typing.get_args(declared)
+        ), f"{where}: {declared} is not a type we send"
+    elif origin is typing.Literal:
+        assert value in typing.get_args(declared), f"{where}={value!r} is not allowed"
+    elif origin is list:
+        for item in value:
+            assert_fits(item, typing.get_args(declared)[0], f"{where}[]", module)
+
+
+@pytest.mark.parametrize("dashboard", ["express", "full", "none"])
+@pytest.mark.parametrize("platform", ["same", "US"])
+def test_both_shapes_of_account_params_are_what_the_sdk_declares(dashboard, platform):
+    resource = payments(country="DE", email="shop@example.com", product_description="Prints")
+    assert_fits(account_params(Shop(), resource, dashboard, platform), AccountCreateParams)
+    assert_fits(
+        account_params(Shop(), resource, dashboard, platform, api="v2"), V2AccountCreateParams
+    )
+
+
+def test_v2_account_params_ask_for_the_same_terms_as_v1():
+    resource = payments(country="DE", email="shop@example.com", product_description="Prints")
+    v1 = account_params(Shop(), resource, "express")
+    v2 = account_params(Shop(), resource, "express", api="v2")
+
+    assert v2 == {
+        "contact_email": "shop@example.com",
+        "display_name": "Corner Shop",
+        "dashboard": "express",
+        "identity": {"country": "DE"},
+        "defaults": {
+            "responsibilities": {
+                "fees_collector": "application",
+                "losses_collector": "application",
+            },
+            "profile": {"product_description": "Prints"},
+        },
+        "configuration": {
+            "merchant": {"capabilities": {"card_payments": {"requested": True}}},
+            "recipient": {
+                "capabilities": {"stripe_balance": {"stripe_transfers": {"requested": True}}}
+            },
+        },
+        "metadata": v1["metadata"],
+        "include": list(V2_INCLUDE),
+    }
+
+
+def test_a_cross_border_v2_account_is_a_recipient_only():
+    v2 = account_params(Shop(), payments(country="DE"), "express", "US", api="v2")
+    assert v2["configuration"] == {
+        "recipient": {"capabilities": {"stripe_balance": {"stripe_transfers": {"requested": True}}}}
+    }
+
+
+def test_a_full_dashboard_v2_account_leaves_fees_and_losses_to_stripe():
+    v2 = account_params(Shop(), payments(country="DE"), "full", api="v2")
+    assert v2["defaults"] == {
+        "responsibilities": {"fees_collector": "stripe", "losses_collector": "stripe"}
+    }

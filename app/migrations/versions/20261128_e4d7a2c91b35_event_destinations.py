@@ -1,7 +1,7 @@
 """event destinations: a v2 connection's destination id and its encrypted signing secret
 
 Revision ID: e4d7a2c91b35
-Revises: 7c3f1b9e0a42
+Revises: b5e2d0c7a913
 Create Date: 2026-11-28 09:00:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "e4d7a2c91b35"
-down_revision = "7c3f1b9e0a42"
+down_revision = "b5e2d0c7a913"
 branch_labels = None
 depends_on = None
 

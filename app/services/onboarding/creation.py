@@ -34,6 +34,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 
+from app.account_snapshot import AccountSnapshot
 from app.extensions import db
 from app.models import PaymentsAccount, Server, utcnow
 from app.models.payments import CLAIM_CLAIMED, CLAIM_CREATED, CLAIM_NONE
@@ -88,6 +89,7 @@ class _Attempt:
     """What one creation attempt sends Stripe, read from the row before the call."""
 
     payments_id: str
+    api: str
     params: dict[str, Any]
     idempotency_key: str
     generation: int
@@ -175,9 +177,16 @@ def _create_account(
     payments = server.payments
     db.session.refresh(payments)  # the stored inputs, exactly as a retry would read them
     options = options_for(credentials)
-    params = account_params(server, payments, options["dashboard"], options["platform_country"])
+    params = account_params(
+        server,
+        payments,
+        options["dashboard"],
+        options["platform_country"],
+        api=payments.accounts_api,
+    )
     attempt = _Attempt(
         payments_id=payments.id,
+        api=payments.accounts_api,
         params=params,
         idempotency_key=idempotency_key_for(payments, params),
         generation=payments.account_generation,
@@ -197,15 +206,15 @@ def _create_account(
         if payments.stripe_account_id is not None:
             # A request that took over our lapsed claim stored it first (the same account:
             # same idempotency key, or found by its metadata).
-            if payments.stripe_account_id != account["id"]:
+            if payments.stripe_account_id != account.id:
                 log.error(
                     "payments %s: Stripe gave account %s but %s is stored",
                     payments.id,
-                    account["id"],
+                    account.id,
                     payments.stripe_account_id,
                 )
             return False
-        payments.stripe_account_id = account["id"]
+        payments.stripe_account_id = account.id
         payments.connection_id = credentials.connection_id
         payments.account_claim = CLAIM_CREATED
         payments.creation_started_at = None
@@ -223,8 +232,9 @@ def _create_account(
             actor_user_id=user_id,
             actor_label=actor_label,
             details={
-                "stripe_account_id": account["id"],
+                "stripe_account_id": account.id,
                 "connection_id": credentials.connection_id,
+                "accounts_api": attempt.api,
                 "generation": payments.account_generation,
             },
         )
@@ -233,12 +243,15 @@ def _create_account(
 
 def _find_or_create(
     gateway: StripeGateway, attempt: _Attempt, claim: Claim
-) -> tuple[dict[str, Any], bool]:
+) -> tuple[AccountSnapshot, bool]:
     """The resource's account, and True when an earlier attempt had made it."""
 
-    def find(since: datetime) -> dict[str, Any] | None:
+    def find(since: datetime) -> AccountSnapshot | None:
         return gateway.find_account_created_since(
-            since - CLOCK_SKEW, metadata_key="payments_id", metadata_value=attempt.payments_id
+            since - CLOCK_SKEW,
+            metadata_key="payments_id",
+            metadata_value=attempt.payments_id,
+            api=attempt.api,
         )
 
     if claim.search_since is not None:
@@ -249,7 +262,7 @@ def _find_or_create(
             return found, True
     try:
         return gateway.create_account(
-            attempt.params, idempotency_key=attempt.idempotency_key
+            attempt.params, idempotency_key=attempt.idempotency_key, api=attempt.api
         ), False
     except StripeUnavailable as error:
         if not error.replayed:
@@ -272,7 +285,7 @@ def _find_or_create(
     db.session.refresh(payments)
     key = idempotency_key_for(payments, attempt.params)
     db.session.commit()  # hold no connection while Stripe answers
-    return gateway.create_account(attempt.params, idempotency_key=key), False
+    return gateway.create_account(attempt.params, idempotency_key=key, api=attempt.api), False
 
 
 def _next_generation(attempt: _Attempt) -> None:
@@ -302,8 +315,11 @@ def ensure_account(
     (created it, or found the one an interrupted attempt made).
 
     Losers of the claim wait for the winner's commit (polling the row) and continue with its
-    account; if the winner gave up, or its lease ran out, the next round claims again.
+    account; if the winner gave up, or its lease ran out, the next round claims again. The
+    claim stores the API to create with (the connection's `accounts_api`) with the inputs, so
+    a retry that takes a lapsed claim over sends the same request.
     """
+    inputs = {**inputs, "accounts_api": options_for(credentials)["accounts_api"]}
     payments_id = db.session.scalar(
         select(PaymentsAccount.id).where(PaymentsAccount.server_id == server_id)
     )

@@ -113,9 +113,14 @@ def _mint_link(
     operation: str,
     deadline: float | None = None,
 ) -> AccountLink:
-    """Mint an Account Link and audit it (type, API, expiry — never the URL), and commit."""
+    """Mint an Account Link and audit it (type, API, expiry — never the URL), and commit.
+
+    Links follow the account: Stripe documents Account Links v2 for accounts made with
+    Accounts v2 (https://docs.stripe.com/api/v2/core/account-links), so the API that made the
+    account mints its links (`account_links_api` v2 is refused with v1 accounts).
+    """
     options = options_for(credentials)
-    api = options.get("account_links_api", "v1")
+    api = server.payments.accounts_api
     server_id, account_id = server.id, server.payments.stripe_account_id
     db.session.commit()  # hold no connection while Stripe answers
     with stripe_step(
@@ -273,7 +278,8 @@ def sync_resource_status(
 ) -> StatusChange | None:
     """`sync_status` for a resource whose access the caller has already checked."""
     server_id = server.id
-    payments_id, account_id = server.payments.id, server.payments.stripe_account_id
+    payments = server.payments
+    payments_id, account_id, api = payments.id, payments.stripe_account_id, payments.accounts_api
     action = "onboarding.returned" if source == "return" else "onboarding.status_checked"
     if account_id is None:
         audit.record_on_server(
@@ -289,7 +295,7 @@ def sync_resource_status(
     db.session.commit()  # hold no connection while Stripe answers
     fetched_at = utcnow()
     with stripe_step(server_id, f"sync_{source}", credentials, user_id=user_id) as gateway:
-        account = gateway.retrieve_account(account_id)
+        account = gateway.retrieve_account(account_id, api=api)
     with locked_payments(payments_id) as payments:
         applied = apply_account(
             payments, account, source=source, fetched_at=fetched_at, actor_user_id=user_id

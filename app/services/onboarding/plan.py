@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
 
+from app.account_snapshot import V2_INCLUDE
 from app.models import PaymentsAccount, Server
 from app.services.connection_options import CROSS_BORDER_COUNTRIES
 
@@ -108,21 +109,39 @@ def account_terms(platform_country: str, account_country: str) -> AccountTerms:
     return DOMESTIC
 
 
+# Where each capability we request lives on a v2 account: configuration and capability path
+# (stripe-python `stripe/params/v2/core/_account_create_params.py`). Requesting the recipient's
+# `stripe_transfers` without a merchant configuration is v2's recipient service agreement
+# (docs.stripe.com/connect/accounts-v2; cross-border payouts: the `CROSS_BORDER` terms).
+V2_CAPABILITIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "card_payments": ("merchant", ("card_payments",)),
+    "transfers": ("recipient", ("stripe_balance", "stripe_transfers")),
+}
+
+
 def account_params(
-    server: Server, payments: PaymentsAccount, dashboard: str, platform_country: str = "same"
+    server: Server,
+    payments: PaymentsAccount,
+    dashboard: str,
+    platform_country: str = "same",
+    api: str = "v1",
 ) -> dict[str, Any]:
-    """`POST /v1/accounts` params, built only from what is stored on the row (retry-identical)."""
+    """Creation params for `POST /v1/accounts` or `POST /v2/core/accounts` (`api`), built only
+    from what is stored on the row (retry-identical); both shapes ask for the same terms."""
     terms = account_terms(platform_country, payments.country)
+    metadata = {
+        **forwarded_metadata(server.metadata_),
+        "server_id": server.id,
+        "payments_id": payments.id,
+        "workspace_id": server.workspace_id,
+    }
+    if api == "v2":
+        return _v2_account_params(server, payments, dashboard, terms, metadata)
     params: dict[str, Any] = {
         "country": payments.country,
         "controller": CONTROLLERS[dashboard],
         "capabilities": {name: {"requested": True} for name in terms.capabilities},
-        "metadata": {
-            **forwarded_metadata(server.metadata_),
-            "server_id": server.id,
-            "payments_id": payments.id,
-            "workspace_id": server.workspace_id,
-        },
+        "metadata": metadata,
     }
     if terms.service_agreement != DOMESTIC.service_agreement:
         params["tos_acceptance"] = {"service_agreement": terms.service_agreement}
@@ -130,6 +149,45 @@ def account_params(
         params["email"] = payments.email
     if payments.product_description:
         params["business_profile"] = {"product_description": payments.product_description}
+    return params
+
+
+def _v2_account_params(
+    server: Server,
+    payments: PaymentsAccount,
+    dashboard: str,
+    terms: AccountTerms,
+    metadata: dict[str, str],
+) -> dict[str, Any]:
+    """The v2 shape of the same request: who pays fees and bears losses come from the same
+    `CONTROLLERS` row as v1's (v1 leaving them to Stripe is v2's `stripe`)."""
+    controller = CONTROLLERS[dashboard]
+    defaults: dict[str, Any] = {
+        "responsibilities": {
+            "fees_collector": (controller.get("fees") or {}).get("payer", "stripe"),
+            "losses_collector": (controller.get("losses") or {}).get("payments", "stripe"),
+        }
+    }
+    if payments.product_description:
+        defaults["profile"] = {"product_description": payments.product_description}
+    configuration: dict[str, Any] = {}
+    for name in terms.capabilities:
+        config_name, path = V2_CAPABILITIES[name]
+        node = configuration.setdefault(config_name, {}).setdefault("capabilities", {})
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = {"requested": True}
+    params: dict[str, Any] = {
+        "display_name": server.name,
+        "dashboard": dashboard,
+        "identity": {"country": payments.country},
+        "defaults": defaults,
+        "configuration": configuration,
+        "metadata": metadata,
+        "include": list(V2_INCLUDE),
+    }
+    if payments.email:
+        params["contact_email"] = payments.email
     return params
 
 

@@ -21,22 +21,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 
+from app.account_snapshot import AccountSnapshot, Requirements
 from app.extensions import db
 from app.models import PaymentsAccount
 from app.services import audit, notifications
 from app.services.status import OnboardingState, derive_onboarding_status
 
 REQUIREMENT_LISTS = ("currently_due", "past_due", "eventually_due", "pending_verification")
-
-# Old Stripe account types, for accounts that carry no `controller.stripe_dashboard`.
-_DASHBOARD_BY_TYPE = {"express": "express", "standard": "full", "custom": "none"}
-
 
 # What "the stored state changed" means: the derived status and every flag and list we keep.
 TRACKED_FIELDS = (
@@ -118,92 +115,76 @@ def tracked_state(payments: PaymentsAccount) -> tuple:
     return tuple(getattr(payments, name) for name in TRACKED_FIELDS)
 
 
-def _requirements(account: dict[str, Any]) -> dict[str, Any]:
-    raw = account.get("requirements") or {}
-    kept: dict[str, Any] = {name: list(raw.get(name) or []) for name in REQUIREMENT_LISTS}
-    # Keep only what we show: an error's requirement, code and reason.
-    kept["errors"] = [
-        {k: error.get(k) for k in ("requirement", "code", "reason")}
-        for error in raw.get("errors") or []
-    ]
-    # Fields that may be given instead of others (docs.stripe.com/api/accounts/object
-    # #account_object-requirements-alternatives).
-    kept["alternatives"] = [
-        {
-            "alternative_fields_due": list(alternative.get("alternative_fields_due") or []),
-            "original_fields_due": list(alternative.get("original_fields_due") or []),
-        }
-        for alternative in raw.get("alternatives") or []
-    ]
-    # What Stripe will require once new rules apply, and by when
-    # (docs.stripe.com/connect/handle-verification-updates#future-requirements).
-    future = account.get("future_requirements") or {}
-    deadline = future.get("current_deadline")
-    kept["future"] = {
-        **{name: list(future.get(name) or []) for name in REQUIREMENT_LISTS},
-        "current_deadline": datetime.fromtimestamp(deadline, UTC).isoformat() if deadline else None,
+def _requirement_lists(requirements: Requirements) -> dict[str, list[str]]:
+    return {name: list(getattr(requirements, name)) for name in REQUIREMENT_LISTS}
+
+
+def _requirements(account: AccountSnapshot) -> dict[str, Any]:
+    """The requirements JSON we store: the lists, and of errors only what we show."""
+    current = account.requirements
+    future = account.future_requirements
+    deadline = future.current_deadline
+    return {
+        **_requirement_lists(current),
+        "errors": [asdict(error) for error in current.errors],
+        # Fields that may be given instead of others (docs.stripe.com/api/accounts/object
+        # #account_object-requirements-alternatives).
+        "alternatives": [
+            {name: list(values) for name, values in asdict(alternative).items()}
+            for alternative in current.alternatives
+        ],
+        # What Stripe will require once new rules apply, and by when
+        # (docs.stripe.com/connect/handle-verification-updates#future-requirements).
+        "future": {
+            **_requirement_lists(future),
+            "current_deadline": deadline.isoformat() if deadline else None,
+        },
     }
-    return kept
-
-
-def _controller(account: dict[str, Any]) -> tuple[str | None, str | None]:
-    controller = account.get("controller") or {}
-    dashboard = (controller.get("stripe_dashboard") or {}).get("type")
-    if dashboard is None:
-        dashboard = _DASHBOARD_BY_TYPE.get(account.get("type") or "")
-    collection = controller.get("requirement_collection")
-    if collection is None and account.get("type") == "custom":
-        collection = "application"
-    return dashboard, collection or ("stripe" if dashboard in ("express", "full") else None)
 
 
 def apply_account(
     payments: PaymentsAccount,
-    account: dict[str, Any],
+    account: AccountSnapshot,
     *,
     source: str,
     fetched_at: datetime,
     actor_user_id: str | None = None,
     actor_label: str | None = None,
 ) -> Applied:
-    """Store the account's flags and requirements on `payments`, locked by `locked_payments`;
-    record a status change (audit row and partner notification) only if there is one.
+    """Store the account's flags and requirements (read from v1 or v2 alike) on `payments`,
+    locked by `locked_payments`; record a status change (audit row and partner notification)
+    only if there is one.
 
     `fetched_at` is when the fetch of `account` started; `source` says how we learned it
     (connect, return, check, api, webhook) and goes into the audit trail. No commit.
     """
     if db.session.info.get(_LOCKED) != payments.id:
         raise RuntimeError("apply_account needs the payments row from locked_payments()")
-    if account.get("id") != payments.stripe_account_id or (
+    if account.id != payments.stripe_account_id or (
         payments.last_synced_at is not None and fetched_at < payments.last_synced_at
     ):
         return Applied(stored=False)
     before_state = tracked_state(payments)
     before = OnboardingState(payments.onboarding_status, payments.status_reason)
-    requirements = account.get("requirements") or {}
-    payments.details_submitted = bool(account.get("details_submitted"))
-    payments.charges_enabled = bool(account.get("charges_enabled"))
-    payments.payouts_enabled = bool(account.get("payouts_enabled"))
+    payments.details_submitted = account.details_submitted
+    payments.charges_enabled = account.charges_enabled
+    payments.payouts_enabled = account.payouts_enabled
     payments.requirements = _requirements(account)
-    payments.disabled_reason = requirements.get("disabled_reason")
-    deadline = requirements.get("current_deadline")
-    payments.current_deadline = datetime.fromtimestamp(deadline, UTC) if deadline else None
-    future = account.get("future_requirements") or {}
-    future_deadline = future.get("current_deadline")
-    payments.future_deadline = (
-        datetime.fromtimestamp(future_deadline, UTC) if future_deadline else None
-    )
-    payments.future_currently_due = list(future.get("currently_due") or [])
-    payments.dashboard_type, payments.requirement_collection = _controller(account)
-    if account.get("email") and not payments.email:
-        payments.email = account["email"]
-    if account.get("country"):
+    payments.disabled_reason = account.requirements.disabled_reason
+    payments.current_deadline = account.requirements.current_deadline
+    payments.future_deadline = account.future_requirements.current_deadline
+    payments.future_currently_due = list(account.future_requirements.currently_due)
+    payments.dashboard_type = account.dashboard_type
+    payments.requirement_collection = account.requirement_collection
+    if account.email and not payments.email:
+        payments.email = account.email
+    if account.country:
         # Stripe's word on the country; it can never change for this account.
-        payments.country = str(account["country"]).upper()
-    if account.get("default_currency"):
+        payments.country = account.country
+    if account.default_currency:
         # Stripe's default currency for the account (its country's unless set otherwise):
         # docs.stripe.com/api/accounts/object#account_object-default_currency.
-        payments.currency = str(account["default_currency"]).lower()
+        payments.currency = account.default_currency
     after = derive_onboarding_status(account)
     payments.onboarding_status, payments.status_reason = after.status, after.reason
     payments.last_synced_at = fetched_at

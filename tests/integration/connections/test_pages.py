@@ -95,6 +95,11 @@ def test_an_admin_adds_a_connection_and_sees_the_notification_secret_once(
         ({"config_json": '"a string"'}, "config_json", "Enter a JSON object"),
         ({"config_json": '{"dashboard": "standard"}'}, "config_json", "one of express, full, none"),
         ({"config_json": '{"account_links_api": 2}'}, "config_json", "one of v1, v2"),
+        (
+            {"config_json": '{"account_links_api": "v2"}'},
+            "config_json",
+            "Account Links v2 for accounts created with Accounts v2",
+        ),
         ({"config_json": '{"k": "' + "x" * 16400 + '"}'}, "config_json", "under 16 KiB"),
     ],
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
@@ -19,6 +20,15 @@ def signed_in(auth, owned) -> Setup:
     """`owned`, with the owner signed in on `client`."""
     auth.login(owned.owner.email)
     return owned
+
+
+@pytest.fixture(params=["v1", "v2"])
+def accounts_api(request, app) -> Iterator[str]:
+    """The test runs twice: new accounts made through Accounts v1, then v2."""
+    before = app.config["STRIPE_ACCOUNTS_API"]
+    app.config["STRIPE_ACCOUNTS_API"] = request.param
+    yield request.param
+    app.config["STRIPE_ACCOUNTS_API"] = before
 
 
 @pytest.fixture

@@ -11,7 +11,13 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import PaymentsAccount, Server, utcnow
 from app.services.onboarding.plan import account_params, idempotency_key_for
-from tests.helpers import PLATFORM_KEY, AuthActions, is_postgres
+from tests.helpers import (
+    ACCOUNT_LINK_PATH,
+    PLATFORM_KEY,
+    AuthActions,
+    account_creations,
+    is_postgres,
+)
 
 
 def press_connect_together(app, owned, clicks: int) -> list:
@@ -39,33 +45,35 @@ def press_connect_together(app, owned, clicks: int) -> list:
     return responses
 
 
-def assert_one_account_and_links_to_it(responses, sandbox, stored, server_id) -> None:
+def assert_one_account_and_links_to_it(responses, sandbox, stored, server_id, api) -> None:
     account_id = stored(server_id).stripe_account_id
+    assert stored(server_id).accounts_api == api
     assert [r.status_code for r in responses] == [303] * len(responses)
-    assert all("/setup/" in r.headers["Location"] for r in responses)
+    hosted_page = "/r/" if api == "v2" else "/setup/"  # where the sandbox's links lead
+    assert all(hosted_page in r.headers["Location"] for r in responses)
     assert [a["account"]["id"] for a in sandbox.accounts()] == [account_id]
-    creates = [r for r in sandbox.requests("/v1/accounts") if r["path"] == "/v1/accounts"]
+    creates = account_creations(sandbox, api)
     assert len([r for r in creates if not r["replayed"]]) == 1
-    links = sandbox.requests("/v1/account_links")
+    links = sandbox.requests(ACCOUNT_LINK_PATH[api])
     assert len(links) == len(responses)
     assert {link["account"] for link in links} == {account_id}
 
 
 @pytest.mark.postgres
 def test_ten_concurrent_connects_on_postgresql_create_exactly_one_account(
-    app, owned, sandbox, stored
+    app, owned, sandbox, stored, accounts_api
 ):
     assert is_postgres(app)
     responses = press_connect_together(app, owned, 10)
-    assert_one_account_and_links_to_it(responses, sandbox, stored, owned.server.id)
+    assert_one_account_and_links_to_it(responses, sandbox, stored, owned.server.id, accounts_api)
 
 
-def test_a_double_click_creates_one_account(app, owned, sandbox, stored):
+def test_a_double_click_creates_one_account(app, owned, sandbox, stored, accounts_api):
     responses = press_connect_together(app, owned, 3)
-    assert_one_account_and_links_to_it(responses, sandbox, stored, owned.server.id)
+    assert_one_account_and_links_to_it(responses, sandbox, stored, owned.server.id, accounts_api)
 
 
-def leave_a_dead_claim(app, owned, claimed_ago: timedelta) -> tuple[dict, str]:
+def leave_a_dead_claim(app, owned, claimed_ago: timedelta, api: str = "v1") -> tuple[dict, str]:
     """What a request that died after claiming leaves behind: a claim, the stored inputs,
     no account id. Returns the account params and idempotency key it would have sent."""
     with app.app_context():
@@ -75,14 +83,18 @@ def leave_a_dead_claim(app, owned, claimed_ago: timedelta) -> tuple[dict, str]:
         payments.account_claim = "claimed"
         payments.claimed_at = payments.creation_started_at = utcnow() - claimed_ago
         payments.email = "shop@example.com"
+        payments.accounts_api = api
         db.session.commit()
         server = db.session.get(Server, owned.server.id)
-        params = account_params(server, payments, "express")
+        params = account_params(server, payments, "express", api=api)
         return params, idempotency_key_for(payments, params)
 
 
-def account_creations(sandbox) -> list[dict]:
-    return [r for r in sandbox.requests("/v1/accounts") if r["method"] == "POST"]
+def create_as_the_dead_request(sandbox, api: str, params: dict, key: str):
+    """The creation the dead request sent, which Stripe carried out."""
+    client = sandbox.stripe_client(PLATFORM_KEY)
+    accounts = client.v2.core.accounts if api == "v2" else client.v1.accounts
+    return accounts.create(params=params, options={"idempotency_key": key})
 
 
 @pytest.mark.parametrize(
@@ -91,13 +103,20 @@ def account_creations(sandbox) -> list[dict]:
     ids=["minutes-later", "after-stripe-forgot-the-idempotency-key"],
 )
 def test_a_crash_between_stripes_answer_and_our_commit_does_not_create_a_second_account(
-    app, auth, owned, sandbox, stored, audit_actions, claimed_ago, stripe_forgot_the_key
+    app,
+    auth,
+    owned,
+    sandbox,
+    stored,
+    audit_actions,
+    claimed_ago,
+    stripe_forgot_the_key,
+    accounts_api,
 ):
     # The dead request: it claimed, Stripe created the account, the process died before our
     # commit. Its claim is stale now; after 24 hours Stripe no longer knows its key either.
-    params, key = leave_a_dead_claim(app, owned, claimed_ago)
-    stripe_client = sandbox.stripe_client(PLATFORM_KEY)
-    created = stripe_client.v1.accounts.create(params=params, options={"idempotency_key": key})
+    params, key = leave_a_dead_claim(app, owned, claimed_ago, accounts_api)
+    created = create_as_the_dead_request(sandbox, accounts_api, params, key)
     if stripe_forgot_the_key:
         assert sandbox.forget_idempotency_keys() == 1
 
@@ -107,20 +126,21 @@ def test_a_crash_between_stripes_answer_and_our_commit_does_not_create_a_second_
     assert response.status_code == 303
     assert stored(owned.server.id).stripe_account_id == created.id
     assert [a["account"]["id"] for a in sandbox.accounts()] == [created.id]
-    assert len(account_creations(sandbox)) == 1  # only the dead request's
+    assert stored(owned.server.id).accounts_api == accounts_api
+    assert len(account_creations(sandbox, accounts_api)) == 1  # only the dead request's
     actions = [action for action, _ in audit_actions(owned.server.id)]
     assert "onboarding.account_recovered" in actions
     assert "onboarding.account_created" not in actions
 
 
 def test_a_dead_claim_that_never_reached_stripe_creates_the_account_once(
-    app, auth, owned, factory, sandbox, stored
+    app, auth, owned, factory, sandbox, stored, accounts_api
 ):
     # Another resource's account, made in the same minutes, must not be mistaken for ours.
     neighbour = factory.resource(owned.workspace, name="Neighbour")
     auth.login(owned.owner.email)
     assert auth.post(f"/payments/{neighbour.id}/connect", page="/").status_code == 303
-    leave_a_dead_claim(app, owned, timedelta(hours=25))
+    leave_a_dead_claim(app, owned, timedelta(hours=25), accounts_api)
 
     response = auth.post(f"/payments/{owned.server.id}/connect", page="/")
 
@@ -128,4 +148,4 @@ def test_a_dead_claim_that_never_reached_stripe_creates_the_account_once(
     ours = stored(owned.server.id).stripe_account_id
     assert ours is not None and ours != stored(neighbour.id).stripe_account_id
     assert len(sandbox.accounts()) == 2
-    assert [r["replayed"] for r in account_creations(sandbox)] == [False, False]
+    assert [r["replayed"] for r in account_creations(sandbox, accounts_api)] == [False, False]

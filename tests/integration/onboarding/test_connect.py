@@ -132,19 +132,53 @@ def test_update_details_mints_an_account_update_link_where_the_platform_collects
     assert [d["link_type"] for d in minted] == ["account_onboarding", "account_update"]
 
 
-def test_v2_account_links_are_used_when_configured(app, auth, signed_in, sandbox, audit_actions):
-    app.config["STRIPE_ACCOUNT_LINKS_API"] = "v2"
+def test_v2_accounts_are_created_and_linked_through_v2_when_configured(
+    app, auth, signed_in, sandbox, stored, audit_actions
+):
+    app.config["STRIPE_ACCOUNTS_API"] = "v2"
     try:
         response = connect(auth, signed_in.server.id)
     finally:
-        app.config["STRIPE_ACCOUNT_LINKS_API"] = "v1"
+        app.config["STRIPE_ACCOUNTS_API"] = "v1"
 
     # The sandbox refuses v2 bodies that still send `configurations` (API 2026-09-30.endive+).
     assert response.status_code == 303
     assert "/r/acct_" in response.headers["Location"]
-    assert stripe_calls(sandbox) == [("POST", "/v1/accounts"), ("POST", "/v2/core/account_links")]
+    assert stripe_calls(sandbox) == [
+        ("POST", "/v2/core/accounts"),
+        ("POST", "/v2/core/account_links"),
+    ]
+    payments = stored(signed_in.server.id)
+    assert payments.accounts_api == "v2"
+    assert (payments.onboarding_status, payments.status_reason) == ("pending", "needs_info")
+    assert payments.requirements["currently_due"]  # read from v2's requirement entries
     [minted] = [d for a, d in audit_actions(signed_in.server.id) if a == "onboarding.link_minted"]
     assert minted["api"] == "v2"
+
+
+def test_an_account_keeps_the_api_that_made_it_when_the_setting_changes(
+    app, auth, signed_in, sandbox, stored
+):
+    """A v1 account is refused by v2 endpoints for up to 10 minutes: it stays on v1."""
+    sandbox.configure_platform(v1_account_v2_delay=600)
+    connect(auth, signed_in.server.id)
+    sandbox.clear_requests()
+    app.config["STRIPE_ACCOUNTS_API"] = "v2"
+    try:
+        response = connect(auth, signed_in.server.id)
+        auth.post(
+            f"/payments/{signed_in.server.id}/check-status",
+            page=f"/payments/{signed_in.server.id}",
+        )
+    finally:
+        app.config["STRIPE_ACCOUNTS_API"] = "v1"
+
+    assert response.status_code == 303
+    assert stripe_calls(sandbox)[:2] == [
+        ("POST", "/v1/account_links"),
+        ("GET", f"/v1/accounts/{stored(signed_in.server.id).stripe_account_id}"),
+    ]
+    assert stored(signed_in.server.id).accounts_api == "v1"
 
 
 def test_a_workspace_connection_key_is_used_and_remembered(
@@ -152,7 +186,7 @@ def test_a_workspace_connection_key_is_used_and_remembered(
 ):
     key = "sk_test_workspaceConnectionKey00000000000001"
     connection_id = store_connection(
-        signed_in.workspace.id, key, config={"account_links_api": "v2", "dashboard": "full"}
+        signed_in.workspace.id, key, config={"accounts_api": "v2", "dashboard": "full"}
     )
     response = connect(auth, signed_in.server.id)
 
@@ -160,6 +194,7 @@ def test_a_workspace_connection_key_is_used_and_remembered(
     assert "/r/acct_" in response.headers["Location"]
     payments = stored(signed_in.server.id)
     assert payments.connection_id == connection_id
+    assert payments.accounts_api == "v2"  # the connection's option
     [entry] = sandbox.accounts()
     assert entry["platform"] == sandbox.platform_account_id(key)
     assert entry["account"]["controller"]["stripe_dashboard"]["type"] == "full"

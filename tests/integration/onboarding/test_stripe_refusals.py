@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models import StripeConnection
 from app.services import api_tokens
 from app.stripe_errors import REFUSALS, StripeFacts, classify, clean_message
-from tests.helpers import PLATFORM_KEY, ApiClient, connect_path
+from tests.helpers import PLATFORM_KEY, ApiClient, account_creations, connect_path
 from tests.integration.onboarding.test_connect import connect
 
 RESTRICTED_KEY = "rk_test_restrictedConnectionKey000000000001"
@@ -147,13 +147,13 @@ def test_members_who_cannot_act_see_the_sentence_but_not_stripes_words(
 
 
 def test_a_refused_creation_fixed_at_stripe_succeeds_on_the_next_connect(
-    auth, signed_in, sandbox, stored
+    auth, signed_in, sandbox, stored, accounts_api
 ):
     sandbox.configure_platform(PLATFORM_KEY, profile_complete=False)
     server_id = signed_in.server.id
     assert connect(auth, server_id).status_code == 409
     # Stripe keeps that 400 under the idempotency key for 24 hours: the same key would replay it.
-    [refused] = sandbox.requests("/v1/accounts")
+    [refused] = account_creations(sandbox, accounts_api)
     assert refused["status"] == 400
 
     sandbox.configure_platform(PLATFORM_KEY, profile_complete=True)
@@ -161,7 +161,7 @@ def test_a_refused_creation_fixed_at_stripe_succeeds_on_the_next_connect(
 
     assert response.status_code == 303
     assert stored(server_id).stripe_account_id is not None
-    creates = [r for r in sandbox.requests("/v1/accounts") if r["method"] == "POST"]
+    creates = account_creations(sandbox, accounts_api)
     assert [r["status"] for r in creates] == [400, 200]
     assert creates[0]["idempotency_key"] != creates[1]["idempotency_key"]
     assert not creates[1]["replayed"]
