@@ -320,7 +320,7 @@ def parse_thin_event(payload: bytes, sig_header: str | None, secret: str) -> Thi
         id=notification.id,
         type=notification.type,
         account_id=account_id,
-        created=int(_timestamp(notification.created).timestamp()),
+        created=int(stripe_time(notification.created).timestamp()),
         livemode=notification.livemode,
     )
 
