@@ -22,13 +22,13 @@ from app.models.connections import STATUS_ACTIVE
 from app.security.crypto import decrypt_secret, encrypt_secret, mask_secret
 from app.services import audit
 from app.services.connection_rules import ConnectionInvalid
-from app.services.webhooks import HANDLED_TYPES
+from app.services.webhook_processing import V1_EVENT_TYPES
 from app.stripe_gateway import StripeCredentials, StripeGateway, StripeGatewayError, mode_of_key
 from app.urls import external_url
 
 log = logging.getLogger(__name__)
 
-REQUIRED_EVENTS = sorted(HANDLED_TYPES)
+REQUIRED_EVENTS = sorted(V1_EVENT_TYPES)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from app.models import (
     Workspace,
 )
 from app.services.users import find_user_by_email
-from app.services.webhooks import DEAUTHORIZED
+from app.services.webhook_processing import DEAUTHORIZED
 from tests.factories import Factory
 
 
