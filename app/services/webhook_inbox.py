@@ -200,10 +200,13 @@ def _insert_once(event: InboxEvent, connection_id: str | None) -> bool:
     }
     if event.data_object is not None:
         values["data_object"] = event.data_object
-    inserted = db.session.execute(
-        insert(WebhookEvent).values(**values).on_conflict_do_nothing(index_elements=["id"])
+    inserted = db.session.scalar(
+        insert(WebhookEvent)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(WebhookEvent.id)
     )
-    return inserted.rowcount == 1
+    return inserted is not None
 
 
 def _touch(receiver: Receiver) -> None:
