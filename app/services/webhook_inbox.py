@@ -20,6 +20,7 @@ snapshot events (`app.services.webhooks`) and thin events of an Accounts v2 even
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, func, literal, select, update
+from sqlalchemy import Insert, Select, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
@@ -165,49 +166,71 @@ def _not_for_this_endpoint(event: InboxEvent, receiver: Receiver) -> str | None:
     return None
 
 
-def _owner(connection_id: str | None, account_id: str | None) -> Select:
-    """The resource holding `account_id` under this endpoint's key (None: the app-level key)."""
+def _owner(connection_id: Any, account_id: Any) -> Select:
+    """The resource holding `account_id` under this endpoint's key (None: the app-level key);
+    values or bound parameters."""
     return select(PaymentsAccount.id).where(
         PaymentsAccount.stripe_account_id == account_id,
-        PaymentsAccount.connection_id == connection_id
-        if connection_id is not None
-        else PaymentsAccount.connection_id.is_(None),
+        PaymentsAccount.connection_id.is_not_distinct_from(connection_id),
     )
 
 
 def _insert_if_held(event: InboxEvent, connection_id: str | None) -> bool:
     """Insert the event if a resource of this endpoint holds its account and its id is not
-    there yet; whether it was inserted.
-
-    One statement (`INSERT … SELECT … WHERE EXISTS … ON CONFLICT DO NOTHING`), so recording
-    costs one round trip: on PostgreSQL a concurrent insert of the same id waits for the
-    first to commit, then inserts nothing; SQLite serialises writers.
-    """
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    there yet; whether it was inserted (one statement, so recording costs one round trip)."""
     now = utcnow()
-    values: dict[str, Any] = {
-        "id": event.id,
-        "connection_id": connection_id,
-        "type": event.type,
-        "account_id": event.account_id,
-        "created": event.created,
-        "livemode": event.livemode,
-        "received_at": now,
-        "status": PENDING,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "data_object": event.data_object,
-    }
-    columns = WebhookEvent.__table__.c
-    row = select(*(literal(value, columns[name].type) for name, value in values.items()))
-    inserted = db.session.scalar(
-        insert(WebhookEvent)
-        .from_select(list(values), row.where(_owner(connection_id, event.account_id).exists()))
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(WebhookEvent.id)
-    )
+    inserted = db.session.execute(
+        _insert_if_held_statement(db.session.get_bind().dialect.name),
+        {
+            "id": event.id,
+            "connection_id": connection_id,
+            "type": event.type,
+            "account_id": event.account_id,
+            "created": event.created,
+            "livemode": event.livemode,
+            "received_at": now,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "data_object": event.data_object,
+        },
+    ).scalar()
     return inserted is not None
+
+
+_INSERTED_COLUMNS = (
+    "id",
+    "connection_id",
+    "type",
+    "account_id",
+    "created",
+    "livemode",
+    "received_at",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "data_object",
+)
+
+
+@functools.cache
+def _insert_if_held_statement(dialect: str) -> Insert:
+    """`INSERT … SELECT :values WHERE EXISTS (the resource) ON CONFLICT (id) DO NOTHING
+    RETURNING id`, built once: every webhook runs it, and building it costs more than running it.
+
+    On PostgreSQL a concurrent insert of the same id waits for the first to commit, then
+    inserts nothing; SQLite serialises writers.
+    """
+    table = WebhookEvent.__table__
+    row = select(*(bindparam(name, type_=table.c[name].type) for name in _INSERTED_COLUMNS))
+    held = _owner(bindparam("connection_id"), bindparam("account_id")).exists()
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(table)
+        .from_select(list(_INSERTED_COLUMNS), row.where(held))
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(table.c.id)
+    )
 
 
 def _touch(receiver: Receiver) -> None:
