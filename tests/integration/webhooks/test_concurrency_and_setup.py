@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import timedelta
 
 from flask import render_template
 from sqlalchemy import func, select
@@ -218,3 +219,35 @@ def test_a_secret_that_is_not_whsec_shaped_is_reported(app, connect, runner):
     result = runner.invoke(args=["stripe", "doctor"])
     assert result.exit_code == 1
     assert "does not look like whsec_" in result.output
+
+
+def test_webhooks_work_once_applies_what_was_recorded(app, connect, sandbox, post_event, runner):
+    res = connect()
+    sandbox.force_account_state(res.account_id, "complete")
+    post_event(res.webhook_path, stripe_event("account.updated", res.account_id), CONNECTION_SECRET)
+
+    result = runner.invoke(args=["webhooks", "work", "--once"])
+
+    assert result.exit_code == 0, result.output
+    assert "processed 1, retrying 0, failed 0" in result.output
+    with app.app_context():
+        assert db.session.scalars(select(WebhookEvent.result)).all() == ["applied"]
+
+
+def test_stripe_doctor_fails_when_recorded_events_wait_too_long(app, connect, post_event, runner):
+    res = connect()
+    event = stripe_event("account.updated", res.account_id)
+    post_event(res.webhook_path, event, CONNECTION_SECRET)
+    fresh = runner.invoke(args=["stripe", "doctor"]).output
+    assert "OK   no event has waited longer than 5 minutes" in fresh
+    with app.app_context():
+        row = db.session.get(WebhookEvent, event["id"])
+        row.received_at -= timedelta(minutes=6)
+        db.session.commit()
+        db.session.remove()
+
+    result = runner.invoke(args=["stripe", "doctor"])
+
+    assert result.exit_code == 1
+    assert "FAIL 1 event(s) waiting since" in result.output
+    assert "is `flask webhooks work` running?" in result.output
