@@ -37,6 +37,7 @@ from app.models import PaymentsAccount, StripeConnection, WebhookEvent, utcnow
 from app.models.webhooks import FAILED, PENDING, PROCESSED
 from app.services.outbox import claim_one
 from app.services.webhook_processing import HANDLED_TYPES, LeaseLost, process_event
+from app.stripe_gateway import StripeGatewayError
 
 log = logging.getLogger(__name__)
 
@@ -342,16 +343,17 @@ def _schedule_retry(claim: Claim, event: InboxEvent, attempts: int, error: Excep
         attempts,
         words,
         "gave up" if outcome == FAILED else "will retry",
-        exc_info=True,
+        # Stripe's refusals are described in full above; anything else is a bug to trace.
+        exc_info=not isinstance(error, StripeGatewayError),
     )
     return outcome
 
 
 def _describe(error: Exception) -> str:
     """What went wrong, in words safe to store and show: never a key, body or link URL."""
-    refusal = getattr(error, "refusal", None)
-    cause = getattr(refusal, "cause", None)
-    return (f"Stripe request failed ({cause})" if cause else type(error).__name__)[:_ERROR_LIMIT]
+    if isinstance(error, StripeGatewayError):
+        return f"Stripe request failed ({error.refusal.cause})"[:_ERROR_LIMIT]
+    return type(error).__name__
 
 
 def process_due(*, limit: int = 10, now: datetime | None = None) -> InboxReport:
