@@ -36,6 +36,8 @@ class WebhookEvent(Base):
     # The object the event carries when processing needs it (a charge); accounts are re-fetched.
     data_object: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The X-Request-Id of the delivery that recorded it: processing continues under it.
+    request_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     status: Mapped[str] = mapped_column(String(10), default=PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

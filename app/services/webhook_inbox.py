@@ -35,6 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.extensions import db
 from app.models import PaymentsAccount, StripeConnection, WebhookEvent, utcnow
 from app.models.webhooks import FAILED, PENDING, PROCESSED
+from app.request_id import continuing, current_request_id
 from app.services.outbox import claim_one
 from app.services.webhook_processing import HANDLED_TYPES, LeaseLost, process_event
 from app.stripe_gateway import StripeGatewayError
@@ -190,6 +191,7 @@ def _insert_if_held(event: InboxEvent, connection_id: str | None) -> bool:
             "created": event.created,
             "livemode": event.livemode,
             "received_at": now,
+            "request_id": current_request_id(),
             "status": PENDING,
             "attempts": 0,
             "next_attempt_at": now,
@@ -207,6 +209,7 @@ _INSERTED_COLUMNS = (
     "created",
     "livemode",
     "received_at",
+    "request_id",
     "status",
     "attempts",
     "next_attempt_at",
@@ -282,16 +285,17 @@ def process(claim: Claim) -> str:
         return LOST
     event = InboxEvent(row.id, row.type, row.account_id, row.created, row.livemode, row.data_object)
     connection_id, attempts = row.connection_id, row.attempts + 1
-    try:
-        result = process_event(event, connection_id, lambda result: _settle(claim, result))
-    except LeaseLost:
-        db.session.rollback()
-        log.warning("webhook %s: lease lost before the outcome was recorded", event.id)
-        return LOST
-    except Exception as error:
-        db.session.rollback()
-        return _schedule_retry(claim, event, attempts, error)
-    log.info("webhook %s (%s) processed: %s", event.id, event.type, result)
+    with continuing(row.request_id):
+        try:
+            result = process_event(event, connection_id, lambda result: _settle(claim, result))
+        except LeaseLost:
+            db.session.rollback()
+            log.warning("webhook %s: lease lost before the outcome was recorded", event.id)
+            return LOST
+        except Exception as error:
+            db.session.rollback()
+            return _schedule_retry(claim, event, attempts, error)
+        log.info("webhook %s (%s) processed: %s", event.id, event.type, result)
     return result
 
 

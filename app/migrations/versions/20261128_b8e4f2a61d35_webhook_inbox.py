@@ -26,6 +26,7 @@ def upgrade():
             sa.Column("livemode", sa.Boolean(), nullable=False, server_default=sa.false())
         )
         batch_op.add_column(sa.Column("data_object", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("request_id", sa.String(length=128), nullable=True))
         batch_op.add_column(
             sa.Column("status", sa.String(length=10), nullable=False, server_default="processed")
         )
@@ -60,6 +61,7 @@ def downgrade():
             "next_attempt_at",
             "attempts",
             "status",
+            "request_id",
             "data_object",
             "livemode",
             "created",
