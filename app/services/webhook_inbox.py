@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Insert, Select, bindparam, func, select, update
+from sqlalchemy import Insert, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
@@ -37,7 +37,12 @@ from app.models import PaymentsAccount, StripeConnection, WebhookEvent, utcnow
 from app.models.webhooks import FAILED, PENDING, PROCESSED
 from app.request_id import continuing, current_request_id
 from app.services.outbox import claim_one
-from app.services.webhook_processing import HANDLED_TYPES, LeaseLost, process_event
+from app.services.webhook_processing import (
+    HANDLED_TYPES,
+    LeaseLost,
+    held_under,
+    process_event,
+)
 from app.stripe_gateway import StripeGatewayError
 
 log = logging.getLogger(__name__)
@@ -132,7 +137,9 @@ def record_event(event: InboxEvent, receiver: Receiver) -> str:
         outcome = IGNORED
     elif _insert_if_held(event, receiver.connection_id):
         outcome = RECORDED
-    elif db.session.scalar(_owner(receiver.connection_id, event.account_id)) is not None:
+    elif db.session.scalar(
+        select(PaymentsAccount.id).where(held_under(receiver.connection_id, event.account_id))
+    ):
         outcome = DUPLICATE  # held, so the id was there already
     else:
         outcome, why = IGNORED, "no resource of this endpoint holds the account"
@@ -166,15 +173,6 @@ def _not_for_this_endpoint(event: InboxEvent, receiver: Receiver) -> str | None:
     if not event.account_id:
         return "no connected account"
     return None
-
-
-def _owner(connection_id: Any, account_id: Any) -> Select:
-    """The resource holding `account_id` under this endpoint's key (None: the app-level key);
-    values or bound parameters."""
-    return select(PaymentsAccount.id).where(
-        PaymentsAccount.stripe_account_id == account_id,
-        PaymentsAccount.connection_id.is_not_distinct_from(connection_id),
-    )
 
 
 def _insert_if_held(event: InboxEvent, connection_id: str | None) -> bool:
@@ -227,7 +225,11 @@ def _insert_if_held_statement(dialect: str) -> Insert:
     """
     table = WebhookEvent.__table__
     row = select(*(bindparam(name, type_=table.c[name].type) for name in _INSERTED_COLUMNS))
-    held = _owner(bindparam("connection_id"), bindparam("account_id")).exists()
+    held = (
+        select(PaymentsAccount.id)
+        .where(held_under(bindparam("connection_id"), bindparam("account_id")))
+        .exists()
+    )
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
         insert(table)

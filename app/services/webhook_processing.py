@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 
 from app.extensions import db
 from app.models import PaymentsAccount, StripeConnection, utcnow
@@ -95,17 +95,22 @@ def _settle_now(settle: Callable[[str], None], result: str) -> str:
     return result
 
 
+def held_under(connection_id: Any, account_id: Any) -> ColumnElement[bool]:
+    """Whether a payments row holds `account_id` and onboards under the key of the endpoint of
+    `connection_id` (None: the app-level key) — the rule of which events an endpoint may
+    record and apply. Takes values or bound parameters."""
+    return and_(
+        PaymentsAccount.stripe_account_id == account_id,
+        PaymentsAccount.connection_id.is_not_distinct_from(connection_id),
+    )
+
+
 def _owned_account(connection_id: str | None, account_id: str | None) -> PaymentsAccount | None:
     """The resource holding `account_id`, only if it onboards under this endpoint's key."""
     if not account_id:
         return None
-    owner = (
-        PaymentsAccount.connection_id == connection_id
-        if connection_id is not None
-        else PaymentsAccount.connection_id.is_(None)
-    )
     return db.session.scalars(
-        select(PaymentsAccount).where(PaymentsAccount.stripe_account_id == account_id, owner)
+        select(PaymentsAccount).where(held_under(connection_id, account_id))
     ).first()
 
 
