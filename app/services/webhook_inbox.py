@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import logging
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -263,10 +262,13 @@ def lease_seconds() -> float:
     return max(60.0, 3 * float(current_app.config["STRIPE_STEP_DEADLINE_SECONDS"]))
 
 
-def backoff_seconds(attempts: int, rng: Callable[[], float] = random.random) -> float:
-    """Wait after the `attempts`-th failure: 10 s · 2^(n-1), ±20 % jitter, at most an hour."""
+def backoff_seconds(attempts: int) -> float:
+    """Wait after the `attempts`-th failure: 10 s · 2^(n-1), ±20 % jitter, at most an hour.
+
+    Jitter spreads the retries of events that failed together (Stripe was down for a while).
+    """
     base = BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1)
-    return min(BACKOFF_CAP_SECONDS, base * (0.8 + 0.4 * rng()))
+    return min(BACKOFF_CAP_SECONDS, base * (0.8 + 0.4 * random.random()))  # noqa: S311
 
 
 def claim_next(*, now: datetime | None = None) -> Claim | None:
