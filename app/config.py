@@ -100,6 +100,9 @@ class DefaultConfig:
     PORTAL_ACCESS_CODE: str | None = None
 
     NOTIFICATION_MAX_ATTEMPTS = 8
+    # A recorded webhook event the worker could not apply is retried with backoff (10 s,
+    # doubling, at most an hour): 10 attempts span about two hours; then it is `failed`.
+    WEBHOOK_MAX_ATTEMPTS = 10
     NOTIFICATION_TIMEOUT_SECONDS = 5.0
     # A claimed notification is this worker's for this long: longer than any delivery can take
     # (name resolution plus the timeout), so a live worker never loses the row it is sending.

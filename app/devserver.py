@@ -1,6 +1,6 @@
 """`python -m app.devserver`: the whole demo in one process group that Ctrl-C stops cleanly.
 
-`make run` starts the offline Stripe sandbox, the mail catcher, the demo seed, both workers and
+`make run` starts the offline Stripe sandbox, the mail catcher, the demo seed, the workers and
 the app. A shell `trap 'kill 0'` re-entered itself on Ctrl-C (the trap's own `kill 0` signals
 the shell again) and make printed "Segmentation fault". Here the children run in their own
 sessions, so Ctrl-C reaches only this launcher, which stops them in reverse order and waits.
@@ -116,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             return seeded.returncode
         start(*flask, "notifications", "work")
         start(*flask, "mail", "work")
+        start(*flask, "webhooks", "work")
         start(*flask, "run", "--port", str(args.app_port), "--no-reload")
         if not _wait_for_port(args.app_port, children):
             print("The app did not start listening.", file=sys.stderr)

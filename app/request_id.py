@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import Flask, Response, request
@@ -26,6 +28,17 @@ LOG_FORMAT = "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"
 def current_request_id() -> str | None:
     """The id of the request being handled, or None outside a request (CLI, worker)."""
     return _current.get()
+
+
+@contextmanager
+def continuing(request_id: str | None) -> Iterator[None]:
+    """Run work a request left for later (a worker applying the webhook it recorded) under
+    that request's id, so its log lines, audit rows and notifications carry it too."""
+    token = _current.set(request_id)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def accepted_or_minted(given: str | None) -> str:

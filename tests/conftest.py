@@ -31,6 +31,7 @@ from tests.helpers import (
     Connected,
     LiveServer,
     Setup,
+    WebhookWorkers,
     stripe_signature,
 )
 
@@ -222,6 +223,14 @@ def live_server(app):
     server = LiveServer(app).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def webhook_workers(app) -> Iterator[WebhookWorkers]:
+    """Two `flask webhooks work` loops in threads, applying what webhooks record meanwhile."""
+    workers = WebhookWorkers(app).start()
+    yield workers
+    workers.stop()
 
 
 @pytest.fixture

@@ -18,9 +18,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from werkzeug.serving import make_server
 
+from app.cli.worker import run_worker
 from app.extensions import db
 from app.models import (
     Notification,
@@ -28,10 +29,13 @@ from app.models import (
     Server,
     StripeConnection,
     User,
+    WebhookEvent,
     Workspace,
     utcnow,
 )
 from app.models.base import new_id
+from app.models.webhooks import PENDING
+from app.services import webhook_inbox
 from stripe_sandbox import platform_account_id
 from tests.factories import Factory
 
@@ -203,6 +207,80 @@ class LiveServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+# The webhook inbox -------------------------------------------------------------------------
+
+
+def drain_webhooks(app) -> list[str]:
+    """Process every due event of the webhook inbox with the worker's own functions, one at a
+    time as `flask webhooks work` does; the outcome of each, in order."""
+    outcomes = []
+    with app.app_context():
+        while (claim := webhook_inbox.claim_next()) is not None:
+            outcomes.append(webhook_inbox.process(claim))
+        db.session.remove()
+    return outcomes
+
+
+class WebhookWorkers:
+    """`flask webhooks work`'s real loop in threads, for tests where Stripe posts over HTTP."""
+
+    def __init__(self, app, count: int = 2) -> None:
+        self._app = app
+        self._stopping = threading.Event()
+        self._errors: list[BaseException] = []
+        self._threads = [
+            threading.Thread(target=self._work, name=f"webhooks-{n}", daemon=True)
+            for n in range(count)
+        ]
+
+    def _work(self) -> None:
+        with self._app.app_context():
+            try:
+                run_worker(
+                    self._stopping,
+                    lambda: webhook_inbox.process_due(limit=10),
+                    name="webhooks",
+                    idle=0.02,
+                )
+            except BaseException as error:  # surfaced by wait_idle, not lost in the thread
+                self._errors.append(error)
+            finally:
+                db.session.remove()
+
+    def start(self) -> WebhookWorkers:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Wait until no recorded event is due (processed, or waiting for a later retry)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._errors:
+                raise AssertionError("a webhook worker died") from self._errors[0]
+            if due_webhooks(self._app) == 0:
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"webhook events still due after {timeout} s")
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+
+def due_webhooks(app) -> int:
+    """Recorded events a worker would process now (claimed ones included)."""
+    with app.app_context():
+        due = db.session.scalar(
+            select(func.count())
+            .select_from(WebhookEvent)
+            .where(WebhookEvent.status == PENDING, WebhookEvent.next_attempt_at <= utcnow())
+        )
+        db.session.remove()
+    return due
 
 
 # Stripe ------------------------------------------------------------------------------------

@@ -15,9 +15,11 @@ def init_app(app: Flask) -> None:
     from app.cli.stripe import stripe_cli
     from app.cli.tokens import tokens_cli
     from app.cli.users import users_cli, workspaces_cli
+    from app.cli.webhooks import webhooks_cli
 
     for group in (users_cli, workspaces_cli, demo_cli, tokens_cli, notifications_cli, stripe_cli):
         app.cli.add_command(group)
     app.cli.add_command(secrets_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(webhooks_cli)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -17,11 +17,14 @@ from app.extensions import db
 from app.models import StripeConnection, WebhookEvent
 from app.security.crypto import SecretUnreadable, decrypt_secret, mask_secret
 from app.serializers import isoformat
+from app.services import webhook_inbox
 from app.services.connection_options import app_defaults, option_errors
 from app.services.webhook_endpoints import kinds_for, problems
 from app.stripe_gateway import StripeCredentials, StripeGateway, StripeGatewayError, mode_of_key
 
 OK, FAIL, INFO = "OK", "FAIL", "--"
+# A recorded event still waiting this long means no `flask webhooks work` keeps up (or runs).
+WEBHOOK_LATE_AFTER = timedelta(minutes=5)
 
 
 @dataclass
@@ -171,9 +174,35 @@ def check_connection(connection: StripeConnection) -> Section:
     return section
 
 
+def check_webhook_inbox() -> Section:
+    """Whether `flask webhooks work` keeps up, and which events it gave up on."""
+    section = Section("Webhook inbox (flask webhooks work)")
+    health = webhook_inbox.health(late_after=WEBHOOK_LATE_AFTER)
+    if health.late:
+        section.add(
+            FAIL,
+            f"{health.late} event(s) waiting since {isoformat(health.oldest_late)}: "
+            "is `flask webhooks work` running?",
+        )
+    else:
+        section.add(OK, "no event has waited longer than 5 minutes")
+    if health.failed:
+        section.add(
+            FAIL,
+            f"{health.failed} event{'s' if health.failed > 1 else ''} failed after every "
+            f"attempt (newest {health.newest_failed}); the log says why",
+        )
+    return section
+
+
 def run_checks() -> list[Section]:
-    """Every check, app-level first, then each connection by workspace and name."""
+    """Every check, app-level first, then each connection by workspace and name, then the
+    webhook inbox."""
     connections = db.session.scalars(
         select(StripeConnection).order_by(StripeConnection.workspace_id, StripeConnection.name)
     ).all()
-    return [check_app_level(), *(check_connection(c) for c in connections)]
+    return [
+        check_app_level(),
+        *(check_connection(c) for c in connections),
+        check_webhook_inbox(),
+    ]

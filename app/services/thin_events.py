@@ -1,12 +1,12 @@
 """Thin events from a v2 connection's event destination: verified and parsed by the SDK, then
-applied exactly as a v1 `account.updated` is.
+recorded in the webhook inbox and applied by its worker exactly as a v1 `account.updated` is.
 
 An event destination sends thin notifications: the event's id, type, time and the object it is
 about, nothing of the object itself (https://docs.stripe.com/event-destinations#thin-payload).
 That is all we need: like v1 account events, a thin event only says *that* the account
 changed, so we re-fetch the account with no transaction open and apply it through
 `onboarding.sync` under the payments row's lock, de-duplicated by event id and ordered by the
-event's `created` — the path of `webhooks._apply_event`, which the two receivers share.
+event's `created` — the inbox and `webhook_processing`, which the two receivers share.
 
 The types we act on are those that can change what we store of an account (stripe-python's
 `stripe/events/_v2_core_account_*` classes; https://docs.stripe.com/api/v2/core/accounts/event-types):
@@ -25,25 +25,14 @@ import logging
 from app.extensions import db
 from app.models import StripeConnection
 from app.security.crypto import SecretUnreadable, decrypt_secret
-from app.services.webhooks import (
-    WebhookNotApplied,
-    WebhookOutcome,
-    WebhookRejected,
-    _apply_event,
-    _Endpoint,
-)
-from app.stripe_gateway import ThinEvent, WebhookSignatureInvalid, parse_thin_event
+from app.services.webhook_inbox import InboxEvent, Receiver
+from app.services.webhook_processing import V2_ACCOUNT_CHANGED
+from app.services.webhooks import WebhookOutcome, WebhookRejected, record
+from app.stripe_gateway import WebhookSignatureInvalid, parse_thin_event
 
 log = logging.getLogger(__name__)
 
-HANDLED_TYPES = (
-    "v2.core.account[requirements].updated",
-    "v2.core.account[future_requirements].updated",
-    "v2.core.account[configuration.merchant].capability_status_updated",
-    "v2.core.account[configuration.recipient].capability_status_updated",
-    "v2.core.account.updated",
-    "v2.core.account.closed",
-)
+HANDLED_TYPES = V2_ACCOUNT_CHANGED
 
 
 def _connection(connection_id: str) -> StripeConnection:
@@ -66,37 +55,20 @@ def _secret(connection: StripeConnection) -> str:
 
 
 def receive_thin_event(connection_id: str, payload: bytes, signature: str | None) -> WebhookOutcome:
-    """Verify a thin notification against the connection's destination secret and apply it."""
-    secret = _secret(_connection(connection_id))
+    """Verify a thin notification against the connection's destination secret and record it
+    for the webhook worker (which fetches the account it names and applies it)."""
+    connection = _connection(connection_id)
     try:
-        event = parse_thin_event(payload, signature, secret)
+        thin = parse_thin_event(payload, signature, _secret(connection))
     except WebhookSignatureInvalid as error:
         log.info("thin event on %s refused: did not verify (%s)", connection_id, error)
         raise WebhookRejected("signature") from None
-    return apply_thin_event(connection_id, event)
-
-
-def apply_thin_event(connection_id: str, event: ThinEvent) -> WebhookOutcome:
-    """Apply one verified thin event of a connection: ignore, de-duplicate, or re-fetch the
-    account and store it in order. Rolls back and raises WebhookNotApplied (500: Stripe retries)
-    when anything fails."""
-    connection = _connection(connection_id)
-    endpoint = _Endpoint(secret=None, mode=connection.mode, connection=connection)
-    fields = {
-        "id": event.id,
-        "type": event.type,
-        "account": event.account_id,
-        "created": event.created,
-        "livemode": event.livemode,
-    }
-    try:
-        return _apply_event(endpoint, fields, handled=HANDLED_TYPES, account_changed=HANDLED_TYPES)
-    except Exception:
-        db.session.rollback()
-        log.exception(
-            "thin event %s (%s) on %s not applied; Stripe will retry",
-            event.id,
-            event.type,
-            connection_id,
-        )
-        raise WebhookNotApplied(event.id) from None
+    event = InboxEvent(
+        id=thin.id,
+        type=thin.type,
+        account_id=thin.account_id,
+        created=thin.created,
+        livemode=thin.livemode,
+        data_object=None,
+    )
+    return record(event, Receiver(connection.id, connection.mode, connection.last_webhook_at))

@@ -26,13 +26,13 @@ from app.security.crypto import decrypt_secret, encrypt_secret, mask_secret
 from app.services import audit, thin_events
 from app.services.connection_rules import ConnectionInvalid
 from app.services.stripe_credentials import app_options, connection_options
-from app.services.webhooks import HANDLED_TYPES
+from app.services.webhook_processing import V1_EVENT_TYPES
 from app.stripe_gateway import StripeCredentials, StripeGateway, StripeGatewayError, mode_of_key
 from app.urls import external_url
 
 log = logging.getLogger(__name__)
 
-REQUIRED_EVENTS = sorted(HANDLED_TYPES)
+REQUIRED_EVENTS = sorted(V1_EVENT_TYPES)
 
 
 def uses_accounts_v2(config_json: str | None) -> bool:

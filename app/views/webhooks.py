@@ -54,6 +54,6 @@ def _receive(
         outcome = receive(payload, request.headers.get("Stripe-Signature"))
     except webhooks.WebhookRejected:
         return json_error(400, "bad_request", "The request could not be understood."), 400
-    except webhooks.WebhookNotApplied:
-        return json_error(500, "server_error", "Not applied; retry later."), 500
+    except webhooks.WebhookNotRecorded:
+        return json_error(500, "server_error", "Not recorded; retry later."), 500
     return jsonify(received=True, result=outcome.result), 200

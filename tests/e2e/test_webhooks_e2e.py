@@ -29,6 +29,7 @@ def test_completing_onboarding_on_stripe_updates_the_dashboard_and_the_partner(
     connect,  # noqa: F811 — the imported fixture
     runner,
     webhook_receiver,
+    webhook_workers,
     screenshot,
     factory,  # noqa: F811
 ):
@@ -46,6 +47,7 @@ def test_completing_onboarding_on_stripe_updates_the_dashboard_and_the_partner(
     started = time.monotonic()
     sandbox.force_account_state(res.account_id, "complete")
     sandbox.wait_for_deliveries(2, timeout=5)
+    webhook_workers.wait_idle(timeout=5)
     page.reload()
     page.locator("[data-status='complete']").first.wait_for(timeout=5000)
     assert time.monotonic() - started < 5
@@ -72,6 +74,7 @@ def test_the_connection_page_shows_webhook_setup_and_deliveries(
     sandbox,
     connect,  # noqa: F811 — the imported fixture
     webhook_receiver,
+    webhook_workers,
     screenshot,
     factory,
     app,  # noqa: F811
@@ -86,8 +89,10 @@ def test_the_connection_page_shows_webhook_setup_and_deliveries(
     )
     sandbox.force_account_state(res.account_id, "complete")
     sandbox.wait_for_deliveries(2, timeout=5)
+    webhook_workers.wait_idle()
     sandbox.force_account_state(res.account_id, "past_due")
     sandbox.wait_for_deliveries(4, timeout=5)
+    webhook_workers.wait_idle()
     webhook_receiver.fail_next(100)
     with app.app_context():
         notifications.deliver_due()

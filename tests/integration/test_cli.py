@@ -19,7 +19,7 @@ from app.models import (
     Workspace,
 )
 from app.services.users import find_user_by_email
-from app.services.webhooks import DEAUTHORIZED
+from app.services.webhook_processing import DEAUTHORIZED
 from tests.factories import Factory
 
 
@@ -116,7 +116,7 @@ def test_users_deactivate_reports_unknown_users(app, runner):
 
 
 def test_demo_seed_with_accounts_shows_every_status_through_the_real_connect_path(
-    app, runner, client, sandbox, live_server, monkeypatch
+    app, runner, client, sandbox, live_server, webhook_workers, monkeypatch
 ):
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "http://127.0.0.1:5999")
     # What `make run` starts the sandbox with: every event to the app-level endpoint.
@@ -134,6 +134,7 @@ def test_demo_seed_with_accounts_shows_every_status_through_the_real_connect_pat
     ):
         assert time.monotonic() < deadline, sandbox.deliveries()
         time.sleep(0.05)
+    webhook_workers.wait_idle()
     with app.app_context():
         rows = db.session.execute(
             select(

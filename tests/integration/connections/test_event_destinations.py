@@ -183,10 +183,10 @@ def test_an_admin_can_type_a_new_destination_secret_on_edit(app, factory, sandbo
 
 
 def test_a_saved_v2_connection_receives_thin_events_from_the_sandbox(
-    app, factory, sandbox, live_server
+    app, factory, sandbox, live_server, webhook_workers
 ):
     """Nothing set up by hand: saving registers the destination, the sandbox delivers to it,
-    the app verifies, re-fetches and stores the status."""
+    the app verifies and records, and the webhook worker re-fetches and stores the status."""
     before, app.config["PUBLIC_BASE_URL"] = app.config["PUBLIC_BASE_URL"], live_server.url
     try:
         workspace = factory.workspace()
@@ -197,6 +197,7 @@ def test_a_saved_v2_connection_receives_thin_events_from_the_sandbox(
             payments = db.session.get(PaymentsAccount, server.payments.id)
             payments.stripe_account_id = account.id
             payments.account_claim = CLAIM_CREATED
+            payments.accounts_api = "v2"
             payments.connection_id = connection.id
             db.session.commit()
 
@@ -211,7 +212,11 @@ def test_a_saved_v2_connection_receives_thin_events_from_the_sandbox(
             assert time.monotonic() < deadline, sandbox.deliveries()
             time.sleep(0.05)
         assert {d["event_type"] for d in thin} >= {"v2.core.account[requirements].updated"}
+        while payments_row(app, server.payments.id).onboarding_status != "complete":
+            assert time.monotonic() < deadline, "the worker did not apply the thin events"
+            time.sleep(0.05)
         stored = payments_row(app, server.payments.id)
         assert (stored.onboarding_status, stored.status_reason) == ("complete", "none")
+        assert sandbox.requests(f"/v2/core/accounts/{account.id}")
     finally:
         app.config["PUBLIC_BASE_URL"] = before

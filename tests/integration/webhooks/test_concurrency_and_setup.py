@@ -1,11 +1,11 @@
-"""Concurrent duplicates (PostgreSQL), the setup partials, and `flask stripe doctor`."""
+"""Concurrent deliveries and workers, the setup partials, and `flask stripe doctor`."""
 
 from __future__ import annotations
 
 import json
 import threading
+from datetime import timedelta
 
-import pytest
 from flask import render_template
 from sqlalchemy import func, select
 
@@ -15,71 +15,99 @@ from app.models.notifications import FAILED
 from app.security.crypto import encrypt_secret
 from app.services import connections, notifications
 from app.urls import external_url
-from tests.helpers import CONNECTION_SECRET, stripe_event, stripe_signature
+from tests.helpers import CONNECTION_SECRET, drain_webhooks, stripe_event, stripe_signature
 
 
-@pytest.mark.postgres
-def test_concurrent_duplicates_apply_once_and_notify_once(app, connect, sandbox):
-    res = connect()
-    sandbox.force_account_state(res.account_id, "complete")
-    payload = json.dumps(stripe_event("account.updated", res.account_id)).encode()
-    barrier = threading.Barrier(6)
+def post_at_once(app, path: str, payloads: list[bytes]) -> list[int]:
+    """POST every payload from its own thread at one moment; the statuses."""
+    barrier = threading.Barrier(len(payloads))
     statuses: list[int] = []
 
-    def deliver() -> None:
+    def deliver(payload: bytes) -> None:
         client = app.test_client()
         barrier.wait()
         response = client.post(
-            res.webhook_path,
+            path,
             data=payload,
             headers={"Stripe-Signature": stripe_signature(payload, CONNECTION_SECRET)},
         )
         statuses.append(response.status_code)
 
-    threads = [threading.Thread(target=deliver) for _ in range(6)]
+    threads = [threading.Thread(target=deliver, args=(payload,)) for payload in payloads]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    assert statuses == [200] * 6
+    return statuses
+
+
+def process_at_once(app, workers: int) -> list[str]:
+    """`workers` threads, each processing the inbox like `flask webhooks work`, started at one
+    moment; every outcome."""
+    barrier = threading.Barrier(workers)
+    outcomes: list[str] = []
+
+    def work() -> None:
+        barrier.wait()
+        outcomes.extend(drain_webhooks(app))
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def recorded_changes(app) -> tuple[int, int]:
+    """(status_changed audit rows, partner notifications)."""
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 1
-        assert db.session.scalar(select(func.count()).select_from(Notification)) == 1
-        changes = db.session.scalar(
+        audits = db.session.scalar(
             select(func.count())
             .select_from(AuditEvent)
             .where(AuditEvent.action == "onboarding.status_changed")
         )
-    assert changes == 1
+        notified = db.session.scalar(select(func.count()).select_from(Notification))
+    return audits, notified
 
 
-@pytest.mark.postgres
-def test_two_different_events_for_one_account_at_once_notify_once(app, connect, sandbox):
+def test_the_same_event_delivered_six_times_at_once_is_recorded_and_applied_once(
+    app, connect, sandbox
+):
+    res = connect()
+    sandbox.force_account_state(res.account_id, "complete")
+    payload = json.dumps(stripe_event("account.updated", res.account_id)).encode()
+
+    assert post_at_once(app, res.webhook_path, [payload] * 6) == [200] * 6
+
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 1
+    assert process_at_once(app, workers=2) == ["applied"]
+    assert recorded_changes(app) == (1, 1)
+
+
+def test_two_workers_applying_events_of_one_account_at_once_record_one_change(
+    app, connect, sandbox
+):
     res = connect()
     sandbox.force_account_state(res.account_id, "complete")
     events = [
-        stripe_event(kind, res.account_id) for kind in ("account.updated", "capability.updated")
+        stripe_event(kind, res.account_id)
+        for kind in ("account.updated", "capability.updated", "account.updated")
     ]
-    barrier = threading.Barrier(len(events))
+    payloads = [json.dumps(event).encode() for event in events]
+    assert post_at_once(app, res.webhook_path, payloads) == [200] * 3
 
-    def deliver(event: dict) -> None:
-        payload = json.dumps(event).encode()
-        client = app.test_client()
-        barrier.wait()
-        client.post(
-            res.webhook_path,
-            data=payload,
-            headers={"Stripe-Signature": stripe_signature(payload, CONNECTION_SECRET)},
-        )
+    outcomes = process_at_once(app, workers=2)
 
-    threads = [threading.Thread(target=deliver, args=(e,)) for e in events]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    # Each event is processed once; the first applies the change, the others find it stored.
+    assert len(outcomes) == 3
+    assert outcomes.count("applied") == 1
+    assert set(outcomes) <= {"applied", "unchanged", "stale"}
+    assert recorded_changes(app) == (1, 1)
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 2
-        assert db.session.scalar(select(func.count()).select_from(Notification)) == 1
+        statuses = db.session.scalars(select(WebhookEvent.status)).all()
+    assert statuses == ["processed"] * 3
 
 
 def test_the_setup_partial_shows_the_exact_connect_endpoint_url(app, connect, monkeypatch):
@@ -104,6 +132,7 @@ def test_the_deliveries_partial_offers_retry_only_for_failed_ones(
     res = connect()
     sandbox.force_account_state(res.account_id, "complete")
     post_event(res.webhook_path, stripe_event("account.updated", res.account_id), CONNECTION_SECRET)
+    drain_webhooks(app)
     with app.test_request_context("/"):
         connection = db.session.get(StripeConnection, res.connection_id)
         pending = render_template(
@@ -190,3 +219,35 @@ def test_a_secret_that_is_not_whsec_shaped_is_reported(app, connect, runner):
     result = runner.invoke(args=["stripe", "doctor"])
     assert result.exit_code == 1
     assert "does not look like whsec_" in result.output
+
+
+def test_webhooks_work_once_applies_what_was_recorded(app, connect, sandbox, post_event, runner):
+    res = connect()
+    sandbox.force_account_state(res.account_id, "complete")
+    post_event(res.webhook_path, stripe_event("account.updated", res.account_id), CONNECTION_SECRET)
+
+    result = runner.invoke(args=["webhooks", "work", "--once"])
+
+    assert result.exit_code == 0, result.output
+    assert "processed 1, retrying 0, failed 0" in result.output
+    with app.app_context():
+        assert db.session.scalars(select(WebhookEvent.result)).all() == ["applied"]
+
+
+def test_stripe_doctor_fails_when_recorded_events_wait_too_long(app, connect, post_event, runner):
+    res = connect()
+    event = stripe_event("account.updated", res.account_id)
+    post_event(res.webhook_path, event, CONNECTION_SECRET)
+    fresh = runner.invoke(args=["stripe", "doctor"]).output
+    assert "OK   no event has waited longer than 5 minutes" in fresh
+    with app.app_context():
+        row = db.session.get(WebhookEvent, event["id"])
+        row.received_at -= timedelta(minutes=6)
+        db.session.commit()
+        db.session.remove()
+
+    result = runner.invoke(args=["stripe", "doctor"])
+
+    assert result.exit_code == 1
+    assert "FAIL 1 event(s) waiting since" in result.output
+    assert "is `flask webhooks work` running?" in result.output

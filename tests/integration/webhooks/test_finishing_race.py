@@ -1,7 +1,9 @@
 """Finishing onboarding: the return page and Stripe's webhooks arrive together, over real HTTP.
 
-Every path applies the account through one function under one lock order, so there is no
-deadlock, no 5xx, and the change is recorded — audit row and partner notification — once.
+The webhooks are recorded at once and applied by two `flask webhooks work` loops running
+meanwhile, concurrently with the return page. Every path applies the account through one
+function under one lock order, so there is no deadlock, no 5xx, and the change is recorded —
+audit row and partner notification — once.
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ def recorded_changes(app, res) -> tuple[int, int]:
 
 
 def test_return_page_and_three_webhooks_record_one_change_every_time(
-    app, factory, connect, sandbox, live_server
+    app, factory, connect, sandbox, live_server, webhook_workers
 ):
     owner = factory.user()
     workspace = factory.workspace(owner)
@@ -112,6 +114,7 @@ def test_return_page_and_three_webhooks_record_one_change_every_time(
         sandbox.force_account_state(res.account_id, "complete")
 
         statuses = finish_together(live_server.url, session, res)
+        webhook_workers.wait_idle()
 
         outcomes.append(
             (

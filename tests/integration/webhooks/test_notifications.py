@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Notification, utcnow
 from app.services import notifications
-from tests.helpers import CONNECTION_SECRET, stripe_event
+from tests.helpers import CONNECTION_SECRET, drain_webhooks, stripe_event
 
 
 def verify_connect_signature(body: bytes, header: str, secret: str, tolerance: int = 300) -> bool:
@@ -32,14 +32,12 @@ def verify_connect_signature(body: bytes, header: str, secret: str, tolerance: i
 
 
 @pytest.fixture
-def changed(connect, sandbox, post_event):
+def changed(app, connect, sandbox, post_event):
     """A connected resource whose status change (→ complete) queued one notification."""
     res = connect()
     sandbox.force_account_state(res.account_id, "complete")
-    response = post_event(
-        res.webhook_path, stripe_event("account.updated", res.account_id), CONNECTION_SECRET
-    )
-    assert response.get_json()["result"] == "applied"
+    post_event(res.webhook_path, stripe_event("account.updated", res.account_id), CONNECTION_SECRET)
+    assert drain_webhooks(app) == ["applied"]
     return res
 
 
@@ -186,6 +184,7 @@ def test_parallel_workers_deliver_each_notification_exactly_once(
         post_event(
             res.webhook_path, stripe_event("account.updated", res.account_id), CONNECTION_SECRET
         )
+    assert drain_webhooks(app) == ["applied"] * 6
     expected = {n.id for n in stored(app)}
     assert len(expected) == 6
 
@@ -224,4 +223,5 @@ def test_resources_without_a_partner_connection_enqueue_nothing(app, connect, sa
         stripe_event("account.updated", res.account_id),
         "whsec_appLevelTestSecret000000000000",
     )
+    assert drain_webhooks(app) == ["applied"]
     assert stored(app) == []

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, Notification, StripeConnection, WebhookEvent
+from app.models import AuditEvent, Notification, StripeConnection, WebhookEvent, utcnow
 from app.services.onboarding.steps import KEY_REJECTED_REASON
 from tests.helpers import (
     APP_SECRET,
@@ -17,6 +18,7 @@ from tests.helpers import (
     OTHER_KEY,
     OTHER_SECRET,
     connection_row,
+    drain_webhooks,
     payments_row,
     stripe_event,
     stripe_signature,
@@ -50,7 +52,9 @@ def test_account_updated_refetches_the_account_and_stores_its_status(
         res.webhook_path, stripe_event("account.updated", res.account_id), CONNECTION_SECRET
     )
     assert response.status_code == 200
-    assert response.get_json() == {"received": True, "result": "applied"}
+    assert response.get_json() == {"received": True, "result": "recorded"}
+    assert payments_row(app, res.payments_id).onboarding_status == "not_started"
+    assert drain_webhooks(app) == ["applied"]
     payments = payments_row(app, res.payments_id)
     assert (payments.onboarding_status, payments.status_reason) == ("complete", "none")
     assert payments.charges_enabled and payments.payouts_enabled
@@ -70,7 +74,8 @@ def test_app_level_endpoint_applies_events_for_accounts_of_the_app_key(
         "/webhooks/stripe", stripe_event("capability.updated", res.account_id), APP_SECRET
     )
     assert response.status_code == 200
-    assert response.get_json()["result"] == "applied"
+    assert response.get_json()["result"] == "recorded"
+    assert drain_webhooks(app) == ["applied"]
     payments = payments_row(app, res.payments_id)
     assert (payments.onboarding_status, payments.status_reason) == ("pending", "under_review")
     # App-level resources have no connection, hence no partner to notify.
@@ -135,6 +140,7 @@ def test_both_signatures_are_accepted_while_a_secret_is_rolled(app, connect, san
         res.webhook_path, data=payload, headers={"Stripe-Signature": _signed_twice(payload)}
     )
     assert response.status_code == 200
+    assert drain_webhooks(app) == ["applied"]
     assert payments_row(app, res.payments_id).onboarding_status == "complete"
 
 
@@ -162,11 +168,13 @@ def test_a_duplicate_delivery_changes_nothing_the_second_time(app, connect, sand
     sandbox.force_account_state(res.account_id, "complete")
     event = stripe_event("account.updated", res.account_id)
     first = post_event(res.webhook_path, event, CONNECTION_SECRET)
+    assert drain_webhooks(app) == ["applied"]
     sandbox.clear_requests()
     second = post_event(res.webhook_path, event, CONNECTION_SECRET)
-    assert first.get_json()["result"] == "applied"
+    assert first.get_json()["result"] == "recorded"
     assert second.status_code == 200
     assert second.get_json()["result"] == "duplicate"
+    assert drain_webhooks(app) == []
     assert sandbox.requests() == []  # the duplicate did not even ask Stripe
     assert audit_actions(app, res.server_id).count("onboarding.status_changed") == 1
     assert count(app, Notification) == 1
@@ -177,13 +185,15 @@ def test_an_older_event_never_overwrites_newer_state(app, connect, sandbox, post
     now = int(time.time())
     sandbox.force_account_state(res.account_id, "complete")
     newer = stripe_event("account.updated", res.account_id, created=now)
-    assert post_event(res.webhook_path, newer, CONNECTION_SECRET).get_json()["result"] == "applied"
+    post_event(res.webhook_path, newer, CONNECTION_SECRET)
+    assert drain_webhooks(app) == ["applied"]
     # An event from before (the account was still missing information) arrives late.
     sandbox.clear_requests()
     older = stripe_event("account.updated", res.account_id, created=now - 60)
     late = post_event(res.webhook_path, older, CONNECTION_SECRET)
     assert late.status_code == 200
-    assert late.get_json()["result"] == "stale"
+    assert late.get_json()["result"] == "recorded"
+    assert drain_webhooks(app) == ["stale"]
     assert sandbox.requests() == []
     assert payments_row(app, res.payments_id).onboarding_status == "complete"
 
@@ -201,8 +211,8 @@ def test_an_old_event_delivered_first_still_stores_the_current_state(
         if e["account"] == res.account_id and e["type"] == "account.updated"
     )
     assert first_event["data"]["object"]["charges_enabled"] is False
-    response = post_event(res.webhook_path, first_event, CONNECTION_SECRET)
-    assert response.get_json()["result"] == "applied"
+    post_event(res.webhook_path, first_event, CONNECTION_SECRET)
+    assert drain_webhooks(app) == ["applied"]
     assert payments_row(app, res.payments_id).onboarding_status == "complete"
 
 
@@ -213,6 +223,7 @@ def test_an_event_of_the_other_mode_is_acknowledged_and_ignored(app, connect, sa
     response = post_event(res.webhook_path, event, CONNECTION_SECRET)
     assert response.status_code == 200
     assert response.get_json()["result"] == "ignored"
+    assert drain_webhooks(app) == []
     assert payments_row(app, res.payments_id).onboarding_status == "not_started"
     # Not recorded: the endpoint that owns the event must still be able to apply it.
     assert count(app, WebhookEvent) == 0
@@ -248,23 +259,76 @@ def test_other_event_types_are_acknowledged_and_ignored(app, connect, post_event
     assert response.get_json()["result"] == "ignored"
 
 
-def test_a_failure_rolls_back_and_stripes_retry_applies_it(app, connect, sandbox, post_event):
+def make_due(app, event_id: str) -> None:
+    """Let the backoff of a failed event pass."""
+    with app.app_context():
+        db.session.get(WebhookEvent, event_id).next_attempt_at = utcnow()
+        db.session.commit()
+        db.session.remove()
+
+
+def inbox_row(app, event_id: str) -> WebhookEvent:
+    """The inbox row of one event, read afresh."""
+    with app.app_context():
+        row = db.session.get(WebhookEvent, event_id)
+        db.session.expunge(row)
+        return row
+
+
+def test_a_failure_rolls_back_and_the_worker_retries_it_after_a_backoff(
+    app, connect, sandbox, post_event
+):
     res = connect()
     sandbox.force_account_state(res.account_id, "complete")
     # Three 500s outlast the SDK's two retries of the re-fetch.
     sandbox.inject_fault(f"/v1/accounts/{res.account_id}", "500", count=3)
     event = stripe_event("account.updated", res.account_id)
-    failed = post_event(res.webhook_path, event, CONNECTION_SECRET)
-    assert failed.status_code == 500
-    assert "Stripe" not in failed.get_data(as_text=True)
-    assert count(app, WebhookEvent) == 0
-    assert payments_row(app, res.payments_id).onboarding_status == "not_started"
+    received = post_event(res.webhook_path, event, CONNECTION_SECRET)
+    assert received.status_code == 200  # recorded: Stripe's delivery is done
 
-    retried = post_event(res.webhook_path, event, CONNECTION_SECRET)
-    assert retried.status_code == 200
-    assert retried.get_json()["result"] == "applied"
+    assert drain_webhooks(app) == ["retrying"]
+    row = inbox_row(app, event["id"])
+    assert (row.status, row.attempts, row.result) == ("pending", 1, None)
+    assert row.next_attempt_at > utcnow() + timedelta(seconds=5)
+    assert row.last_error == "Stripe request failed (unavailable)"
+    assert payments_row(app, res.payments_id).onboarding_status == "not_started"
+    assert count(app, Notification) == 0
+
+    make_due(app, event["id"])
+    assert drain_webhooks(app) == ["applied"]
+    row = inbox_row(app, event["id"])
+    assert (row.status, row.attempts, row.result, row.last_error) == (
+        "processed",
+        2,
+        "applied",
+        None,
+    )
     assert payments_row(app, res.payments_id).onboarding_status == "complete"
     assert count(app, Notification) == 1
+
+
+def test_an_event_that_keeps_failing_stops_after_the_last_attempt_and_the_doctor_says_so(
+    app, connect, sandbox, post_event, runner, monkeypatch, caplog
+):
+    monkeypatch.setitem(app.config, "WEBHOOK_MAX_ATTEMPTS", 2)
+    res = connect()
+    sandbox.inject_fault(f"/v1/accounts/{res.account_id}", "500", count=6)
+    event = stripe_event("account.updated", res.account_id)
+    post_event(res.webhook_path, event, CONNECTION_SECRET)
+
+    assert drain_webhooks(app) == ["retrying"]
+    make_due(app, event["id"])
+    assert drain_webhooks(app) == ["failed"]
+    make_due(app, event["id"])
+    assert drain_webhooks(app) == []  # never claimed again
+    assert inbox_row(app, event["id"]).status == "failed"
+    assert any(
+        record.levelname == "ERROR" and event["id"] in record.getMessage()
+        for record in caplog.records
+    )
+    doctor = runner.invoke(args=["stripe", "doctor"])
+    assert doctor.exit_code == 1
+    assert f"FAIL 1 event failed after every attempt (newest {event['id']})" in doctor.output
 
 
 def test_deauthorization_disconnects_the_resource_and_allows_a_fresh_account(
@@ -276,8 +340,8 @@ def test_deauthorization_disconnects_the_resource_and_allows_a_fresh_account(
     generation = payments_row(app, res.payments_id).account_generation
 
     event = stripe_event("account.application.deauthorized", res.account_id)
-    response = post_event(res.webhook_path, event, CONNECTION_SECRET)
-    assert response.get_json()["result"] == "applied"
+    post_event(res.webhook_path, event, CONNECTION_SECRET)
+    assert drain_webhooks(app) == ["applied", "applied"]
     payments = payments_row(app, res.payments_id)
     assert payments.status == "disconnected"
     assert (payments.onboarding_status, payments.status_reason) == ("not_started", "disconnected")
@@ -295,6 +359,7 @@ def test_deauthorization_disconnects_the_resource_and_allows_a_fresh_account(
         res.webhook_path, stripe_event("account.updated", res.account_id), CONNECTION_SECRET
     )
     assert late.get_json()["result"] == "ignored"
+    assert drain_webhooks(app) == []
     assert payments_row(app, res.payments_id).status == "disconnected"
 
 
@@ -307,6 +372,7 @@ def test_the_dashboard_shows_disconnected_after_deauthorization(
         stripe_event("account.application.deauthorized", res.account_id),
         CONNECTION_SECRET,
     )
+    assert drain_webhooks(app) == ["applied"]
     auth.login(res.owner.email)
     page = client.get(f"/payments/{res.server_id}").get_data(as_text=True)
     assert "Disconnected" in page
@@ -320,24 +386,22 @@ def test_a_fetch_that_works_clears_a_rejected_key_flag(app, connect, sandbox, po
         db.session.commit()
     sandbox.force_account_state(res.account_id, "complete")
 
-    response = post_event(
-        res.webhook_path, stripe_event("account.updated", res.account_id), CONNECTION_SECRET
-    )
+    post_event(res.webhook_path, stripe_event("account.updated", res.account_id), CONNECTION_SECRET)
 
-    assert response.get_json()["result"] == "applied"
+    assert drain_webhooks(app) == ["applied"]
     assert connection_row(app, res.connection_id).attention_reason is None
 
 
-def test_a_rejected_key_during_the_fetch_flags_the_connection_and_stripe_retries(
+def test_a_rejected_key_during_the_fetch_flags_the_connection_and_the_worker_retries(
     app, connect, sandbox, post_event
 ):
     res = connect()
     sandbox.revoke_key(res.api_key)
+    event = stripe_event("account.updated", res.account_id)
 
-    response = post_event(
-        res.webhook_path, stripe_event("account.updated", res.account_id), CONNECTION_SECRET
-    )
+    response = post_event(res.webhook_path, event, CONNECTION_SECRET)
 
-    assert response.status_code == 500
+    assert response.status_code == 200
+    assert drain_webhooks(app) == ["retrying"]
     assert connection_row(app, res.connection_id).attention_reason == KEY_REJECTED_REASON
-    assert count(app, WebhookEvent) == 0
+    assert inbox_row(app, event["id"]).status == "pending"

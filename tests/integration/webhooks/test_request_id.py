@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, Notification
 from app.services import api_tokens, notifications
+from tests.helpers import CONNECTION_SECRET, drain_webhooks, stripe_event
 
 
 @pytest.fixture
@@ -82,3 +83,23 @@ def test_pages_get_a_request_id_too_and_each_request_its_own(client):
         client.get("/auth/login", headers={"X-Request-Id": "gw:1.2_3-4"}).headers["X-Request-Id"]
         == "gw:1.2_3-4"
     )
+
+
+def test_a_webhook_s_request_id_follows_the_event_into_the_worker(
+    app, connect, sandbox, post_event
+):
+    res = connect()
+    sandbox.force_account_state(res.account_id, "complete")
+    event = stripe_event("account.updated", res.account_id)
+    request_id = post_event(res.webhook_path, event, CONNECTION_SECRET).headers["X-Request-Id"]
+
+    assert drain_webhooks(app) == ["applied"]
+
+    with app.app_context():
+        [queued] = db.session.scalars(select(Notification)).all()
+        applied = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "webhook.applied")
+        ).one()
+        db.session.remove()
+    assert queued.request_id == request_id
+    assert applied.request_id == request_id

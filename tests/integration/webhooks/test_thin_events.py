@@ -1,5 +1,6 @@
-"""Thin v2 events from a connection's event destination: verified and parsed by the SDK, then
-applied once, in order, for accounts of that connection only."""
+"""Thin v2 events from a connection's event destination: verified and parsed by the SDK,
+recorded for accounts of that connection only, then applied once, in order, by the webhook
+worker's own processing (`drain_webhooks`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from app.services.webhook_endpoints import EVENT_DESTINATION, store_secret
 from tests.helpers import (
     CONNECTION_SECRET,
     OTHER_KEY,
+    drain_webhooks,
     payments_row,
     stripe_event,
     thin_event,
@@ -68,7 +70,8 @@ def test_a_verified_thin_event_refetches_the_account_and_stores_its_status(
     response = post_event(thin_path(res), event, DESTINATION_SECRET)
 
     assert response.status_code == 200
-    assert response.get_json() == {"received": True, "result": "applied"}
+    assert response.get_json() == {"received": True, "result": "recorded"}
+    assert drain_webhooks(app) == ["applied"]
     payments = payments_row(app, res.payments_id)
     assert (payments.onboarding_status, payments.status_reason) == ("complete", "none")
     created = datetime.fromisoformat(event["created"].replace("Z", "+00:00"))
@@ -136,9 +139,10 @@ def test_a_duplicate_delivery_is_acknowledged_and_applied_once(
     first = post_event(thin_path(res), event, DESTINATION_SECRET)
     again = post_event(thin_path(res), event, DESTINATION_SECRET)
 
-    assert first.get_json()["result"] == "applied"
+    assert first.get_json()["result"] == "recorded"
     assert again.status_code == 200
     assert again.get_json()["result"] == "duplicate"
+    assert drain_webhooks(app) == ["applied"]
     assert recorded(app) == [(event["id"], REQUIREMENTS_UPDATED)]
     assert account_fetches(sandbox, res.account_id) == 1
 
@@ -203,12 +207,14 @@ def test_an_event_older_than_the_last_applied_one_is_stale_and_not_fetched(
         created=now - timedelta(minutes=5),
     )
 
-    assert post_event(thin_path(res), newer, DESTINATION_SECRET).get_json()["result"] == "applied"
+    assert post_event(thin_path(res), newer, DESTINATION_SECRET).get_json()["result"] == "recorded"
+    assert drain_webhooks(app) == ["applied"]
     sandbox.force_account_state(res.account_id, "past_due")
     late = post_event(thin_path(res), older, DESTINATION_SECRET)
 
     assert late.status_code == 200
-    assert late.get_json()["result"] == "stale"
+    assert late.get_json()["result"] == "recorded"
+    assert drain_webhooks(app) == ["stale"]
     payments = payments_row(app, res.payments_id)
     assert (payments.onboarding_status, payments.status_reason) == ("complete", "none")
     assert account_fetches(sandbox, res.account_id) == 1
@@ -223,13 +229,15 @@ def test_a_thin_and_a_v1_event_for_one_change_order_against_each_other(
     sandbox.force_account_state(res.account_id, "complete")
     v1_later = stripe_event("account.updated", res.account_id, created=int(now.timestamp()))
     assert post_event(res.webhook_path, v1_later, CONNECTION_SECRET).status_code == 200
+    assert drain_webhooks(app) == ["applied"]
 
     thin_earlier = thin_event(
         REQUIREMENTS_UPDATED, res.account_id, created=now - timedelta(seconds=30)
     )
     late = post_event(thin_path(res), thin_earlier, DESTINATION_SECRET)
 
-    assert late.get_json()["result"] == "stale"
+    assert late.get_json()["result"] == "recorded"
+    assert drain_webhooks(app) == ["stale"]
     assert account_fetches(sandbox, res.account_id) == 1
 
 
