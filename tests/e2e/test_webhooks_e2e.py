@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from tests.helpers import CONNECTION_SECRET
+from tests.e2e.test_browse import sign_in
+from tests.helpers import CONNECTION_SECRET, service_values
 
 pytestmark = pytest.mark.e2e
 
@@ -117,3 +118,71 @@ def test_the_connection_page_shows_webhook_setup_and_deliveries(
     deliveries.get_by_role("button", name="Retry").click()
     page.get_by_text("queued again").wait_for()
     screenshot("connection-after-retry")
+
+
+def test_a_v2_account_connects_returns_and_a_later_change_arrives_as_a_thin_event(
+    app,  # noqa: F811
+    monkeypatch,
+    page,
+    live_server,
+    sandbox,
+    factory,  # noqa: F811
+    webhook_workers,
+    screenshot,
+):
+    """Accounts v2 end to end: Connect → Stripe's page → return → thin event → dashboard, with
+    a connection whose event destination was registered by saving it (no manual step)."""
+    from app.extensions import db
+    from app.services import connections
+
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", live_server.url)
+    ada = factory.user("ada@example.com", name="Ada Lovelace")
+    workspace = factory.workspace(ada, "Acme Marketplace")
+    with app.app_context():
+        connection, _ = connections.create_connection(
+            workspace.id,
+            actor_user_id=None,
+            verify=True,
+            **service_values(webhook_secret="", config_json='{"accounts_api": "v2"}'),
+        )
+        connection_id = connection.id
+        db.session.remove()
+    shop = factory.resource(workspace, "EU storefront", currency="eur", country="DE")
+    sandbox.clear_requests()
+
+    sign_in(page, live_server, "ada@example.com", factory.PASSWORD)
+    page.get_by_role("heading", name="Payments resources").wait_for()
+    page.get_by_role("button", name="Connect with Stripe").click()
+    page.wait_for_url(f"{sandbox.url}/**")
+    page.get_by_role("button", name="Submit everything").click()
+    page.wait_for_url(f"{live_server.url}/payments/{shop.id}/onboarding/return")
+    assert page.locator('[data-status="complete"]').first.is_visible()
+    [account] = sandbox.accounts()
+    account_id = account["account"]["id"]
+    calls = [(r["method"], r["path"]) for r in sandbox.requests("/v2/core/accounts")]
+    # One account, made through v2; then reads (the return page's, and the webhook worker's
+    # for the thin events the completion itself caused).
+    assert calls[:2] == [("POST", "/v2/core/accounts"), ("GET", f"/v2/core/accounts/{account_id}")]
+    assert [call for call in calls if call[0] == "POST"] == [calls[0]]
+
+    # Later, Stripe needs more from the person: it tells us only by thin event.
+    thin_url = f"{live_server.url}/webhooks/stripe/{connection_id}/thin"
+    delivered = len([d for d in sandbox.deliveries() if d["url"] == thin_url])
+    sandbox.force_account_state(account_id, "past_due")
+    deadline = time.monotonic() + 15
+    while len([d for d in sandbox.deliveries() if d["url"] == thin_url]) <= delivered:
+        assert time.monotonic() < deadline, "no thin event reached the app"
+        time.sleep(0.05)
+    sandbox.wait_for_deliveries(len(sandbox.deliveries()), timeout=15)
+    webhook_workers.wait_idle()
+
+    page.goto(f"{live_server.url}/")
+    row = page.locator(f'tr[data-server-id="{shop.id}"]')
+    row.locator('[data-status="pending"]').first.wait_for(timeout=5000)
+    assert row.get_by_text("Needs info").first.is_visible()
+    screenshot("v2-dashboard-after-thin-event")
+    fetches = [
+        r for r in sandbox.requests(f"/v2/core/accounts/{account_id}") if r["method"] == "GET"
+    ]
+    assert len(fetches) >= 2  # the return page's, then the worker's for the thin event
+    assert sandbox.requests(f"/v1/accounts/{account_id}") == []
