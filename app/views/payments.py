@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from app.forms.invites import OnboardingInviteForm
 from app.forms.payments import PaymentsResourceForm
 from app.presentation import onboarding_steps
+from app.resource_rows import resource_rows
 from app.security.permissions import MANAGE
 from app.services import resources
 from app.services.invite_panel import invite_panel
@@ -41,7 +42,7 @@ def dashboard() -> str:
         workspaces=workspaces,
         workspace_filter=workspace_filter,
         status_filter=status_filter,
-        onboarding=resources.onboarding_panels(current_user, page.items),
+        rows=resource_rows(page.items, resources.onboarding_panels(current_user, page.items)),
         can_create=bool(resources.user_workspaces(current_user, MANAGE)),
     )
 
