@@ -104,9 +104,17 @@ def list_resources(
 
 
 def get_resource(user_id: str, server_id: str) -> Server:
-    """The user's payments resource `server_id`, or ResourceNotFound."""
-    query = _visible_to(_with_account_and_workspace(), user_id).where(Server.id == server_id)
-    found = db.session.scalars(query).first()
+    """The user's payments resource `server_id`, or ResourceNotFound.
+
+    Its workspace's Stripe connections come in the same statement (a workspace has a handful),
+    so the page's `resource_onboarding` needs no query of its own.
+    """
+    query = (
+        _visible_to(_with_account_and_workspace(), user_id)
+        .where(Server.id == server_id)
+        .options(contains_eager(Server.workspace).joinedload(Workspace.stripe_connections))
+    )
+    found = db.session.scalars(query).unique().first()
     if found is None:
         raise ResourceNotFound(server_id)
     return found
@@ -135,7 +143,6 @@ def onboarding_panels(user: User, servers: list[Server]) -> dict[str, ResourceOn
     workspace_ids = {server.workspace_id for server in servers}
     if not workspace_ids:
         return {}
-    roles = {m.workspace_id: m.role for m in user.memberships}
     by_workspace: dict[str, list[StripeConnection]] = {ws: [] for ws in workspace_ids}
     for connection in db.session.scalars(
         select(StripeConnection)
@@ -145,17 +152,43 @@ def onboarding_panels(user: User, servers: list[Server]) -> dict[str, ResourceOn
         by_workspace[connection.workspace_id].append(connection)
     invite_states = latest_states([server.id for server in servers])
     mode = app_key_mode()
-    panels = {}
-    for server in servers:
-        granted = permissions_for_role(roles.get(server.workspace_id, ""))
-        panels[server.id] = ResourceOnboarding(
-            actions=resource_actions(server.payments),
-            key_source=choose_key_source(server.payments, by_workspace[server.workspace_id], mode),
-            can_onboard=ONBOARD in granted,
-            can_manage=MANAGE in granted,
+    return {
+        server.id: _onboarding(
+            user,
+            server,
+            by_workspace[server.workspace_id],
+            mode,
             invite_state=invite_states.get(server.id),
         )
-    return panels
+        for server in servers
+    }
+
+
+def resource_onboarding(user: User, server: Server) -> ResourceOnboarding:
+    """Buttons, key source and rights for one resource that `get_resource` loaded: no query.
+
+    Without the invite state: a resource's own page lists its invites (`invite_panel`).
+    """
+    return _onboarding(user, server, server.workspace.stripe_connections, app_key_mode())
+
+
+def _onboarding(
+    user: User,
+    server: Server,
+    connections: list[StripeConnection],
+    mode: str | None,
+    *,
+    invite_state: str | None = None,
+) -> ResourceOnboarding:
+    role = next((m.role for m in user.memberships if m.workspace_id == server.workspace_id), "")
+    granted = permissions_for_role(role)
+    return ResourceOnboarding(
+        actions=resource_actions(server.payments),
+        key_source=choose_key_source(server.payments, connections, mode),
+        can_onboard=ONBOARD in granted,
+        can_manage=MANAGE in granted,
+        invite_state=invite_state,
+    )
 
 
 def can_manage(user_id: str, server_id: str) -> bool:

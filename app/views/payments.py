@@ -51,15 +51,21 @@ def dashboard() -> str:
 @login_required
 def detail(server_id: str) -> str:
     """Everything about one payments resource, its requirements and its activity."""
+    return render_detail(server_id, OnboardingInviteForm())
+
+
+def render_detail(server_id: str, invite_form: OnboardingInviteForm) -> str:
+    """The detail page in five statements: the signed-in person, the resource with its account,
+    workspace and connections, its activity, its invites, its reminders."""
     server = resources.get_resource(current_user.id, server_id)
     return render_template(
         "payments/detail.html",
         server=server,
         steps=onboarding_steps(server.payments),
-        ob=resources.onboarding_panels(current_user, [server])[server.id],
+        ob=resources.resource_onboarding(current_user, server),
         activity=resources.recent_activity(server),
         invites=invite_panel(server),
-        invite_form=OnboardingInviteForm(),
+        invite_form=invite_form,
     )
 
 
