@@ -176,6 +176,7 @@ def explain(app, data: dict[str, object]) -> list[tuple[str, str, str]]:
         "dashboard, workspace + status filter, page 3": (
             f"/?workspace={data['large_ws']}&status=pending&page=3"
         ),
+        "dashboard, status filter": "/?status=complete",
         "/v1/servers": "/v1/servers?perPage=20",
     }
     bearer = {"Authorization": f"Bearer {data['token']}"}
