@@ -89,12 +89,22 @@ def resource_rows(
 ) -> list[ResourceRow]:
     """The rows of a page of resources, in the page's order (needs a request: links)."""
     urls = _Urls()
-    return [_row(server, onboarding[server.id], urls) for server in servers]
+    # A page holds a handful of (status, reason) pairs: each is translated once, not per row.
+    statuses: dict[tuple[str, str], tuple[str, str, str]] = {}
+    return [_row(server, onboarding[server.id], urls, statuses) for server in servers]
 
 
-def _row(server: Server, ob: ResourceOnboarding, urls: _Urls) -> ResourceRow:
+def _row(
+    server: Server,
+    ob: ResourceOnboarding,
+    urls: _Urls,
+    statuses: dict[tuple[str, str], tuple[str, str, str]],
+) -> ResourceRow:
     p = server.payments
-    label, style, _next = status_copy(p.onboarding_status, p.status_reason)
+    key = (p.onboarding_status, p.status_reason)
+    if key not in statuses:
+        statuses[key] = status_copy(*key)
+    label, style, _next = statuses[key]
     count = p.total_payment_count
     blocked = ob.can_onboard and bool(ob.actions) and not ob.key_source.ok
     return ResourceRow(
