@@ -644,6 +644,8 @@ def write_results(
         + (", ".join(name for name, ok in met.items() if not ok) or "none")
         + ". The webhook row is measured by the webhook slice's bench, not here.",
         "",
+        *reading(figures, connect),
+        "",
         "Counts (execution time in PostgreSQL): "
         + "; ".join(
             f"{label} {count_times(plans_10k, label)} at 10,000, "
@@ -687,6 +689,30 @@ def connect_rows(connect: dict[str, list], connect_mark: str, idle_mark: str) ->
         "between two statements of a short transaction, the longest for "
         f"{max(connect['idle_longest_ms']):.0f} ms, after `{connect['idle_longest_after'][0]}…`;"
         f" sampled every 50 ms) | 0 | {idle_mark} |",
+    ]
+
+
+def reading(figures: dict[str, list[float]], connect: dict[str, list]) -> list[str]:
+    """What bounds the two CPU-bound rows, from this run's own figures."""
+    cores = len(os.sched_getaffinity(0))
+    ideal = WRK_CONNECTIONS / STRIPE_LATENCY
+    connect_cores = statistics.median(connect["later_cpu_ms"]) * ideal / 1000
+    return [
+        "Dashboard: hello-world is a few hundred microseconds of worker CPU; the floor (a "
+        "session read, one SQL statement, 20 rows) already reaches only "
+        f"{statistics.median(figures['floor_ratio']):.3g} of it. The dashboard adds a "
+        "server-side session resolved by Flask-Login (1 statement), 4 more statements through "
+        "the ORM, CSRF, the layout and 20 rows with their buttons: "
+        f"{statistics.median(figures['cpu_small_ms']):.3g} ms of worker CPU per request, "
+        "about a fifth of it per statement in SQLAlchemy and psycopg (measured in process, "
+        "`time.process_time`). 0.10 would need the dashboard at 1.5–2× the floor's cost.",
+        "",
+        "Connect: with Stripe at 300 ms, 16 clients at the ideal pace make "
+        f"{ideal:.0f} Connects/s; at this run's median worker CPU per later Connect that is "
+        f"{connect_cores:.2f} of the {cores} cores for the app's workers alone, before the "
+        "sandbox, PostgreSQL and wrk on the same cores: the ratio falls with every other "
+        "process the machine runs (see the load average above). The sandbox alone at the same "
+        "latency shows what the machine leaves for any client.",
     ]
 
 
