@@ -18,15 +18,6 @@ workers = int(os.environ.get("WEB_CONCURRENCY", DEFAULT_WEB_CONCURRENCY))
 # connection, and none while it waits on Stripe, so no thread waits for the pool. PostgreSQL must
 # allow workers × (threads + 10) connections: 2 × 18 = 36 with the defaults (its own default 100).
 threads = int(os.environ.get("GUNICORN_THREADS", DEFAULT_GUNICORN_THREADS))
-# The workers share one listening socket and the kernel gives a new connection to whichever
-# worker accepts first: under `make bench` all 16 of wrk's connections often went to one
-# worker, whose 8 threads served them 8 at a time while the other worker idled, so Connects
-# waiting on Stripe ran at half speed. A worker holding as many connections as it has threads
-# stops accepting, and the next connection goes to a worker with a free thread. The price is
-# keep-alive (gunicorn closes each connection after its answer): nothing behind a proxy, which
-# opens a connection per request to its upstream unless told otherwise (Nginx's default).
-worker_connections = threads
-keepalive = 0
 timeout = 30
 graceful_timeout = 20
 accesslog = "-"
