@@ -255,6 +255,17 @@ class Gunicorn:
             ticks += int(fields[11]) + int(fields[12])
         return ticks / os.sysconf("SC_CLK_TCK")
 
+    def connection_split(self) -> str:
+        """Established client connections per worker now, e.g. `11/5` (ss shows the owner)."""
+        listing = subprocess.run(  # noqa: S603 - a fixed command
+            [shutil.which("ss") or "ss", "-tnpH", "state", "established", f"sport = :{self.port}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        owners = re.findall(r"pid=(\d+)", listing)
+        return "/".join(str(owners.count(str(pid))) for pid in self.workers())
+
     def peak_rss_mb(self) -> float:
         """The highest resident-set peak (VmHWM) among the workers, in MB."""
         peaks = []
@@ -487,20 +498,23 @@ def idle_in_transaction() -> Iterator[IdleSamples]:
 
 
 def click_connect(
-    served: Gunicorn, cookie: str, csrf: str, ids: list[str], origin: str
+    served: Gunicorn, cookie: str, csrf: str, ids: list[str], origin: str, splits: list[str]
 ) -> tuple[float, float]:
     """(Connects per second, worker CPU ms per Connect), 16 clients each clicking Connect on
-    resources from `ids`."""
+    resources from `ids`; how wrk's connections were split over the workers goes to `splits`."""
     ids_file = ROOT / "bench" / ".connect-ids"
     ids_file.write_text("\n".join(ids) + "\n")
     try:
         before = served.cpu_seconds()
+        split = threading.Timer(WRK_SECONDS / 2, lambda: splits.append(served.connection_split()))
+        split.start()
         rate, done = wrk(
             f"{served.url}/",
             cookie,
             script=ROOT / "bench" / "connect.lua",
             script_args=(str(ids_file), urllib.parse.quote(csrf, safe=""), origin, "2"),
         )
+        split.join()
     finally:
         ids_file.unlink()
     if done > len(ids):
@@ -523,12 +537,13 @@ def connect_throughput(app, ids: list[str]) -> dict[str, list]:
         sandbox.control("POST", "latency", {"seconds": STRIPE_LATENCY})
         ideal = WRK_CONNECTIONS / STRIPE_LATENCY  # one Stripe wait per thread at a time
         figures: dict[str, list] = {}
+        splits: list[str] = []
         with idle_in_transaction() as idle:
             for run in range(RUNS):
                 fresh = ids[run * FRESH_PER_RUN : (run + 1) * FRESH_PER_RUN]
-                first, first_cpu = click_connect(served, cookie, csrf, fresh, sandbox.url)
+                first, first_cpu = click_connect(served, cookie, csrf, fresh, sandbox.url, splits)
                 later, later_cpu = click_connect(
-                    served, cookie, csrf, ids[:FRESH_PER_RUN], sandbox.url
+                    served, cookie, csrf, ids[:FRESH_PER_RUN], sandbox.url, splits
                 )
                 for name, value in (
                     ("first", first),
@@ -541,6 +556,7 @@ def connect_throughput(app, ids: list[str]) -> dict[str, list]:
                     figures.setdefault(name, []).append(value)
         figures["idle_max"] = [max(count for count, _ in idle)]
         figures["idle_across_stripe"] = [max(held for _, held in idle)]
+        figures["splits"] = splits
         figures["idle_longest_ms"] = [idle.longest * 1000]
         figures["idle_longest_after"] = [idle.longest_after[:120]]
         figures.update(sandbox_alone(app, sandbox))
@@ -681,6 +697,8 @@ def connect_rows(connect: dict[str, list], connect_mark: str, idle_mark: str) ->
         f"| {spread(connect['first_ratio'])} ({spread(connect['first'])} Connects/s) | | |",
         f"| … worker CPU per Connect, later / first "
         f"| {spread(connect['later_cpu_ms'])} ms / {spread(connect['first_cpu_ms'])} ms | | |",
+        "| … wrk's 16 connections over the 2 workers (8 threads each), mid-run, first and "
+        f"later Connects of each run | {', '.join(connect['splits'])} | | |",
         "| … the sandbox alone at 300 ms, 16 clients retrieving an account / (16 ÷ 0.3 s) "
         f"| {spread(connect['sandbox_ratio'])} | | |",
         "| PostgreSQL sessions idle in transaction during that load, for a Stripe call's length "
@@ -714,7 +732,10 @@ def reading(figures: dict[str, list[float]], connect: dict[str, list]) -> list[s
         f"{connect_cores:.2f} of the {cores} cores for the app's workers alone, before the "
         "sandbox, PostgreSQL and wrk on the same cores: the ratio falls with every other "
         "process the machine runs (see the load average above). The sandbox alone at the same "
-        "latency shows what the machine leaves for any client.",
+        "latency shows what the machine leaves for any client. A gthread worker serves at "
+        "most its 8 threads at once and the kernel gives each new connection to whichever "
+        "worker accepts first: a split of 12/4 caps the ratio at 12/16 (8 + 4 served), 16/0 at "
+        "0.5, whatever the CPU.",
     ]
 
 
