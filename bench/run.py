@@ -40,6 +40,7 @@ from cryptography.fernet import Fernet  # noqa: E402
 from sqlalchemy import event, func, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
+from app.config import DEFAULT_GUNICORN_THREADS  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import PaymentsAccount  # noqa: E402
 from app.services import api_tokens  # noqa: E402
@@ -48,6 +49,7 @@ from tests.helpers import AuthActions, bulk_resources, csrf_token_from  # noqa: 
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench")
 RUNS = 3
+THREADS = int(os.environ.get("GUNICORN_THREADS", DEFAULT_GUNICORN_THREADS))
 WRK_SECONDS = int(os.environ.get("BENCH_WRK_SECONDS", "8"))
 WRK_CONNECTIONS = 16
 SIGN_INS = 16
@@ -622,7 +624,7 @@ def write_results(
         f"`make bench`, {started_at:%Y-%m-%d %H:%M} UTC, {seconds:.0f} s, on: {machine()}; "
         f"load average at the start {load_at_start}, at the end {load_average()} (the machine "
         "is shared: a busy one lowers every figure that leans on the CPU).",
-        "PostgreSQL, gunicorn with gunicorn.conf.py (gthread, 2 workers × 8 threads), wrk "
+        f"PostgreSQL, gunicorn with gunicorn.conf.py (gthread, 2 workers × {THREADS} threads), wrk "
         f"-t2 -c{WRK_CONNECTIONS} -d{WRK_SECONDS}s on the same machine. Figures are min / median "
         f"/ max of {RUNS} runs; every ratio is taken within one run.",
         "",
@@ -697,7 +699,7 @@ def connect_rows(connect: dict[str, list], connect_mark: str, idle_mark: str) ->
         f"| {spread(connect['first_ratio'])} ({spread(connect['first'])} Connects/s) | | |",
         f"| … worker CPU per Connect, later / first "
         f"| {spread(connect['later_cpu_ms'])} ms / {spread(connect['first_cpu_ms'])} ms | | |",
-        "| … wrk's 16 connections over the 2 workers (8 threads each), mid-run, first and "
+        f"| … wrk's 16 connections over the 2 workers ({THREADS} threads each), mid-run, first and "
         f"later Connects of each run | {', '.join(connect['splits'])} | | |",
         "| … the sandbox alone at 300 ms, 16 clients retrieving an account / (16 ÷ 0.3 s) "
         f"| {spread(connect['sandbox_ratio'])} | | |",
@@ -733,9 +735,9 @@ def reading(figures: dict[str, list[float]], connect: dict[str, list]) -> list[s
         "sandbox, PostgreSQL and wrk on the same cores: the ratio falls with every other "
         "process the machine runs (see the load average above). The sandbox alone at the same "
         "latency shows what the machine leaves for any client. A gthread worker serves at "
-        "most its 8 threads at once and the kernel gives each new connection to whichever "
-        "worker accepts first: a split of 12/4 caps the ratio at 12/16 (8 + 4 served), 16/0 at "
-        "0.5, whatever the CPU.",
+        "most its threads at once and the kernel gives each new connection to whichever "
+        "worker accepts first: with 8 threads a split of 12/4 would cap the ratio at 12/16, "
+        f"16/0 at 0.5; with {THREADS} every split of 16 clients is served at once.",
     ]
 
 

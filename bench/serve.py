@@ -8,7 +8,7 @@ from flask import Flask, abort, session
 from sqlalchemy import create_engine, text
 
 from app import create_app
-from app.config import _normalise_database_url, size_pool
+from app.config import DEFAULT_GUNICORN_THREADS, _normalise_database_url, size_pool
 
 
 def connect_onboarding() -> Flask:
@@ -56,7 +56,7 @@ def session_query_render() -> Flask:
     config = {
         "SQLALCHEMY_DATABASE_URI": _normalise_database_url(os.environ["DATABASE_URL"]),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "GUNICORN_THREADS": os.environ.get("GUNICORN_THREADS", "8"),
+        "GUNICORN_THREADS": os.environ.get("GUNICORN_THREADS", DEFAULT_GUNICORN_THREADS),
     }
     size_pool(config)
     engine = create_engine(config["SQLALCHEMY_DATABASE_URI"], **config["SQLALCHEMY_ENGINE_OPTIONS"])
