@@ -16,7 +16,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", DEFAULT_WEB_CONCURRENCY))
 # The app reads the same variable: each worker's PostgreSQL pool holds one connection per thread
 # (`app.config.size_pool`), plus SQLAlchemy's default overflow of 10. A request holds at most one
 # connection, and none while it waits on Stripe, so no thread waits for the pool. PostgreSQL must
-# allow workers × (threads + 10) connections: 2 × 18 = 36 with the defaults (its own default 100).
+# allow workers × (threads + 10) connections: 2 × 26 = 52 with the defaults (its own default 100).
 threads = int(os.environ.get("GUNICORN_THREADS", DEFAULT_GUNICORN_THREADS))
 timeout = 30
 graceful_timeout = 20

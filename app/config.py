@@ -27,7 +27,11 @@ class UnsafeConfigError(RuntimeError):
 # gunicorn's default worker count; one process per worker, each with its own memory.
 DEFAULT_WEB_CONCURRENCY = 2
 # gunicorn's default threads per worker; each worker's database pool holds as many connections.
-DEFAULT_GUNICORN_THREADS = 8
+# The workers share one listening socket and the kernel hands each new connection to whichever
+# worker accepts first, often most of them to one (bench/RESULTS.md, the Connect rows): so
+# each worker has threads for all the clients both should serve together, 16 (measured under
+# `make bench`: Connects at 300 ms went from 0.34–0.50 of the ideal with 8 to 0.51–0.73).
+DEFAULT_GUNICORN_THREADS = 16
 
 
 class DefaultConfig:
@@ -343,7 +347,7 @@ def size_pool(config: dict[str, Any]) -> None:
 
     A request holds at most one connection and none across a Stripe call, so with as many
     connections as threads no request waits for the pool (SQLAlchemy's default is 5, fewer
-    than gunicorn's 8 threads); `max_overflow` keeps its default for the rare burst.
+    than gunicorn's 16 threads); `max_overflow` keeps its default for the rare burst.
     """
     if not config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         return

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 
 import stripe
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, abort, jsonify, request, session
 from sqlalchemy import create_engine, text
 
 from app import create_app
-from app.config import DEFAULT_GUNICORN_THREADS
+from app.config import DEFAULT_GUNICORN_THREADS, _normalise_database_url, size_pool
 
 
 def connect_onboarding() -> Flask:
@@ -57,5 +57,54 @@ def verify_and_insert() -> Flask:
                 {"id": event.id, "type": event.type, "account": getattr(event, "account", None)},
             )
         return jsonify(received=True), 200
+
+    return app
+
+
+# Twenty rows with the columns the dashboard shows, each value escaped by Jinja's autoescape.
+FLOOR_PAGE = """<!doctype html><html lang="en"><head><title>Floor</title></head><body>
+<table><tbody>{% for row in rows %}<tr data-server-id="{{ row.id }}">
+<td><a href="/payments/{{ row.id }}">{{ row.name }}</a>
+<div>{{ row.workspace }} · {{ row.mode }}</div></td>
+<td>{{ row.status }}</td><td>{{ row.earned }}</td><td>{{ row.updated }}</td>
+</tr>{% endfor %}</tbody></table></body></html>"""
+
+FLOOR_QUERY = text(
+    "SELECT servers.id, servers.name, workspaces.name AS workspace, payments_accounts.mode,"
+    " payments_accounts.onboarding_status AS status, payments_accounts.total_earned_cents"
+    " AS earned, payments_accounts.updated_at AS updated FROM servers"
+    " JOIN payments_accounts ON payments_accounts.server_id = servers.id"
+    " JOIN workspaces ON workspaces.id = servers.workspace_id"
+    " WHERE servers.workspace_id = :workspace_id AND servers.kind = 'payments'"
+    " ORDER BY servers.created_at DESC, servers.id DESC LIMIT 20"
+)
+
+
+def session_query_render() -> Flask:
+    """The floor of any dashboard in Flask: read a signed session cookie, run one SQL statement
+    on the same pool settings as the app, render 20 escaped rows with Jinja. No Flask-Login,
+    CSRF, ORM or security headers: what is left when all of those cost nothing."""
+    app = Flask(__name__)
+    app.secret_key = os.environ["SECRET_KEY"]
+    config = {
+        "SQLALCHEMY_DATABASE_URI": _normalise_database_url(os.environ["DATABASE_URL"]),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "GUNICORN_THREADS": os.environ.get("GUNICORN_THREADS", DEFAULT_GUNICORN_THREADS),
+    }
+    size_pool(config)
+    engine = create_engine(config["SQLALCHEMY_DATABASE_URI"], **config["SQLALCHEMY_ENGINE_OPTIONS"])
+    template = app.jinja_env.from_string(FLOOR_PAGE)
+
+    @app.get("/sign-in/<workspace_id>")
+    def sign_in(workspace_id: str) -> str:
+        session["workspace_id"] = workspace_id
+        return "signed in"
+
+    @app.get("/")
+    def page() -> str:
+        workspace_id = session.get("workspace_id") or abort(401)
+        with engine.connect() as conn:
+            rows = conn.execute(FLOOR_QUERY, {"workspace_id": workspace_id}).all()
+        return template.render(rows=rows)
 
     return app

@@ -425,6 +425,7 @@ def bulk_resources(app, workspace_ids: list[str], count: int) -> list[str]:
             {
                 "id": new_id("pay"),
                 "server_id": server_id,
+                "workspace_id": workspace_ids[index % len(workspace_ids)],
                 "name": f"Bulk {index:05d}",
                 "onboarding_status": ("not_started", "pending", "complete")[index % 3],
                 "created_at": created,

@@ -35,15 +35,19 @@ class PaymentsAccount(Base):
     """The Stripe side of a payments resource (seed 000 `payments`)."""
 
     __tablename__ = "payments_accounts"
-    # The dashboard's status filter, answered from the index alone.
+    # The dashboard's and /v1/servers' count under a status filter, answered from this index
+    # alone: only the matching entries of the person's workspaces are read, never `servers`.
     __table_args__ = (
-        Index("ix_payments_accounts_status_server", "onboarding_status", "server_id"),
+        Index("ix_payments_accounts_workspace_status", "workspace_id", "onboarding_status"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("pay"))
     server_id: Mapped[str] = mapped_column(
         ForeignKey("servers.id", ondelete="CASCADE"), unique=True
     )
+    # Its server's workspace, copied when both are created (a resource never changes workspace)
+    # so that a status filter is counted without joining servers (bench/RESULTS.md).
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(20), default="payments")
     # Lifecycle of the resource as a whole: `active`, or `disconnected` after deauthorization.

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime, new_id, utcnow
 from app.models.users import User
+
+if TYPE_CHECKING:
+    from app.models.connections import StripeConnection
 
 
 class Workspace(Base):
@@ -24,6 +28,11 @@ class Workspace(Base):
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="workspace", cascade="all, delete-orphan"
+    )
+    # Read-only: a resource's page loads them with the resource, in the same statement, to say
+    # which key it onboards with. Connections are created and changed through their service.
+    stripe_connections: Mapped[list[StripeConnection]] = relationship(
+        viewonly=True, order_by="(StripeConnection.created_at, StripeConnection.id)"
     )
 
 

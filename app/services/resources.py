@@ -48,7 +48,7 @@ def _visible_to(
     """`query` (over servers joined to their payments account) narrowed to the user's view.
 
     Every filter has an index: memberships by its primary key (user_id, workspace_id), servers
-    by (workspace_id, kind, created_at, id), accounts by (onboarding_status, server_id).
+    by (workspace_id, kind, created_at, id), accounts by (workspace_id, onboarding_status).
     """
     query = query.join(Membership, Membership.workspace_id == Server.workspace_id).where(
         Membership.user_id == user_id, Server.kind == "payments"
@@ -70,6 +70,27 @@ def _with_account_and_workspace() -> Select:
     )
 
 
+def _count(user_id: str, workspace_id: str | None, status: str | None) -> Select:
+    """How many resources `_visible_to` lets through, read from one index either way.
+
+    A payments server and its account are created and deleted together, in the same workspace:
+    without a status filter servers alone are counted (an index-only scan of
+    (workspace_id, kind, …)); with one, accounts alone (an index-only scan of
+    (workspace_id, onboarding_status)), never a join of the two tables row by row.
+    """
+    if status not in STATUS_FILTERS:
+        return _visible_to(select(func.count()).select_from(Server), user_id, workspace_id)
+    query = (
+        select(func.count())
+        .select_from(PaymentsAccount)
+        .join(Membership, Membership.workspace_id == PaymentsAccount.workspace_id)
+        .where(Membership.user_id == user_id, PaymentsAccount.onboarding_status == status)
+    )
+    if workspace_id:
+        query = query.where(PaymentsAccount.workspace_id == workspace_id)
+    return query
+
+
 def list_resources(
     user_id: str,
     *,
@@ -86,12 +107,7 @@ def list_resources(
     `/v1/servers` promises `total` and `totalPages` (seed 000), and on these indexes the count of
     one person's resources stays cheap (EXPLAIN at 10,000 and 100,000: bench/RESULTS.md).
     """
-    # A payments server and its account are created and deleted together, so without a status
-    # filter the count needs servers only: an index-only scan, no probe per row into accounts.
-    counted = select(func.count()).select_from(Server)
-    if status in STATUS_FILTERS:
-        counted = counted.join(Server.payments)
-    total = db.session.scalar(_visible_to(counted, user_id, workspace_id, status)) or 0
+    total = db.session.scalar(_count(user_id, workspace_id, status)) or 0
     pages = max(1, ceil(total / per_page))
     page = min(max(1, page), pages)
     listed = _visible_to(_with_account_and_workspace(), user_id, workspace_id, status)
@@ -104,9 +120,17 @@ def list_resources(
 
 
 def get_resource(user_id: str, server_id: str) -> Server:
-    """The user's payments resource `server_id`, or ResourceNotFound."""
-    query = _visible_to(_with_account_and_workspace(), user_id).where(Server.id == server_id)
-    found = db.session.scalars(query).first()
+    """The user's payments resource `server_id`, or ResourceNotFound.
+
+    Its workspace's Stripe connections come in the same statement (a workspace has a handful),
+    so the page's `resource_onboarding` needs no query of its own.
+    """
+    query = (
+        _visible_to(_with_account_and_workspace(), user_id)
+        .where(Server.id == server_id)
+        .options(contains_eager(Server.workspace).joinedload(Workspace.stripe_connections))
+    )
+    found = db.session.scalars(query).unique().first()
     if found is None:
         raise ResourceNotFound(server_id)
     return found
@@ -135,7 +159,6 @@ def onboarding_panels(user: User, servers: list[Server]) -> dict[str, ResourceOn
     workspace_ids = {server.workspace_id for server in servers}
     if not workspace_ids:
         return {}
-    roles = {m.workspace_id: m.role for m in user.memberships}
     by_workspace: dict[str, list[StripeConnection]] = {ws: [] for ws in workspace_ids}
     for connection in db.session.scalars(
         select(StripeConnection)
@@ -145,17 +168,43 @@ def onboarding_panels(user: User, servers: list[Server]) -> dict[str, ResourceOn
         by_workspace[connection.workspace_id].append(connection)
     invite_states = latest_states([server.id for server in servers])
     mode = app_key_mode()
-    panels = {}
-    for server in servers:
-        granted = permissions_for_role(roles.get(server.workspace_id, ""))
-        panels[server.id] = ResourceOnboarding(
-            actions=resource_actions(server.payments),
-            key_source=choose_key_source(server.payments, by_workspace[server.workspace_id], mode),
-            can_onboard=ONBOARD in granted,
-            can_manage=MANAGE in granted,
+    return {
+        server.id: _onboarding(
+            user,
+            server,
+            by_workspace[server.workspace_id],
+            mode,
             invite_state=invite_states.get(server.id),
         )
-    return panels
+        for server in servers
+    }
+
+
+def resource_onboarding(user: User, server: Server) -> ResourceOnboarding:
+    """Buttons, key source and rights for one resource that `get_resource` loaded: no query.
+
+    Without the invite state: a resource's own page lists its invites (`invite_panel`).
+    """
+    return _onboarding(user, server, server.workspace.stripe_connections, app_key_mode())
+
+
+def _onboarding(
+    user: User,
+    server: Server,
+    connections: list[StripeConnection],
+    mode: str | None,
+    *,
+    invite_state: str | None = None,
+) -> ResourceOnboarding:
+    role = next((m.role for m in user.memberships if m.workspace_id == server.workspace_id), "")
+    granted = permissions_for_role(role)
+    return ResourceOnboarding(
+        actions=resource_actions(server.payments),
+        key_source=choose_key_source(server.payments, connections, mode),
+        can_onboard=ONBOARD in granted,
+        can_manage=MANAGE in granted,
+        invite_state=invite_state,
+    )
 
 
 def can_manage(user_id: str, server_id: str) -> bool:
@@ -219,7 +268,11 @@ def create_payments_resource(
         metadata_={},
     )
     server.payments = PaymentsAccount(
-        name=name, mode=mode, currency=currency.lower(), country=country.upper()
+        workspace_id=workspace_id,
+        name=name,
+        mode=mode,
+        currency=currency.lower(),
+        country=country.upper(),
     )
     db.session.add(server)
     db.session.flush()

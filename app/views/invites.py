@@ -29,11 +29,11 @@ from werkzeug.wrappers import Response
 
 from app.extensions import limiter
 from app.forms.invites import BulkInviteForm, OnboardingInviteForm
-from app.services import bulk_invites, invitee, onboarding, onboarding_invites, reminders, resources
-from app.services.invite_panel import invite_panel
+from app.services import bulk_invites, invitee, onboarding, onboarding_invites, reminders
 from app.services.invitee import PROOF_COOKIE, UNUSABLE, InviteUnusable
 from app.services.onboarding_invites import InviteError
 from app.stripe_gateway import StripeGatewayError, StripeUnavailable
+from app.views.payments import render_detail
 
 bp = Blueprint("invites", __name__)
 
@@ -63,15 +63,7 @@ def create(server_id: str) -> Response | tuple[str, int]:
         else:
             flash(f"Invite sent to {issued.invite.email}.", "success")
             return _detail(server_id)
-    server = resources.get_resource(current_user.id, server_id)
-    return render_template(
-        "payments/detail.html",
-        server=server,
-        ob=resources.onboarding_panels(current_user, [server])[server.id],
-        activity=resources.recent_activity(server),
-        invites=invite_panel(server),
-        invite_form=form,
-    ), 400
+    return render_detail(server_id, form), 400
 
 
 @bp.post("/payments/<server_id>/invites/<invite_id>/resend")

@@ -73,7 +73,7 @@ def return_(server_id: str) -> str:
         "onboarding/return.html",
         server=server,
         change=change,
-        ob=resources.onboarding_panels(current_user, [server])[server.id],
+        ob=resources.resource_onboarding(current_user, server),
     )
 
 

@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 from app.forms.invites import OnboardingInviteForm
 from app.forms.payments import PaymentsResourceForm
 from app.presentation import onboarding_steps
+from app.resource_rows import resource_rows
 from app.security.permissions import MANAGE
 from app.services import resources
 from app.services.invite_panel import invite_panel
@@ -41,7 +42,7 @@ def dashboard() -> str:
         workspaces=workspaces,
         workspace_filter=workspace_filter,
         status_filter=status_filter,
-        onboarding=resources.onboarding_panels(current_user, page.items),
+        rows=resource_rows(page.items, resources.onboarding_panels(current_user, page.items)),
         can_create=bool(resources.user_workspaces(current_user, MANAGE)),
     )
 
@@ -50,15 +51,21 @@ def dashboard() -> str:
 @login_required
 def detail(server_id: str) -> str:
     """Everything about one payments resource, its requirements and its activity."""
+    return render_detail(server_id, OnboardingInviteForm())
+
+
+def render_detail(server_id: str, invite_form: OnboardingInviteForm) -> str:
+    """The detail page in five statements: the signed-in person, the resource with its account,
+    workspace and connections, its activity, its invites, its reminders."""
     server = resources.get_resource(current_user.id, server_id)
     return render_template(
         "payments/detail.html",
         server=server,
         steps=onboarding_steps(server.payments),
-        ob=resources.onboarding_panels(current_user, [server])[server.id],
+        ob=resources.resource_onboarding(current_user, server),
         activity=resources.recent_activity(server),
         invites=invite_panel(server),
-        invite_form=OnboardingInviteForm(),
+        invite_form=invite_form,
     )
 
 

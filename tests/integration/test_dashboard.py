@@ -60,6 +60,33 @@ def test_filters_by_workspace_and_status(app, client, auth, factory, ada):
     ).get_data(as_text=True)
 
 
+def test_a_status_filter_counts_only_the_matching_resources_of_the_users_workspaces(
+    app, client, auth, factory, ada
+):
+    mine = factory.workspace(ada, "Mine")
+    other = factory.workspace(ada, "Other")
+    foreign = factory.workspace(name="Foreign")
+    made = [
+        factory.resource(ws, f"{ws.name} {n:02d}") for ws in (mine, other, foreign) for n in (0, 1)
+    ]
+    made += [factory.resource(mine, f"Mine {n:02d}") for n in range(2, 21)]
+    with app.app_context():
+        for server in made:
+            if not server.name.endswith(" 01"):
+                db.session.get(PaymentsAccount, server.payments.id).onboarding_status = "complete"
+        db.session.commit()
+    auth.login("ada@example.com")
+    # Complete: Mine 00 and 02–20 (20) and Other 00; never Foreign's.
+    everywhere = client.get("/?status=complete&page=2").get_data(as_text=True)
+    assert "Page 2 of 2" in everywhere
+    assert len(listed_names(everywhere)) == 1
+    in_mine = client.get(f"/?workspace={mine.id}&status=complete").get_data(as_text=True)
+    assert "Payments resources, 20 in all" in in_mine
+    assert "Page 1 of 1" not in in_mine and "pagination" not in in_mine
+    pending = client.get(f"/?workspace={other.id}&status=not_started").get_data(as_text=True)
+    assert listed_names(pending) == ["Other 01"]
+
+
 def test_a_foreign_workspace_filter_is_ignored_not_leaked(client, auth, factory, ada):
     mine = factory.workspace(ada, "Mine")
     foreign = factory.workspace(name="Foreign")

@@ -55,6 +55,7 @@ def make_accounts(app, factory, sandbox) -> tuple[dict[str, str], set[str]]:
                 metadata_={},
             )
             server.payments = PaymentsAccount(
+                workspace_id=workspace.id,
                 name=server.name,
                 stripe_account_id=account_id,
                 account_claim=CLAIM_CREATED,
@@ -207,7 +208,10 @@ def test_an_account_stripe_refuses_is_counted_and_the_run_goes_on(app, runner, f
         for n, account_id in enumerate((real, "acct_notOnThisPlatform000")):
             server = Server(workspace_id=workspace.id, name=f"R{n}", kind="payments", metadata_={})
             server.payments = PaymentsAccount(
-                name=server.name, stripe_account_id=account_id, account_claim=CLAIM_CREATED
+                workspace_id=workspace.id,
+                name=server.name,
+                stripe_account_id=account_id,
+                account_claim=CLAIM_CREATED,
             )
             db.session.add(server)
         db.session.commit()
