@@ -262,11 +262,15 @@ def check_listeners(
     return checks
 
 
-def secrets_for_new_connection(
-    api_key: str, connection_id: str, config_json: str | None, pasted: dict[str, str | None]
+def register_with_secrets(
+    api_key: str,
+    connection_id: str,
+    kinds: tuple[ListenerKind, ...],
+    pasted: dict[str, str | None],
 ) -> dict[ListenerKind, tuple[str, str | None]]:
-    """Register what the new connection needs; for each, (the secret to store, the id of the
-    endpoint or destination when we know it). `pasted` maps a secret field to what was typed.
+    """Register each of `kinds` for a connection being saved; for each, (the secret to store,
+    the id of the endpoint or destination when we know it). `pasted` maps a secret field to
+    what was typed (or, on edit, the secret already stored).
 
     Stripe's secret for one we created; else the pasted one. A key that may not manage
     endpoints (a restricted key without the permission) still saves with a pasted secret;
@@ -276,7 +280,7 @@ def secrets_for_new_connection(
     gateway = StripeGateway(credentials)
     return {
         kind: _secret_for(kind, gateway, connection_id, pasted.get(kind.secret_field))
-        for kind in kinds_for(config_json)
+        for kind in kinds
     }
 
 
