@@ -70,6 +70,9 @@ class DefaultConfig:
     GUNICORN_THREADS = DEFAULT_GUNICORN_THREADS
     HSTS_MAX_AGE_SECONDS = 365 * 24 * 3600
     CHECK_STATUS_RATE_LIMIT = "6 per minute"
+    # Per admin and connection, Check webhooks at Stripe and Repair together: each is a few
+    # Stripe calls on the connection's key, which shares Stripe's rate limit with onboarding.
+    CHECK_WEBHOOKS_RATE_LIMIT = "6 per minute"
     API_RATE_LIMIT = "120 per minute"
     # Per client address, one budget for all of the invitee's public pages together.
     INVITE_RATE_LIMIT = "30 per minute"

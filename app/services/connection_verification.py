@@ -7,7 +7,6 @@ fail, so the answer must be the connection's account.
 
 from __future__ import annotations
 
-from app.models import StripeConnection
 from app.services.connection_rules import ConnectionInvalid
 from app.stripe_gateway import (
     StripeCredentials,
@@ -70,29 +69,27 @@ def verify_with_stripe(api_key: str, stripe_account_id: str) -> None:
         )
 
 
-def check_replacement_key(connection: StripeConnection, api_key: str) -> None:
-    """A new key for an existing connection: same mode and, per Stripe, the same platform.
+def check_replacement_key(mode: str, stripe_account_id: str, api_key: str) -> None:
+    """A new key for a connection of `mode` and platform `stripe_account_id`: same mode and,
+    per Stripe, the same platform.
 
     Every account created under the connection belongs to its platform, so a key of another
     platform would make each of them fail (`GET /v1/account` names the key's platform:
     docs.stripe.com/api/accounts/retrieve). Without Stripe's answer the key is not saved, so
     "save unverified" is never offered here.
     """
-    if mode_of_key(api_key) != connection.mode:
+    if mode_of_key(api_key) != mode:
         raise ConnectionInvalid(
-            {
-                "api_key": f"This connection is for {connection.mode} mode; enter a "
-                f"{connection.mode} key."
-            }
+            {"api_key": f"This connection is for {mode} mode; enter a {mode} key."}
         )
     try:
-        verify_with_stripe(api_key, connection.stripe_account_id)
+        verify_with_stripe(api_key, stripe_account_id)
     except ConnectionInvalid as invalid:
         if "stripe_account_id" in invalid.errors:
             raise ConnectionInvalid(
                 {
                     "api_key": "This key belongs to another Stripe platform account, not "
-                    f"{connection.stripe_account_id}; every resource under this connection "
+                    f"{stripe_account_id}; every resource under this connection "
                     "needs a key of that account."
                 }
             ) from None
@@ -100,7 +97,7 @@ def check_replacement_key(connection: StripeConnection, api_key: str) -> None:
             raise ConnectionInvalid(
                 {
                     "api_key": "Stripe could not be reached to confirm that this key belongs to "
-                    f"{connection.stripe_account_id}. A replacement key is saved only once "
+                    f"{stripe_account_id}. A replacement key is saved only once "
                     "Stripe confirms it; try again in a moment."
                 }
             ) from None

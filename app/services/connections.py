@@ -22,11 +22,15 @@ from app.extensions import db
 from app.models import Membership, PaymentsAccount, StripeConnection, Workspace, utcnow
 from app.models.base import new_id
 from app.models.connections import STATUS_ACTIVE, STATUS_INACTIVE
-from app.security.crypto import encrypt_secret, mask_secret
+from app.security.crypto import SecretUnreadable, decrypt_secret, encrypt_secret, mask_secret
 from app.security.permissions import MANAGE, permissions_for_role
 from app.services import audit
 from app.services.access import NotFound
-from app.services.connection_rules import ConnectionInvalid, clean_connection_fields
+from app.services.connection_rules import (
+    ConnectionFields,
+    ConnectionInvalid,
+    clean_connection_fields,
+)
 from app.services.connection_secrets import (
     UNREADABLE_REASON,
     new_notification_secret,
@@ -40,7 +44,9 @@ from app.services.connection_verification import (
 from app.services.webhook_endpoints import (
     CONNECT_ENDPOINT,
     EVENT_DESTINATION,
-    secrets_for_new_connection,
+    ListenerKind,
+    kinds_for,
+    register_with_secrets,
     store_secret,
 )
 from app.stripe_gateway import mode_of_key
@@ -50,6 +56,12 @@ log = logging.getLogger(__name__)
 # Stripe sends account events whenever something changes; silence for longer than this on a
 # connection with resources is worth a look, but it is not by itself an error.
 RECENT_WEBHOOK_WINDOW = timedelta(days=1)
+
+
+UNREADABLE_KEY = (
+    "The stored API key no longer decrypts, so Stripe cannot be asked to register this "
+    "connection's webhooks: enter the key again."
+)
 
 
 class ConnectionNotFound(NotFound):
@@ -229,10 +241,10 @@ def create_connection(
         secrets[EVENT_DESTINATION] = (fields.event_destination_secret, None)
     if verify:
         verify_with_stripe(api_key_plain, str(fields.stripe_account_id))
-        secrets = secrets_for_new_connection(
+        secrets = register_with_secrets(
             api_key_plain,
             connection_id,
-            fields.config_json,
+            kinds_for(fields.config_json),
             {
                 CONNECT_ENDPOINT.secret_field: fields.webhook_secret,
                 EVENT_DESTINATION.secret_field: fields.event_destination_secret,
@@ -315,8 +327,10 @@ def update_connection(
         require_secrets=False,
         require_account=False,
     )
-    if fields.api_key is not None:
-        check_replacement_key(connection, fields.api_key)
+    registered: dict[ListenerKind, tuple[str, str | None]] = {}
+    needed = _listeners_to_register(connection, fields)
+    if fields.api_key is not None or needed:
+        registered = _confirm_with_stripe(connection, fields, needed)
     changed = [
         label
         for label, old, new in (
@@ -343,6 +357,10 @@ def update_connection(
     if fields.event_destination_secret is not None:
         store_secret(connection, EVENT_DESTINATION, fields.event_destination_secret, None)
         changed.append("event_destination_secret")
+    for kind, (secret, listener_id) in registered.items():
+        if secret != _stored_secret(connection, kind) and kind.secret_field not in changed:
+            changed.append(kind.secret_field)
+        store_secret(connection, kind, secret, listener_id)
     if fields.api_key is not None or fields.webhook_secret is not None:
         # A re-entered secret may be what the attention flag asked for; keep it only while
         # something is still unreadable (or, without a new key, for a key Stripe rejected).
@@ -355,6 +373,58 @@ def update_connection(
     _record("connection.updated", connection, actor_user_id, changed=changed)
     db.session.commit()
     return connection
+
+
+def _listeners_to_register(
+    connection: StripeConnection, fields: ConnectionFields
+) -> tuple[ListenerKind, ...]:
+    """What an edit must register at Stripe: everything the connection needs after a key
+    change, else each one it newly needs (e.g. `accounts_api` switched to v2) or has no
+    signing secret for."""
+    before = kinds_for(connection.config_json)
+    return tuple(
+        kind
+        for kind in kinds_for(fields.config_json)
+        if fields.api_key is not None
+        or kind not in before
+        or getattr(connection, f"{kind.secret_field}_ciphertext") is None
+    )
+
+
+def _stored_secret(connection: StripeConnection, kind: ListenerKind) -> str | None:
+    ciphertext = getattr(connection, f"{kind.secret_field}_ciphertext")
+    try:
+        return decrypt_secret(ciphertext) if ciphertext else None
+    except SecretUnreadable:
+        return None
+
+
+def _confirm_with_stripe(
+    connection: StripeConnection, fields: ConnectionFields, needed: tuple[ListenerKind, ...]
+) -> dict[ListenerKind, tuple[str, str | None]]:
+    """Confirm a replacement key and register what the edit needs, as a save does: a typed
+    secret, else the stored one, stays in use when Stripe shows none.
+
+    What Stripe needs is read first and the reading transaction ended, so none is open while
+    Stripe is called; the connection loads again when the edit is applied.
+    """
+    typed = {
+        CONNECT_ENDPOINT.secret_field: fields.webhook_secret,
+        EVENT_DESTINATION.secret_field: fields.event_destination_secret,
+    }
+    pasted = {
+        kind.secret_field: typed[kind.secret_field] or _stored_secret(connection, kind)
+        for kind in needed
+    }
+    try:
+        api_key = fields.api_key or decrypt_secret(connection.api_key_ciphertext)
+    except SecretUnreadable:
+        raise ConnectionInvalid({"api_key": UNREADABLE_KEY}) from None
+    connection_id, mode, account_id = connection.id, connection.mode, connection.stripe_account_id
+    db.session.commit()
+    if fields.api_key is not None:
+        check_replacement_key(mode, account_id, fields.api_key)
+    return register_with_secrets(api_key, connection_id, needed, pasted)
 
 
 def set_status(

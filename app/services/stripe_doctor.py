@@ -19,7 +19,7 @@ from app.security.crypto import SecretUnreadable, decrypt_secret, mask_secret
 from app.serializers import isoformat
 from app.services import webhook_inbox
 from app.services.connection_options import app_defaults, option_errors
-from app.services.webhook_endpoints import kinds_for, problems
+from app.services.webhook_endpoints import check_listeners, kinds_for
 from app.stripe_gateway import StripeCredentials, StripeGateway, StripeGatewayError, mode_of_key
 
 OK, FAIL, INFO = "OK", "FAIL", "--"
@@ -65,20 +65,22 @@ def _check_endpoints(section: Section, api_key: str, connection: StripeConnectio
     """Stripe has, enabled and at our URL, every endpoint or destination the connection needs,
     listening to every event we handle."""
     gateway = StripeGateway(StripeCredentials(api_key=api_key, mode=connection.mode))
-    for kind in kinds_for(connection.config_json):
-        try:
-            found = problems(kind, gateway, connection.id)
-        except StripeGatewayError as error:
-            section.add(FAIL, f"could not read the {kind.noun}s: {error.advice()}")
-            continue
-        except RuntimeError:
-            # No PUBLIC_BASE_URL (production requires it): our URL is unknown outside a request.
-            section.add(INFO, f"{kind.noun} not checked: set PUBLIC_BASE_URL to check it")
-            continue
-        for problem in found:
-            section.add(FAIL, f"{problem}: run `flask stripe webhooks register {connection.id}`")
-        if not found:
-            section.add(OK, f"Stripe's {kind.noun} is enabled, at our URL, with every event")
+    try:
+        checks = check_listeners(gateway, connection.id, connection.config_json)
+    except RuntimeError:
+        # No PUBLIC_BASE_URL (production requires it): our URL is unknown outside a request.
+        section.add(INFO, "webhooks not checked: set PUBLIC_BASE_URL to check them")
+        return
+    for check in checks:
+        noun = check.kind.noun
+        if check.refused is not None:
+            section.add(FAIL, f"could not read the {noun}s: {check.refused.advice()}")
+        for problem in check.problems:
+            section.add(
+                FAIL, f"{problem.text}: run `flask stripe webhooks register {connection.id}`"
+            )
+        if check.in_order:
+            section.add(OK, f"Stripe's {noun} is enabled, at our URL, with every event")
 
 
 def _check_webhook_secret(section: Section, secret: str | None, label: str = "webhook") -> None:

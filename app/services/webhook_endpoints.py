@@ -198,25 +198,79 @@ def register(kind: ListenerKind, gateway: StripeGateway, connection_id: str) -> 
     return Registration(kind, "in_order", found.id)
 
 
-def problems(kind: ListenerKind, gateway: StripeGateway, connection_id: str) -> list[str]:
+@dataclass(frozen=True)
+class Problem:
+    """Why Stripe would not deliver some of a connection's events to us (`text`), and what
+    registering again does about it (`repair`)."""
+
+    text: str
+    repair: str
+
+
+def problems(kind: ListenerKind, gateway: StripeGateway, connection_id: str) -> list[Problem]:
     """Why Stripe would not deliver this connection's events to us (empty: all is well)."""
     url = kind.url(connection_id)
     found = _ours(kind, kind.listed(gateway), url)
     if found is None:
-        return [f"no {kind.noun} at Stripe points at {url}"]
+        return [
+            Problem(
+                f"no {kind.noun} at Stripe points at {url}",
+                "Repair creates one and keeps its new signing secret.",
+            )
+        ]
     found_problems = []
     if not found.enabled:
-        found_problems.append(f"the {kind.noun} {found.id} is disabled at Stripe")
+        found_problems.append(
+            Problem(f"the {kind.noun} {found.id} is disabled at Stripe", "Repair enables it.")
+        )
     if missing := missing_events(kind, found):
-        found_problems.append(f"the {kind.noun} {found.id} ignores {', '.join(missing)}")
+        found_problems.append(
+            Problem(
+                f"the {kind.noun} {found.id} ignores {', '.join(missing)}",
+                "Repair adds these events and keeps the others it listens to.",
+            )
+        )
     return found_problems
 
 
-def secrets_for_new_connection(
-    api_key: str, connection_id: str, config_json: str | None, pasted: dict[str, str | None]
+@dataclass(frozen=True)
+class ListenerCheck:
+    """What Stripe says of one endpoint or destination a connection needs: its problems, or
+    the refusal that kept Stripe from listing them (`refused`)."""
+
+    kind: ListenerKind
+    problems: tuple[Problem, ...] = ()
+    refused: StripeGatewayError | None = None
+
+    @property
+    def in_order(self) -> bool:
+        return not self.problems and self.refused is None
+
+
+def check_listeners(
+    gateway: StripeGateway, connection_id: str, config_json: str | None
+) -> list[ListenerCheck]:
+    """Every endpoint or destination the connection needs, checked at Stripe (the doctor and
+    the connection page). No database; RuntimeError when our URL is unknown (no
+    PUBLIC_BASE_URL outside a request)."""
+    checks = []
+    for kind in kinds_for(config_json):
+        try:
+            checks.append(ListenerCheck(kind, tuple(problems(kind, gateway, connection_id))))
+        except StripeGatewayError as error:
+            checks.append(ListenerCheck(kind, refused=error))
+    return checks
+
+
+def register_with_secrets(
+    api_key: str,
+    connection_id: str,
+    kinds: tuple[ListenerKind, ...],
+    pasted: dict[str, str | None],
 ) -> dict[ListenerKind, tuple[str, str | None]]:
-    """Register what the new connection needs; for each, (the secret to store, the id of the
-    endpoint or destination when we know it). `pasted` maps a secret field to what was typed.
+    """Register each of `kinds` for a connection being saved; for each, (the secret to store,
+    the id of the endpoint or destination when we know it). `pasted` maps a secret field to
+    what was typed (or, on edit, the secret already stored).
 
     Stripe's secret for one we created; else the pasted one. A key that may not manage
     endpoints (a restricted key without the permission) still saves with a pasted secret;
@@ -226,7 +280,7 @@ def secrets_for_new_connection(
     gateway = StripeGateway(credentials)
     return {
         kind: _secret_for(kind, gateway, connection_id, pasted.get(kind.secret_field))
-        for kind in kinds_for(config_json)
+        for kind in kinds
     }
 
 
@@ -277,46 +331,83 @@ def store_secret(
         connection.event_destination_id = listener_id
 
 
-def register_for_connections(connection_id: str | None = None) -> list[tuple[str, str]]:
-    """Register what one connection needs, or every active one: (name, what happened).
+@dataclass(frozen=True)
+class ListenerTarget:
+    """A connection as talking to Stripe about its listeners needs it, read before any call
+    so that no transaction stays open across them."""
+
+    id: str
+    name: str
+    gateway: StripeGateway
+    config_json: str | None
+
+    @classmethod
+    def of(cls, connection: StripeConnection) -> ListenerTarget:
+        """Raises SecretUnreadable when the stored key does not decrypt."""
+        credentials = StripeCredentials(
+            api_key=decrypt_secret(connection.api_key_ciphertext), mode=connection.mode
+        )
+        return cls(
+            connection.id, connection.name, StripeGateway(credentials), connection.config_json
+        )
+
+
+def register_connection(
+    target: ListenerTarget, *, actor_user_id: str | None = None
+) -> list[Registration | tuple[ListenerKind, StripeGatewayError]]:
+    """Create or repair everything the connection needs (the CLI and the connection page's
+    Repair): each kind's registration, or the refusal that stopped it.
 
     A secret Stripe returns for a new endpoint or destination is stored encrypted at once, one
     transaction per secret; Stripe is called with no transaction open.
     """
+    results: list[Registration | tuple[ListenerKind, StripeGatewayError]] = []
+    for kind in kinds_for(target.config_json):
+        try:
+            registration = register(kind, target.gateway, target.id)
+        except StripeGatewayError as error:
+            results.append((kind, error))
+            continue
+        if registration.secret is not None:
+            _store_registered(target.id, registration, actor_user_id)
+        results.append(registration)
+    return results
+
+
+def register_for_connections(connection_id: str | None = None) -> list[tuple[str, str]]:
+    """Register what one connection needs, or every active one: (name, what happened)."""
     query = select(StripeConnection).where(StripeConnection.status == STATUS_ACTIVE)
     if connection_id is not None:
         query = select(StripeConnection).where(StripeConnection.id == connection_id)
     targets = [
-        (c.id, c.name, c.mode, c.api_key_ciphertext, kinds_for(c.config_json))
+        ListenerTarget.of(c)
         for c in db.session.scalars(query.order_by(StripeConnection.name, StripeConnection.id))
     ]
     db.session.commit()
     if connection_id is not None and not targets:
         return [(connection_id, "failed: no such connection")]
     results = []
-    for target_id, name, mode, ciphertext, kinds in targets:
-        gateway = StripeGateway(StripeCredentials(api_key=decrypt_secret(ciphertext), mode=mode))
-        for kind in kinds:
-            try:
-                registration = register(kind, gateway, target_id)
-            except StripeGatewayError as error:
-                results.append((name, f"failed: {kind.noun}: {error.advice()}"))
-                continue
-            if registration.secret is not None:
-                _store_registered(target_id, registration)
-            results.append(
-                (name, f"{kind.noun} {registration.outcome} ({registration.listener_id})")
-            )
+    for target in targets:
+        for outcome in register_connection(target):
+            if isinstance(outcome, Registration):
+                said = f"{outcome.kind.noun} {outcome.outcome} ({outcome.listener_id})"
+            else:
+                kind, error = outcome
+                said = f"failed: {kind.noun}: {error.advice()}"
+            results.append((target.name, said))
     return results
 
 
-def _store_registered(connection_id: str, registration: Registration) -> None:
+def _store_registered(
+    connection_id: str, registration: Registration, actor_user_id: str | None
+) -> None:
     connection = db.session.get(StripeConnection, connection_id)
     store_secret(connection, registration.kind, registration.secret, registration.listener_id)
     audit.record_on_connection(
         "connection.webhook_registered",
         connection,
-        actor_label="cli",
+        actor_user_id=actor_user_id,
+        actor_label=None if actor_user_id else "cli",
         details={"kind": registration.kind.noun, "id": registration.listener_id},
     )
     db.session.commit()

@@ -8,20 +8,49 @@ secret — appears once, on the page right after it was made.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from app.extensions import limiter
 from app.forms.connections import ConnectionEditForm, ConnectionForm
 from app.security.permissions import MANAGE, workspace_permission
 from app.security.reveal import reveal_once, take_revealed
-from app.services import connection_secrets, connections, notifications
+from app.services import connection_listeners, connection_secrets, connections, notifications
 from app.services.connection_rules import ConnectionInvalid
-from app.urls import external_url
+from app.services.webhook_endpoints import ListenerCheck, Registration, kinds_for
 
 bp = Blueprint("connections", __name__)
 
 NOTIFICATION_SECRET = "notification_secret"  # noqa: S105 — a kind of secret, not one
+# The last "Check webhooks at Stripe" answer, carried to the page the POST redirects to. It
+# holds endpoint ids, event names, our receiver URL and the refusal table's advice: nothing
+# secret, so Flask's signed (readable) session cookie may carry it.
+WEBHOOK_CHECK = "webhook_check"
+
+REGISTERED = {
+    "created": "Created the {noun} {id} at Stripe and stored its new signing secret.",
+    "updated": "Repaired the {noun} {id}: enabled, with every event we need.",
+    "in_order": "The {noun} {id} was already in order.",
+}
+
+_stripe_checks = limiter.shared_limit(
+    lambda: current_app.config["CHECK_WEBHOOKS_RATE_LIMIT"],
+    scope="connection-webhook-checks",
+    key_func=lambda: "{}:{}".format(
+        current_user.id, (request.view_args or {}).get("connection_id")
+    ),
+)
 
 
 def _to_detail(workspace_id: str, connection_id: str) -> Response:
@@ -123,8 +152,9 @@ def detail(workspace_id: str, connection_id: str) -> str:
         attention=connection_secrets.attention_for(connection),
         in_use=connections.connections_in_use(connection.id),
         revealed_secret=revealed[1] if revealed else None,
-        webhook_url=external_url("webhooks.stripe_connection", connection_id=connection.id),
+        listeners=[(kind, kind.url(connection.id)) for kind in kinds_for(connection.config_json)],
         webhook_health=connections.webhook_health(connection),
+        webhook_check=_take_webhook_check(connection.id),
         deliveries=notifications.recent_for_connection(connection.id),
     )
 
@@ -301,3 +331,64 @@ def delete(workspace_id: str, connection_id: str) -> Response:
         return _to_detail(workspace_id, connection_id)
     flash(f"Deleted “{name}”.", "success")
     return redirect(url_for("connections.workspace_list", workspace_id=workspace_id), code=303)
+
+
+def _checked_for_page(check: ListenerCheck) -> dict:
+    """One check in plain data for the session: problems, or the refusal table's advice."""
+    return {
+        "noun": check.kind.noun,
+        "problems": [[problem.text, problem.repair] for problem in check.problems],
+        "refused": check.refused.advice() if check.refused is not None else None,
+    }
+
+
+def _take_webhook_check(connection_id: str) -> dict | None:
+    """The check made for this connection by the POST that led here; shown once."""
+    stored = session.get(WEBHOOK_CHECK)
+    if not isinstance(stored, dict) or stored.get("connection_id") != connection_id:
+        return None
+    return session.pop(WEBHOOK_CHECK)
+
+
+@bp.post("/workspaces/<workspace_id>/connections/<connection_id>/webhooks/check")
+@login_required
+@workspace_permission(MANAGE)
+@_stripe_checks
+def check_webhooks(workspace_id: str, connection_id: str) -> Response:
+    """Ask Stripe whether each endpoint or destination the connection needs is in order."""
+    try:
+        checks = connection_listeners.check(workspace_id, connection_id)
+    except ConnectionInvalid as invalid:
+        flash(" ".join(invalid.errors.values()), "error")
+        return _to_detail(workspace_id, connection_id)
+    session[WEBHOOK_CHECK] = {
+        "connection_id": connection_id,
+        "checks": [_checked_for_page(check) for check in checks],
+        "repairable": any(check.problems for check in checks),
+    }
+    return _to_detail(workspace_id, connection_id)
+
+
+@bp.post("/workspaces/<workspace_id>/connections/<connection_id>/webhooks/repair")
+@login_required
+@workspace_permission(MANAGE)
+@_stripe_checks
+def repair_webhooks(workspace_id: str, connection_id: str) -> Response:
+    """Create, enable or widen each endpoint or destination, as the CLI's register does."""
+    try:
+        outcomes = connection_listeners.repair(
+            workspace_id, connection_id, actor_user_id=current_user.id
+        )
+    except ConnectionInvalid as invalid:
+        flash(" ".join(invalid.errors.values()), "error")
+        return _to_detail(workspace_id, connection_id)
+    for outcome in outcomes:
+        if isinstance(outcome, Registration):
+            said = REGISTERED[outcome.outcome].format(
+                noun=outcome.kind.noun, id=outcome.listener_id
+            )
+            flash(said, "success")
+        else:
+            kind, error = outcome
+            flash(f"Could not repair the {kind.noun}. {error.advice()}", "error")
+    return _to_detail(workspace_id, connection_id)

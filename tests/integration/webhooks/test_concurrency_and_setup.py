@@ -14,7 +14,7 @@ from app.models import AuditEvent, Notification, StripeConnection, WebhookEvent
 from app.models.notifications import FAILED
 from app.security.crypto import encrypt_secret
 from app.services import connections, notifications
-from app.urls import external_url
+from app.services.webhook_endpoints import CONNECT_ENDPOINT
 from tests.helpers import CONNECTION_SECRET, drain_webhooks, stripe_event, stripe_signature
 
 
@@ -118,7 +118,7 @@ def test_the_setup_partial_shows_the_exact_connect_endpoint_url(app, connect, mo
         html = render_template(
             "connections/_webhooks.html",
             connection=connection,
-            webhook_url=external_url("webhooks.stripe_connection", connection_id=connection.id),
+            listeners=[(CONNECT_ENDPOINT, CONNECT_ENDPOINT.url(connection.id))],
             webhook_health=connections.webhook_health(connection),
         )
     assert f"https://onboarding.example.com/webhooks/stripe/{res.connection_id}" in html
