@@ -51,14 +51,14 @@ def _sandbox_control(port: int, path: str) -> None:
 
 
 def _stop(children: list[subprocess.Popen]) -> None:
-    """SIGTERM each child (the workers finish the item in hand), then wait; kill stragglers."""
+    """Stop the children one at a time, last started first: the app and the workers (each
+    finishes the item in hand) while the sandbox and the mail catcher they talk to still
+    answer, then those. A child still running after STOP_TIMEOUT_SECONDS is killed."""
     for child in reversed(children):
         if child.poll() is None:
             child.terminate()
-    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
-    for child in reversed(children):
         try:
-            child.wait(max(0.1, deadline - time.monotonic()))
+            child.wait(STOP_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
