@@ -103,8 +103,18 @@ def free_port() -> int:
 # --- data -----------------------------------------------------------------------------------
 
 
+def ensure_database(url: str) -> None:
+    """Create the bench database on its server when it is missing (a fresh machine has none)."""
+    server, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if exists.fetchone() is None:
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
 def bench_app():
     """The app in this process, on the bench database, to seed, count and explain."""
+    ensure_database(DATABASE_URL)
     for key, value in ENV.items():
         os.environ[key] = value
     return create_app({"RATELIMIT_ENABLED": False})
