@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from app.cli.worker import run_until_signalled
-from app.services.webhook_inbox import InboxReport, process_due
+from app.services.webhook_worker import InboxReport, process_due
 
 webhooks_cli = AppGroup("webhooks", help="Stripe events received by webhook.")
 

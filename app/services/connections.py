@@ -41,13 +41,12 @@ from app.services.connection_verification import (
     check_replacement_key,
     verify_with_stripe,
 )
-from app.services.webhook_endpoints import (
+from app.services.webhook_endpoints import register_with_secrets, store_secret
+from app.services.webhook_listeners import (
     CONNECT_ENDPOINT,
     EVENT_DESTINATION,
     ListenerKind,
     kinds_for,
-    register_with_secrets,
-    store_secret,
 )
 from app.stripe_gateway import mode_of_key
 

@@ -28,7 +28,8 @@ from app.security.permissions import MANAGE, workspace_permission
 from app.security.reveal import reveal_once, take_revealed
 from app.services import connection_listeners, connection_secrets, connections, notifications
 from app.services.connection_rules import ConnectionInvalid
-from app.services.webhook_endpoints import ListenerCheck, Registration, kinds_for
+from app.services.webhook_endpoints import Registration
+from app.services.webhook_listeners import ListenerCheck, kinds_for
 
 bp = Blueprint("connections", __name__)
 

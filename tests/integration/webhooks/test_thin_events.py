@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import StripeConnection, WebhookEvent
-from app.services.webhook_endpoints import EVENT_DESTINATION, store_secret
+from app.services.webhook_endpoints import store_secret
+from app.services.webhook_listeners import EVENT_DESTINATION
 from tests.helpers import (
     CONNECTION_SECRET,
     OTHER_KEY,
