@@ -1,6 +1,7 @@
 """The loop every outbox worker runs: deliver what is due, wait out database outages, stop cleanly.
 
-`flask notifications work` and `flask mail work` differ only in what one pass delivers.
+`flask notifications work`, `flask mail work` and `flask webhooks work` differ only in what one
+pass delivers and how it is reported (`add_work_command`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from typing import Protocol, TypeVar
 
 import click
+from flask.cli import AppGroup
 
 from app.errors import database_unavailable
 from app.extensions import db
@@ -99,6 +101,30 @@ def run_until_signalled(
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     run_worker(stopping, deliver_pass, name=name, idle=idle, report=report)
+
+
+def add_work_command(
+    group: AppGroup,
+    deliver_pass: Callable[[int], R],
+    *,
+    report: Callable[[R], None],
+    help: str,
+    once_help: str,
+    batch_help: str,
+    idle: float,
+) -> None:
+    """Add `flask <group> work [--once] [--batch N] [--idle S]`: one pass of at most N with
+    `--once`, else `run_until_signalled`."""
+
+    @group.command("work", help=help)
+    @click.option("--once", is_flag=True, help=once_help)
+    @click.option("--batch", default=10, show_default=True, help=batch_help)
+    @click.option("--idle", default=idle, show_default=True, help="Seconds to sleep when idle.")
+    def work(once: bool, batch: int, idle: float) -> None:
+        if once:
+            report(deliver_pass(batch))
+            return
+        run_until_signalled(lambda: deliver_pass(batch), name=group.name, idle=idle, report=report)
 
 
 def _discard_session(name: str) -> None:
