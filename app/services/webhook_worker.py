@@ -11,7 +11,6 @@ is `failed` and `flask stripe doctor` shows it (`health`).
 from __future__ import annotations
 
 import logging
-import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +22,7 @@ from app.extensions import db
 from app.models import WebhookEvent, utcnow
 from app.models.webhooks import FAILED, PENDING, PROCESSED
 from app.request_id import continuing
-from app.services.outbox import claim_one
+from app.services.outbox import backoff_seconds, claim_one
 from app.services.webhook_inbox import InboxEvent
 from app.services.webhook_processing import LeaseLost, process_event
 from app.stripe_gateway import StripeGatewayError
@@ -32,7 +31,6 @@ log = logging.getLogger(__name__)
 
 RETRYING, LOST = "retrying", "lost"
 BACKOFF_BASE_SECONDS = 10.0
-BACKOFF_CAP_SECONDS = 3600.0
 _ERROR_LIMIT = 300
 
 
@@ -78,15 +76,6 @@ def lease_seconds() -> float:
     """Longer than a Stripe step can take (its deadline bounds retries too), so a live worker
     never loses the event it is applying."""
     return max(60.0, 3 * float(current_app.config["STRIPE_STEP_DEADLINE_SECONDS"]))
-
-
-def backoff_seconds(attempts: int) -> float:
-    """Wait after the `attempts`-th failure: 10 s · 2^(n-1), ±20 % jitter, at most an hour.
-
-    Jitter spreads the retries of events that failed together (Stripe was down for a while).
-    """
-    base = BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1)
-    return min(BACKOFF_CAP_SECONDS, base * (0.8 + 0.4 * random.random()))  # noqa: S311
 
 
 def claim_next(*, now: datetime | None = None) -> Claim | None:
@@ -149,7 +138,9 @@ def _schedule_retry(claim: Claim, event: InboxEvent, attempts: int, error: Excep
         values["status"] = FAILED
         outcome = FAILED
     else:
-        values["next_attempt_at"] = utcnow() + timedelta(seconds=backoff_seconds(attempts))
+        values["next_attempt_at"] = utcnow() + timedelta(
+            seconds=backoff_seconds(attempts, BACKOFF_BASE_SECONDS)
+        )
         outcome = RETRYING
     recorded = db.session.execute(
         update(WebhookEvent)
