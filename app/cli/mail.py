@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import click
 from flask.cli import AppGroup
 
 from app.cli.worker import add_work_command
@@ -12,10 +11,6 @@ from app.services.invite_jobs import run_invite_jobs
 from app.services.mail import MailReport, deliver_due_mail
 
 mail_cli = AppGroup("mail", help="Outgoing mail.")
-
-
-def _echo(report: MailReport) -> None:
-    click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}")
 
 
 def _mail_pass(batch: int) -> MailReport:
@@ -27,7 +22,7 @@ def _mail_pass(batch: int) -> MailReport:
 add_work_command(
     mail_cli,
     _mail_pass,
-    report=_echo,
+    done="sent",
     help="Send due mail; run as many workers as you like side by side.",
     once_help="Send what is due now, then exit.",
     batch_help="Messages sent per pass.",

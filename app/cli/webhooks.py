@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import click
 from flask.cli import AppGroup
 
 from app.cli.worker import add_work_command
-from app.services.webhook_worker import InboxReport, process_due
+from app.services.webhook_worker import process_due
 
 webhooks_cli = AppGroup("webhooks", help="Stripe events received by webhook.")
-
-
-def _echo(report: InboxReport) -> None:
-    line = f"processed {report.processed}, retrying {report.retrying}, failed {report.failed}"
-    if report.lost:
-        line += f", lost lease {report.lost}"
-    click.echo(line)
 
 
 add_work_command(
     webhooks_cli,
     lambda batch: process_due(limit=batch),
-    report=_echo,
+    done="processed",
     help="Fetch and apply recorded events; run as many workers as you like side by side.",
     once_help="Process what is due now, then exit.",
     batch_help="Most events per pass.",
