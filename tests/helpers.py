@@ -35,7 +35,7 @@ from app.models import (
 )
 from app.models.base import new_id
 from app.models.webhooks import PENDING
-from app.services import webhook_inbox
+from app.services import webhook_worker
 from stripe_sandbox import platform_account_id
 from tests.factories import Factory
 
@@ -217,8 +217,8 @@ def drain_webhooks(app) -> list[str]:
     time as `flask webhooks work` does; the outcome of each, in order."""
     outcomes = []
     with app.app_context():
-        while (claim := webhook_inbox.claim_next()) is not None:
-            outcomes.append(webhook_inbox.process(claim))
+        while (claim := webhook_worker.claim_next()) is not None:
+            outcomes.append(webhook_worker.process(claim))
         db.session.remove()
     return outcomes
 
@@ -240,7 +240,7 @@ class WebhookWorkers:
             try:
                 run_worker(
                     self._stopping,
-                    lambda: webhook_inbox.process_due(limit=10),
+                    lambda: webhook_worker.process_due(limit=10),
                     name="webhooks",
                     idle=0.02,
                 )

@@ -1,6 +1,7 @@
 """The loop every outbox worker runs: deliver what is due, wait out database outages, stop cleanly.
 
-`flask notifications work` and `flask mail work` differ only in what one pass delivers.
+`flask notifications work`, `flask mail work` and `flask webhooks work` differ only in what one
+pass delivers and what its report calls the rows it settled (`add_work_command`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from typing import Protocol, TypeVar
 
 import click
+from flask.cli import AppGroup
 
 from app.errors import database_unavailable
 from app.extensions import db
@@ -27,6 +29,9 @@ class PassReport(Protocol):
     """What one delivery pass did: `claimed` is 0 when nothing was due; `news` is False when
     the pass only rescheduled retries (the outbox rows keep their errors), so it prints nothing.
     """
+
+    retrying: int
+    failed: int
 
     @property
     def claimed(self) -> int: ...
@@ -99,6 +104,38 @@ def run_until_signalled(
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     run_worker(stopping, deliver_pass, name=name, idle=idle, report=report)
+
+
+def add_work_command(
+    group: AppGroup,
+    deliver_pass: Callable[[int], R],
+    *,
+    done: str,
+    help: str,
+    once_help: str,
+    batch_help: str,
+    idle: float,
+) -> None:
+    """Add `flask <group> work [--once] [--batch N] [--idle S]`: one pass of at most N with
+    `--once`, else `run_until_signalled`. `done` names the report's count of settled rows."""
+
+    def report(settled: R) -> None:
+        line = f"{done} {getattr(settled, done)}, retrying {settled.retrying}, "
+        line += f"failed {settled.failed}"
+        # The mail report does not count lost leases (the mail worker logs them).
+        if lost := getattr(settled, "lost", 0):
+            line += f", lost lease {lost}"
+        click.echo(line)
+
+    @group.command("work", help=help)
+    @click.option("--once", is_flag=True, help=once_help)
+    @click.option("--batch", default=10, show_default=True, help=batch_help)
+    @click.option("--idle", default=idle, show_default=True, help="Seconds to sleep when idle.")
+    def work(once: bool, batch: int, idle: float) -> None:
+        if once:
+            report(deliver_pass(batch))
+            return
+        run_until_signalled(lambda: deliver_pass(batch), name=group.name, idle=idle, report=report)
 
 
 def _discard_session(name: str) -> None:

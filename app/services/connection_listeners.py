@@ -11,14 +11,8 @@ from app.extensions import db
 from app.security.crypto import SecretUnreadable
 from app.services.connection_rules import ConnectionInvalid
 from app.services.connections import get_connection
-from app.services.webhook_endpoints import (
-    ListenerCheck,
-    ListenerKind,
-    ListenerTarget,
-    Registration,
-    check_listeners,
-    register_connection,
-)
+from app.services.webhook_endpoints import ListenerTarget, Registration, register_connection
+from app.services.webhook_listeners import ListenerCheck, ListenerKind, check_listeners
 from app.stripe_gateway import StripeGatewayError
 
 KEY_UNREADABLE = "The stored API key does not decrypt: enter the key again on Edit."

@@ -1,7 +1,8 @@
 """A workspace's Stripe connections: add, edit, default per mode, deactivate, delete.
 
-Field rules live in connection_rules, the options table in connection_options, the check with
-Stripe in connection_verification and the stored secrets' health in connection_secrets.
+Field rules live in connection_rules, the options table in connection_options, what a save
+asks Stripe in connection_confirmation (key check: connection_verification) and the stored
+secrets' health in connection_secrets.
 
 Secrets arrive here in clear once, are encrypted before they touch the session, and leave only
 as masked display forms. The per-connection notification signing secret is the exception that
@@ -22,12 +23,12 @@ from app.extensions import db
 from app.models import Membership, PaymentsAccount, StripeConnection, Workspace, utcnow
 from app.models.base import new_id
 from app.models.connections import STATUS_ACTIVE, STATUS_INACTIVE
-from app.security.crypto import SecretUnreadable, decrypt_secret, encrypt_secret, mask_secret
+from app.security.crypto import encrypt_secret, mask_secret
 from app.security.permissions import MANAGE, permissions_for_role
 from app.services import audit
 from app.services.access import NotFound
+from app.services.connection_confirmation import secrets_for_edit, secrets_for_new, stored_secret
 from app.services.connection_rules import (
-    ConnectionFields,
     ConnectionInvalid,
     clean_connection_fields,
 )
@@ -36,19 +37,9 @@ from app.services.connection_secrets import (
     new_notification_secret,
     unreadable_secrets,
 )
-from app.services.connection_verification import (
-    check_live_mode_urls,
-    check_replacement_key,
-    verify_with_stripe,
-)
-from app.services.webhook_endpoints import (
-    CONNECT_ENDPOINT,
-    EVENT_DESTINATION,
-    ListenerKind,
-    kinds_for,
-    register_with_secrets,
-    store_secret,
-)
+from app.services.connection_verification import check_live_mode_urls
+from app.services.webhook_endpoints import store_secret
+from app.services.webhook_listeners import CONNECT_ENDPOINT, EVENT_DESTINATION
 from app.stripe_gateway import mode_of_key
 
 log = logging.getLogger(__name__)
@@ -56,12 +47,6 @@ log = logging.getLogger(__name__)
 # Stripe sends account events whenever something changes; silence for longer than this on a
 # connection with resources is worth a look, but it is not by itself an error.
 RECENT_WEBHOOK_WINDOW = timedelta(days=1)
-
-
-UNREADABLE_KEY = (
-    "The stored API key no longer decrypts, so Stripe cannot be asked to register this "
-    "connection's webhooks: enter the key again."
-)
 
 
 class ConnectionNotFound(NotFound):
@@ -236,20 +221,7 @@ def create_connection(
     api_key_plain = str(fields.api_key)
     check_live_mode_urls(api_key_plain)
     connection_id = new_id("sc")
-    secrets = {CONNECT_ENDPOINT: (str(fields.webhook_secret), None)}
-    if fields.event_destination_secret is not None:
-        secrets[EVENT_DESTINATION] = (fields.event_destination_secret, None)
-    if verify:
-        verify_with_stripe(api_key_plain, str(fields.stripe_account_id))
-        secrets = register_with_secrets(
-            api_key_plain,
-            connection_id,
-            kinds_for(fields.config_json),
-            {
-                CONNECT_ENDPOINT.secret_field: fields.webhook_secret,
-                EVENT_DESTINATION.secret_field: fields.event_destination_secret,
-            },
-        )
+    secrets = secrets_for_new(connection_id, fields, verify=verify)
     mode = mode_of_key(api_key_plain) or "test"
     notification_plain = new_notification_secret()
     connection = StripeConnection(
@@ -327,10 +299,7 @@ def update_connection(
         require_secrets=False,
         require_account=False,
     )
-    registered: dict[ListenerKind, tuple[str, str | None]] = {}
-    needed = _listeners_to_register(connection, fields)
-    if fields.api_key is not None or needed:
-        registered = _confirm_with_stripe(connection, fields, needed)
+    registered = secrets_for_edit(connection, fields)
     changed = [
         label
         for label, old, new in (
@@ -350,15 +319,13 @@ def update_connection(
         connection.api_key_masked = mask_secret(fields.api_key)
         connection.verified_at = utcnow()
         changed.append("api_key")
-    if fields.webhook_secret is not None:
-        connection.webhook_secret_ciphertext = encrypt_secret(fields.webhook_secret)
-        connection.webhook_secret_masked = mask_secret(fields.webhook_secret)
-        changed.append("webhook_secret")
-    if fields.event_destination_secret is not None:
-        store_secret(connection, EVENT_DESTINATION, fields.event_destination_secret, None)
-        changed.append("event_destination_secret")
+    for kind in (CONNECT_ENDPOINT, EVENT_DESTINATION):
+        typed = getattr(fields, kind.secret_field)
+        if typed is not None:
+            store_secret(connection, kind, typed, None)
+            changed.append(kind.secret_field)
     for kind, (secret, listener_id) in registered.items():
-        if secret != _stored_secret(connection, kind) and kind.secret_field not in changed:
+        if secret != stored_secret(connection, kind) and kind.secret_field not in changed:
             changed.append(kind.secret_field)
         store_secret(connection, kind, secret, listener_id)
     if fields.api_key is not None or fields.webhook_secret is not None:
@@ -373,58 +340,6 @@ def update_connection(
     _record("connection.updated", connection, actor_user_id, changed=changed)
     db.session.commit()
     return connection
-
-
-def _listeners_to_register(
-    connection: StripeConnection, fields: ConnectionFields
-) -> tuple[ListenerKind, ...]:
-    """What an edit must register at Stripe: everything the connection needs after a key
-    change, else each one it newly needs (e.g. `accounts_api` switched to v2) or has no
-    signing secret for."""
-    before = kinds_for(connection.config_json)
-    return tuple(
-        kind
-        for kind in kinds_for(fields.config_json)
-        if fields.api_key is not None
-        or kind not in before
-        or getattr(connection, f"{kind.secret_field}_ciphertext") is None
-    )
-
-
-def _stored_secret(connection: StripeConnection, kind: ListenerKind) -> str | None:
-    ciphertext = getattr(connection, f"{kind.secret_field}_ciphertext")
-    try:
-        return decrypt_secret(ciphertext) if ciphertext else None
-    except SecretUnreadable:
-        return None
-
-
-def _confirm_with_stripe(
-    connection: StripeConnection, fields: ConnectionFields, needed: tuple[ListenerKind, ...]
-) -> dict[ListenerKind, tuple[str, str | None]]:
-    """Confirm a replacement key and register what the edit needs, as a save does: a typed
-    secret, else the stored one, stays in use when Stripe shows none.
-
-    What Stripe needs is read first and the reading transaction ended, so none is open while
-    Stripe is called; the connection loads again when the edit is applied.
-    """
-    typed = {
-        CONNECT_ENDPOINT.secret_field: fields.webhook_secret,
-        EVENT_DESTINATION.secret_field: fields.event_destination_secret,
-    }
-    pasted = {
-        kind.secret_field: typed[kind.secret_field] or _stored_secret(connection, kind)
-        for kind in needed
-    }
-    try:
-        api_key = fields.api_key or decrypt_secret(connection.api_key_ciphertext)
-    except SecretUnreadable:
-        raise ConnectionInvalid({"api_key": UNREADABLE_KEY}) from None
-    connection_id, mode, account_id = connection.id, connection.mode, connection.stripe_account_id
-    db.session.commit()
-    if fields.api_key is not None:
-        check_replacement_key(mode, account_id, fields.api_key)
-    return register_with_secrets(api_key, connection_id, needed, pasted)
 
 
 def set_status(

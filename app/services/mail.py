@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import random
 import secrets
 import smtplib
 from dataclasses import dataclass
@@ -35,13 +34,12 @@ from app.extensions import db, mail
 from app.models import OutboundMail, utcnow
 from app.models.mail import FAILED, QUEUED, SENT
 from app.security.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
-from app.services.outbox import claim_one
+from app.services.outbox import backoff_seconds, claim_one
 
 log = logging.getLogger(__name__)
 
 MESSAGE_ID_DOMAIN = "connect-onboarding.mail"
 BACKOFF_BASE_SECONDS = 30.0
-BACKOFF_CAP_SECONDS = 3600.0
 _ERROR_LIMIT = 300
 
 
@@ -93,12 +91,6 @@ def queue_mail(kind: str, to: str, subject: str, **context: Any) -> OutboundMail
     )
     db.session.add(row)
     return row
-
-
-def backoff_seconds(attempts: int) -> float:
-    """Wait after the `attempts`-th failure: 30 s · 2^(n-1), ±20 % jitter, at most an hour."""
-    base = BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1)
-    return min(BACKOFF_CAP_SECONDS, base * (0.8 + 0.4 * random.random()))  # noqa: S311
 
 
 def lease_seconds() -> float:
@@ -184,7 +176,7 @@ def deliver(claim: MailClaim, *, now: datetime | None = None) -> str:
         values = {"status": FAILED, "last_error": error}
         outcome = FAILED
     else:
-        delay = timedelta(seconds=backoff_seconds(attempts))
+        delay = timedelta(seconds=backoff_seconds(attempts, BACKOFF_BASE_SECONDS))
         values = {"next_attempt_at": now + delay, "last_error": error}
         outcome = QUEUED
     result = db.session.execute(

@@ -24,9 +24,7 @@ import hashlib
 import hmac
 import json
 import logging
-import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -44,7 +42,7 @@ from app.security.crypto import SecretUnreadable, decrypt_secret
 from app.security.permissions import MANAGE
 from app.serializers import isoformat, serialize_payments, serialize_server
 from app.services import access, audit
-from app.services.outbox import claim_one
+from app.services.outbox import backoff_seconds, claim_one
 from app.services.status import OnboardingState
 
 log = logging.getLogger(__name__)
@@ -54,7 +52,6 @@ SIGNATURE_HEADER = "X-Connect-Signature"
 EVENT_ID_HEADER = "X-Connect-Event-Id"
 EVENT_TYPE_HEADER = "X-Connect-Event-Type"
 BACKOFF_BASE_SECONDS = 30.0
-BACKOFF_CAP_SECONDS = 3600.0
 _ERROR_LIMIT = 300
 
 
@@ -155,15 +152,6 @@ def signature_header(body: bytes, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def backoff_seconds(attempts: int, rng: Callable[[], float] = random.random) -> float:
-    """Wait after the `attempts`-th failure: 30 s · 2^(n-1), ±20 % jitter, at most an hour.
-
-    Jitter spreads retries so a partner coming back up is not hit by every row at once.
-    """
-    base = BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1)
-    return min(BACKOFF_CAP_SECONDS, base * (0.8 + 0.4 * rng()))
-
-
 def _lease_seconds() -> float:
     return float(current_app.config["NOTIFICATION_LEASE_SECONDS"])
 
@@ -233,7 +221,7 @@ def deliver(claim: Claim, *, now: datetime | None = None) -> str:
         values = {"status": FAILED, "last_error": result.words[:_ERROR_LIMIT]}
         outcome = FAILED
     else:
-        delay = timedelta(seconds=backoff_seconds(attempts))
+        delay = timedelta(seconds=backoff_seconds(attempts, BACKOFF_BASE_SECONDS))
         values = {"next_attempt_at": now + delay, "last_error": result.words[:_ERROR_LIMIT]}
         outcome = PENDING
     # Compare-and-set on our lease: a worker whose lease expired must not overwrite the

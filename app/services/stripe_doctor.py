@@ -17,9 +17,9 @@ from app.extensions import db
 from app.models import StripeConnection, WebhookEvent
 from app.security.crypto import SecretUnreadable, decrypt_secret, mask_secret
 from app.serializers import isoformat
-from app.services import webhook_inbox
+from app.services import webhook_worker
 from app.services.connection_options import app_defaults, option_errors
-from app.services.webhook_endpoints import check_listeners, kinds_for
+from app.services.webhook_listeners import check_listeners, kinds_for
 from app.stripe_gateway import StripeCredentials, StripeGateway, StripeGatewayError, mode_of_key
 
 OK, FAIL, INFO = "OK", "FAIL", "--"
@@ -179,7 +179,7 @@ def check_connection(connection: StripeConnection) -> Section:
 def check_webhook_inbox() -> Section:
     """Whether `flask webhooks work` keeps up, and which events it gave up on."""
     section = Section("Webhook inbox (flask webhooks work)")
-    health = webhook_inbox.health(late_after=WEBHOOK_LATE_AFTER)
+    health = webhook_worker.health(late_after=WEBHOOK_LATE_AFTER)
     if health.late:
         section.add(
             FAIL,

@@ -1,6 +1,6 @@
 """Applying one recorded Stripe event: in order, once, with no lock held while Stripe answers.
 
-The worker of `webhook_inbox` calls `process_event` for each event it claims:
+The webhook worker (`webhook_worker`) calls `process_event` for each event it claims:
 
 - account events only tell us *that* the account changed: we re-fetch the account (with no
   transaction open) and store what Stripe says now, so an old event can never write old state.

@@ -8,6 +8,9 @@ secret — appears once, on the page right after it was made.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     abort,
@@ -28,7 +31,8 @@ from app.security.permissions import MANAGE, workspace_permission
 from app.security.reveal import reveal_once, take_revealed
 from app.services import connection_listeners, connection_secrets, connections, notifications
 from app.services.connection_rules import ConnectionInvalid
-from app.services.webhook_endpoints import ListenerCheck, Registration, kinds_for
+from app.services.webhook_endpoints import Registration
+from app.services.webhook_listeners import ListenerCheck, kinds_for
 
 bp = Blueprint("connections", __name__)
 
@@ -58,6 +62,21 @@ def _to_detail(workspace_id: str, connection_id: str) -> Response:
         url_for("connections.detail", workspace_id=workspace_id, connection_id=connection_id),
         code=303,
     )
+
+
+def _refusal_on_detail(view: Callable[[str, str], Response]) -> Callable[[str, str], Response]:
+    """A connection action the service refuses (ConnectionInvalid) goes back to the
+    connection's page with the reason flashed."""
+
+    @functools.wraps(view)
+    def refused_on_detail(workspace_id: str, connection_id: str) -> Response:
+        try:
+            return view(workspace_id, connection_id)
+        except ConnectionInvalid as invalid:
+            flash(" ".join(invalid.errors.values()), "error")
+            return _to_detail(workspace_id, connection_id)
+
+    return refused_on_detail
 
 
 def _show_errors(form, invalid: ConnectionInvalid) -> None:
@@ -261,15 +280,12 @@ def reactivate(workspace_id: str, connection_id: str) -> Response:
 @bp.post("/workspaces/<workspace_id>/connections/<connection_id>/make-default")
 @login_required
 @workspace_permission(MANAGE)
+@_refusal_on_detail
 def make_default(workspace_id: str, connection_id: str) -> Response:
     """New resources of this connection's mode onboard under it from now on."""
-    try:
-        connection = connections.make_default(
-            workspace_id, connection_id, actor_user_id=current_user.id
-        )
-    except ConnectionInvalid as invalid:
-        flash(" ".join(invalid.errors.values()), "error")
-        return _to_detail(workspace_id, connection_id)
+    connection = connections.make_default(
+        workspace_id, connection_id, actor_user_id=current_user.id
+    )
     flash(f"“{connection.name}” is now the default for {connection.mode} mode.", "success")
     return _to_detail(workspace_id, connection_id)
 
@@ -354,13 +370,10 @@ def _take_webhook_check(connection_id: str) -> dict | None:
 @login_required
 @workspace_permission(MANAGE)
 @_stripe_checks
+@_refusal_on_detail
 def check_webhooks(workspace_id: str, connection_id: str) -> Response:
     """Ask Stripe whether each endpoint or destination the connection needs is in order."""
-    try:
-        checks = connection_listeners.check(workspace_id, connection_id)
-    except ConnectionInvalid as invalid:
-        flash(" ".join(invalid.errors.values()), "error")
-        return _to_detail(workspace_id, connection_id)
+    checks = connection_listeners.check(workspace_id, connection_id)
     session[WEBHOOK_CHECK] = {
         "connection_id": connection_id,
         "checks": [_checked_for_page(check) for check in checks],
@@ -373,15 +386,12 @@ def check_webhooks(workspace_id: str, connection_id: str) -> Response:
 @login_required
 @workspace_permission(MANAGE)
 @_stripe_checks
+@_refusal_on_detail
 def repair_webhooks(workspace_id: str, connection_id: str) -> Response:
     """Create, enable or widen each endpoint or destination, as the CLI's register does."""
-    try:
-        outcomes = connection_listeners.repair(
-            workspace_id, connection_id, actor_user_id=current_user.id
-        )
-    except ConnectionInvalid as invalid:
-        flash(" ".join(invalid.errors.values()), "error")
-        return _to_detail(workspace_id, connection_id)
+    outcomes = connection_listeners.repair(
+        workspace_id, connection_id, actor_user_id=current_user.id
+    )
     for outcome in outcomes:
         if isinstance(outcome, Registration):
             said = REGISTERED[outcome.outcome].format(

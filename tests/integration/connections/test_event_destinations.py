@@ -36,6 +36,19 @@ def save(app, workspace, **overrides) -> StripeConnection:
         return connection
 
 
+def edit(workspace, connection, **changes) -> StripeConnection:
+    """Edit a saved connection through the service, as the edit form does, keeping its name
+    and partner endpoint (inside an app context)."""
+    return connections.update_connection(
+        workspace.id,
+        connection.id,
+        actor_user_id=None,
+        name=connection.name,
+        partner_endpoint=connection.partner_endpoint,
+        **changes,
+    )
+
+
 def test_saving_a_v2_connection_registers_its_event_destination_and_stores_the_secret(
     app, factory, sandbox, https_links
 ):
@@ -155,28 +168,13 @@ def test_an_admin_can_type_a_new_destination_secret_on_edit(app, factory, sandbo
     connection = save(app, workspace, webhook_secret="", config_json=V2_CONFIG)
     typed = "whsec_typedOnEditDestinationSecret001"
     with app.app_context():
-        connections.update_connection(
-            workspace.id,
-            connection.id,
-            actor_user_id=None,
-            name=connection.name,
-            partner_endpoint=connection.partner_endpoint,
-            config_json=V2_CONFIG,
-            event_destination_secret=typed,
-        )
+        edit(workspace, connection, config_json=V2_CONFIG, event_destination_secret=typed)
         stored = db.session.get(StripeConnection, connection.id)
         assert decrypt_secret(stored.event_destination_secret_ciphertext) == typed
         assert stored.event_destination_id == connection.event_destination_id
     with pytest.raises(connections.ConnectionInvalid) as invalid:
         with app.app_context():
-            connections.update_connection(
-                workspace.id,
-                connection.id,
-                actor_user_id=None,
-                name=connection.name,
-                partner_endpoint=connection.partner_endpoint,
-                event_destination_secret="not-a-secret",
-            )
+            edit(workspace, connection, event_destination_secret="not-a-secret")
     assert invalid.value.errors == {
         "event_destination_secret": "A signing secret starts with whsec_."
     }

@@ -9,7 +9,7 @@ from app.models import StripeConnection
 from app.security.crypto import decrypt_secret
 from app.services import connections
 from app.services.connection_rules import ConnectionInvalid
-from app.services.webhook_endpoints import REQUIRED_EVENTS
+from app.services.webhook_listeners import REQUIRED_EVENTS
 from app.stripe_gateway import PINNED_API_VERSION
 from tests.helpers import TEST_KEY, WEBHOOK_SECRET, service_values
 

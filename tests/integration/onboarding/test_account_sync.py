@@ -14,7 +14,7 @@ from app.models import AuditEvent, PaymentsAccount, utcnow
 from app.services.onboarding.sync import apply_account, locked_payments
 from app.services.status import derive_onboarding_status
 from tests.helpers import PLATFORM_KEY
-from tests.integration.onboarding.test_connect import connect
+from tests.integration.onboarding.test_connect import connect, connect_under_v2
 
 
 @pytest.fixture
@@ -151,11 +151,7 @@ def test_requirement_alternatives_are_stored_and_shown(
 def test_one_account_reads_the_same_through_v1_and_v2_in_every_state(
     app, auth, signed_in, sandbox, stored, state, expected
 ):
-    app.config["STRIPE_ACCOUNTS_API"] = "v2"
-    try:
-        connect(auth, signed_in.server.id)
-    finally:
-        app.config["STRIPE_ACCOUNTS_API"] = "v1"
+    connect_under_v2(app, auth, signed_in.server.id)
     account_id = stored(signed_in.server.id).stripe_account_id
     sandbox.force_account_state(account_id, state)
     stripe_client = sandbox.stripe_client(PLATFORM_KEY)
@@ -177,11 +173,7 @@ def test_one_account_reads_the_same_through_v1_and_v2_in_every_state(
 def test_a_return_reads_a_v2_account_through_v2(
     app, client, auth, signed_in, sandbox, stored, audit_actions
 ):
-    app.config["STRIPE_ACCOUNTS_API"] = "v2"
-    try:
-        connect(auth, signed_in.server.id)
-    finally:
-        app.config["STRIPE_ACCOUNTS_API"] = "v1"
+    connect_under_v2(app, auth, signed_in.server.id)
     server_id = signed_in.server.id
     account_id = stored(server_id).stripe_account_id
     sandbox.force_account_state(account_id, "complete")

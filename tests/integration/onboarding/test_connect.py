@@ -14,6 +14,16 @@ def connect(auth, server_id, **data):
     return auth.post(f"/payments/{server_id}/connect", data, page=f"/payments/{server_id}")
 
 
+def connect_under_v2(app, auth, server_id):
+    """Press Connect while the app makes new accounts with Accounts v2; the setting is v1 again
+    afterwards, so what follows shows that an account keeps the API that made it."""
+    app.config["STRIPE_ACCOUNTS_API"] = "v2"
+    try:
+        return connect(auth, server_id)
+    finally:
+        app.config["STRIPE_ACCOUNTS_API"] = "v1"
+
+
 def test_first_connect_creates_the_account_and_redirects_303_to_a_fresh_link(
     auth, signed_in, sandbox, stored, audit_actions
 ):
@@ -135,11 +145,7 @@ def test_update_details_mints_an_account_update_link_where_the_platform_collects
 def test_v2_accounts_are_created_and_linked_through_v2_when_configured(
     app, auth, signed_in, sandbox, stored, audit_actions
 ):
-    app.config["STRIPE_ACCOUNTS_API"] = "v2"
-    try:
-        response = connect(auth, signed_in.server.id)
-    finally:
-        app.config["STRIPE_ACCOUNTS_API"] = "v1"
+    response = connect_under_v2(app, auth, signed_in.server.id)
 
     # The sandbox refuses v2 bodies that still send `configurations` (API 2026-09-30.endive+).
     assert response.status_code == 303

@@ -14,7 +14,7 @@ from app.models import AuditEvent, Notification, StripeConnection, WebhookEvent
 from app.models.notifications import FAILED
 from app.security.crypto import encrypt_secret
 from app.services import connections, notifications
-from app.services.webhook_endpoints import CONNECT_ENDPOINT
+from app.services.webhook_listeners import CONNECT_ENDPOINT
 from tests.helpers import CONNECTION_SECRET, drain_webhooks, stripe_event, stripe_signature
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Notification, utcnow
 from app.services import notifications
+from app.services.outbox import backoff_seconds
 from tests.helpers import CONNECTION_SECRET, drain_webhooks, stripe_event
 
 
@@ -92,7 +93,8 @@ def test_a_delivered_notification_is_signed_so_the_receiver_can_verify_it(
     [(1, 0.5, 30), (2, 0.5, 60), (3, 0.5, 120), (1, 0.0, 24), (1, 1.0, 36), (12, 0.5, 3600)],
 )
 def test_backoff_doubles_from_30_seconds_with_jitter_and_a_cap(attempts, jitter, seconds):
-    assert notifications.backoff_seconds(attempts, rng=lambda: jitter) == pytest.approx(seconds)
+    wait = backoff_seconds(attempts, notifications.BACKOFF_BASE_SECONDS, rng=lambda: jitter)
+    assert wait == pytest.approx(seconds)
 
 
 def test_a_failed_attempt_is_retried_later_not_at_once(app, changed, webhook_receiver):

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import StripeConnection, WebhookEvent
-from app.services.webhook_endpoints import EVENT_DESTINATION, store_secret
+from app.services.webhook_endpoints import store_secret
+from app.services.webhook_listeners import EVENT_DESTINATION
 from tests.helpers import (
     CONNECTION_SECRET,
     OTHER_KEY,
@@ -27,11 +28,14 @@ REQUIREMENTS_UPDATED = "v2.core.account[requirements].updated"
 
 
 @pytest.fixture
-def thin_connected(app, connect):
-    """A resource onboarding under a connection whose event destination secret is stored."""
+def thin_connected(app, connect, sandbox):
+    """A resource onboarding under a connection whose event destination secret is stored;
+    with `state`, its account is put in that state at Stripe."""
 
-    def make(**options):
+    def make(state: str | None = None, **options):
         res = connect(**options)
+        if state is not None:
+            sandbox.force_account_state(res.account_id, state)
         with app.app_context():
             connection = db.session.get(StripeConnection, res.connection_id)
             store_secret(connection, EVENT_DESTINATION, DESTINATION_SECRET, "ed_test")
@@ -63,8 +67,7 @@ def account_fetches(sandbox, account_id: str) -> int:
 def test_a_verified_thin_event_refetches_the_account_and_stores_its_status(
     app, thin_connected, sandbox, post_event
 ):
-    res = thin_connected()
-    sandbox.force_account_state(res.account_id, "complete")
+    res = thin_connected(state="complete")
     event = thin_event(REQUIREMENTS_UPDATED, res.account_id)
 
     response = post_event(thin_path(res), event, DESTINATION_SECRET)
@@ -92,8 +95,7 @@ def test_a_verified_thin_event_refetches_the_account_and_stores_its_status(
 def test_a_bad_signature_is_400_with_no_detail_and_changes_nothing(
     app, thin_connected, sandbox, post_event, secret, header
 ):
-    res = thin_connected()
-    sandbox.force_account_state(res.account_id, "complete")
+    res = thin_connected(state="complete")
 
     response = post_event(
         thin_path(res), thin_event(REQUIREMENTS_UPDATED, res.account_id), secret, header=header
@@ -132,8 +134,7 @@ def test_without_a_destination_secret_the_route_refuses_everything(app, connect,
 def test_a_duplicate_delivery_is_acknowledged_and_applied_once(
     app, thin_connected, sandbox, post_event
 ):
-    res = thin_connected()
-    sandbox.force_account_state(res.account_id, "complete")
+    res = thin_connected(state="complete")
     event = thin_event(REQUIREMENTS_UPDATED, res.account_id)
 
     first = post_event(thin_path(res), event, DESTINATION_SECRET)
@@ -197,9 +198,8 @@ def test_a_test_event_on_a_live_connection_is_ignored(app, thin_connected, sandb
 def test_an_event_older_than_the_last_applied_one_is_stale_and_not_fetched(
     app, thin_connected, sandbox, post_event
 ):
-    res = thin_connected()
+    res = thin_connected(state="complete")
     now = datetime.now(UTC)
-    sandbox.force_account_state(res.account_id, "complete")
     newer = thin_event(REQUIREMENTS_UPDATED, res.account_id, created=now)
     older = thin_event(
         "v2.core.account[configuration.merchant].capability_status_updated",
@@ -224,9 +224,8 @@ def test_an_event_older_than_the_last_applied_one_is_stale_and_not_fetched(
 def test_a_thin_and_a_v1_event_for_one_change_order_against_each_other(
     app, thin_connected, sandbox, post_event
 ):
-    res = thin_connected()
+    res = thin_connected(state="complete")
     now = datetime.now(UTC)
-    sandbox.force_account_state(res.account_id, "complete")
     v1_later = stripe_event("account.updated", res.account_id, created=int(now.timestamp()))
     assert post_event(res.webhook_path, v1_later, CONNECTION_SECRET).status_code == 200
     assert drain_webhooks(app) == ["applied"]
