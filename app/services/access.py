@@ -7,6 +7,8 @@ and another workspace's id raise the same `NotFound`, so ids cannot be probed.
 
 from __future__ import annotations
 
+from sqlalchemy.orm import joinedload
+
 from app.extensions import db
 from app.models import Membership, Server
 from app.security import permissions
@@ -46,7 +48,8 @@ def require_resource(user_id: str, server_id: str, permission: str) -> Server:
 
     Membership is checked before the kind, so a stranger learns nothing about a server.
     """
-    server = db.session.get(Server, server_id)
+    # Every caller goes on to the payments row (checked just below): one statement for both.
+    server = db.session.get(Server, server_id, options=(joinedload(Server.payments),))
     if server is None or db.session.get(Membership, (user_id, server.workspace_id)) is None:
         raise NotFound(server_id)
     if server.kind != "payments" or server.payments is None:

@@ -121,7 +121,8 @@ def _mint_link(
     """
     options = options_for(credentials)
     api = server.payments.accounts_api
-    server_id, account_id = server.id, server.payments.stripe_account_id
+    server_id, workspace_id = server.id, server.workspace_id
+    account_id = server.payments.stripe_account_id
     db.session.commit()  # hold no connection while Stripe answers
     with stripe_step(
         server_id, operation, credentials, user_id=user_id, deadline=deadline
@@ -135,9 +136,12 @@ def _mint_link(
             future_requirements=options.get("future_requirements", "omit"),
             api=api,
         )
-    audit.record_on_server(
+    # By ids read before the commit: the expired `server` would cost a SELECT to reload.
+    audit.record(
         action,
-        server,
+        subject_type="server",
+        subject_id=server_id,
+        workspace_id=workspace_id,
         actor_user_id=user_id,
         actor_label=actor_label,
         details={
