@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 # Who can fix a refusal. KEY_OWNER is whoever set the key in use: a workspace admin for a
 # connection's key, the platform operator for the app-level STRIPE_SECRET_KEY.
@@ -214,6 +214,22 @@ def _who_fixes_setup(error: StripeGatewayError) -> str:
     )
 
 
+# A key that cannot see the account: Stripe's 403 `account_invalid`.
+_ACCOUNT_NOT_FOUND = Refusal(
+    "account_not_found",
+    StripeAccountNotFound,
+    502,
+    502,
+    "stripe_account_not_found",
+    "5020",
+    flags_key=False,
+    acts=PLATFORM_OPERATOR,
+    title="Stripe doesn't recognise this resource's account",
+    action="Stripe no longer knows this resource's account with the key in use: it may have "
+    "been removed or belong to another Stripe platform. Contact support with the reference.",
+    code="account_invalid",
+)
+
 REFUSALS: tuple[Refusal, ...] = (
     Refusal(
         "unavailable",
@@ -255,32 +271,10 @@ REFUSALS: tuple[Refusal, ...] = (
         status=403,
         message=r"does not have the required permissions",
     ),
-    Refusal(
-        "account_not_found",
-        StripeAccountNotFound,
-        502,
-        502,
-        "stripe_account_not_found",
-        "5020",
-        flags_key=False,
-        acts=PLATFORM_OPERATOR,
-        title="Stripe doesn't recognise this resource's account",
-        action="Stripe no longer knows this resource's account with the key in use: it may have "
-        "been removed or belong to another Stripe platform. Contact support with the reference.",
-        code="account_invalid",
-    ),
-    Refusal(
-        "account_not_found",
-        StripeAccountNotFound,
-        502,
-        502,
-        "stripe_account_not_found",
-        "5020",
-        flags_key=False,
-        acts=PLATFORM_OPERATOR,
-        title="Stripe doesn't recognise this resource's account",
-        action="Stripe no longer knows this resource's account with the key in use: it may have "
-        "been removed or belong to another Stripe platform. Contact support with the reference.",
+    _ACCOUNT_NOT_FOUND,
+    # The same answer when Stripe says the account itself is missing (not another object).
+    replace(
+        _ACCOUNT_NOT_FOUND,
         code="resource_missing",
         param=r"^(account|id)?$",
         message=r"^No such account",
