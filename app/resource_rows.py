@@ -7,31 +7,40 @@ view turns each row into plain values here and the template only prints them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from flask import url_for
+from sqlalchemy import Row
 
-from app.models import Server
 from app.presentation import datetime_label, money, short_datetime_label, status_copy
 from app.services.resources import ResourceOnboarding
 
-# Stands for the id in a URL built once per endpoint; ids never contain it.
+# Stands for the id in a URL pattern built once per endpoint; ids never contain it.
 _ID = "__row_id__"
 
 
-def url_builder(endpoint: str, argument: str) -> Callable[[str], str]:
-    """`id → URL` of a route whose only argument is `argument`, with one `url_for` in all.
+class _Urls:
+    """The row links of one page: each endpoint's URL is built once, around a placeholder id.
 
     `url_for` walks the URL map for every call (~15 µs); 20 rows with two links each made that
-    a visible part of the page. Our ids are URL-safe, `quote` keeps any other one correct.
+    a visible part of the page. Our ids are URL-safe; `quote` keeps any other one correct, and
+    a row's id is quoted once for all its links.
     """
-    head, tail = url_for(endpoint, **{argument: _ID}).split(_ID)
-    return lambda value: f"{head}{quote(value, safe='')}{tail}"
+
+    def __init__(self) -> None:
+        self._patterns: dict[str, tuple[str, str]] = {}
+
+    def __call__(self, endpoint: str, quoted: str, argument: str = "server_id") -> str:
+        pattern = self._patterns.get(endpoint)
+        if pattern is None:
+            head, tail = url_for(endpoint, **{argument: _ID}).split(_ID)
+            pattern = self._patterns[endpoint] = (head, tail)
+        return f"{pattern[0]}{quoted}{pattern[1]}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RowButton:
     """One onboarding button of a row, POSTed with `hidden` (CSRF token added by the page)."""
 
@@ -43,7 +52,7 @@ class RowButton:
     title: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ResourceRow:
     """Everything the dashboard prints about one resource."""
 
@@ -71,47 +80,35 @@ class ResourceRow:
     connections_url: str | None
 
 
-class _Urls:
-    """The row links of one page, each endpoint's pattern built on first use."""
-
-    def __init__(self) -> None:
-        self._builders: dict[str, Callable[[str], str]] = {}
-
-    def __call__(self, endpoint: str, value: str, argument: str = "server_id") -> str:
-        build = self._builders.get(endpoint)
-        if build is None:
-            build = self._builders[endpoint] = url_builder(endpoint, argument)
-        return build(value)
-
-
 def resource_rows(
-    servers: list[Server], onboarding: dict[str, ResourceOnboarding]
+    listed: list[Row[Any]], onboarding: dict[str, ResourceOnboarding]
 ) -> list[ResourceRow]:
-    """The rows of a page of resources, in the page's order (needs a request: links)."""
+    """The rows of a page of `list_resource_rows`, in the page's order (needs a request:
+    links)."""
     urls = _Urls()
     # A page holds a handful of (status, reason) pairs: each is translated once, not per row.
     statuses: dict[tuple[str, str], tuple[str, str, str]] = {}
-    return [_row(server, onboarding[server.id], urls, statuses) for server in servers]
+    return [_row(p, onboarding[p.id], urls, statuses) for p in listed]
 
 
 def _row(
-    server: Server,
+    p: Row[Any],
     ob: ResourceOnboarding,
     urls: _Urls,
     statuses: dict[tuple[str, str], tuple[str, str, str]],
 ) -> ResourceRow:
-    p = server.payments
     key = (p.onboarding_status, p.status_reason)
     if key not in statuses:
         statuses[key] = status_copy(*key)
     label, style, _next = statuses[key]
     count = p.total_payment_count
     blocked = ob.can_onboard and bool(ob.actions) and not ob.key_source.ok
+    quoted = quote(p.id, safe="")
     return ResourceRow(
-        id=server.id,
-        name=server.name,
-        url=urls("payments.detail", server.id),
-        workspace_name=server.workspace.name,
+        id=p.id,
+        name=p.name,
+        url=urls("payments.detail", quoted),
+        workspace_name=p.workspace_name,
         mode=p.mode,
         currency=(p.currency or "").upper(),
         status=p.onboarding_status,
@@ -127,22 +124,22 @@ def _row(
         updated_short=short_datetime_label(p.updated_at),
         invite_state=ob.invite_state,
         selectable=ob.can_onboard and p.onboarding_status != "complete",
-        buttons=_buttons(server.id, ob, urls) if ob.can_onboard else (),
+        buttons=_buttons(quoted, ob, urls) if ob.can_onboard else (),
         blocked_reason=ob.key_source.reason if blocked else None,
         connections_url=(
-            urls("connections.workspace_list", server.workspace_id, "workspace_id")
+            urls("connections.workspace_list", quote(p.workspace_id, safe=""), "workspace_id")
             if blocked and ob.can_manage
             else None
         ),
     )
 
 
-def _buttons(server_id: str, ob: ResourceOnboarding, urls: _Urls) -> tuple[RowButton, ...]:
+def _buttons(quoted_id: str, ob: ResourceOnboarding, urls: _Urls) -> tuple[RowButton, ...]:
     """The row's onboarding buttons, disabled with the reason when no key can be used."""
     source = ob.key_source
     return tuple(
         RowButton(
-            url=urls(action.endpoint, server_id),
+            url=urls(action.endpoint, quoted_id),
             label=action.label,
             style=action.style,
             hidden=action.hidden,

@@ -12,7 +12,7 @@ from app.forms.payments import PaymentsResourceForm
 from app.presentation import onboarding_steps
 from app.resource_rows import resource_rows
 from app.security.permissions import MANAGE
-from app.services import resources
+from app.services import resource_list, resources
 from app.services.invite_panel import invite_panel
 
 bp = Blueprint("payments", __name__)
@@ -27,9 +27,9 @@ def dashboard() -> str:
     if workspace_filter and workspace_filter not in {w.id for w in workspaces}:
         workspace_filter = None
     status_filter = request.args.get("status") or None
-    if status_filter not in resources.STATUS_FILTERS:
+    if status_filter not in resource_list.STATUS_FILTERS:
         status_filter = None
-    page = resources.list_resources(
+    page = resource_list.list_resource_rows(
         current_user.id,
         workspace_id=workspace_filter,
         status=status_filter,

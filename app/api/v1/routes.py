@@ -33,7 +33,7 @@ from app.extensions import csrf, limiter
 from app.security.api_tokens import bearer_token_from_request, rate_limit_key
 from app.security.permissions import ONBOARD, VIEW
 from app.serializers import isoformat, serialize_onboarding, serialize_payments, serialize_resource
-from app.services import access, api_tokens, onboarding, onboarding_invites, resources
+from app.services import access, api_tokens, onboarding, onboarding_invites, resource_list
 from app.urls import onboarding_urls
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
@@ -93,7 +93,7 @@ def _query(model: type[M]) -> M:
 def list_servers() -> Response:
     """The caller's payments resources, newest first, one page at a time."""
     wanted = _query(ServerListQuery)
-    page = resources.list_resources(g.api_user_id, page=wanted.page, per_page=wanted.perPage)
+    page = resource_list.list_resources(g.api_user_id, page=wanted.page, per_page=wanted.perPage)
     # The service clamps past-the-end pages to the last one; an API client asked for nothing.
     items = page.items if page.page == wanted.page else []
     return jsonify(
