@@ -8,13 +8,12 @@ view turns each row into plain values here and the template only prints them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import quote
 
 from flask import url_for
-from sqlalchemy import Row
 
 from app.presentation import datetime_label, money, short_datetime_label, status_copy
+from app.services.resource_list import ListedResource
 from app.services.resources import ResourceOnboarding
 
 # Stands for the id in a URL pattern built once per endpoint; ids never contain it.
@@ -81,7 +80,7 @@ class ResourceRow:
 
 
 def resource_rows(
-    listed: list[Row[Any]], onboarding: dict[str, ResourceOnboarding]
+    listed: list[ListedResource], onboarding: dict[str, ResourceOnboarding]
 ) -> list[ResourceRow]:
     """The rows of a page of `list_resource_rows`, in the page's order (needs a request:
     links)."""
@@ -92,7 +91,7 @@ def resource_rows(
 
 
 def _row(
-    p: Row[Any],
+    p: ListedResource,
     ob: ResourceOnboarding,
     urls: _Urls,
     statuses: dict[tuple[str, str], tuple[str, str, str]],

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import contains_eager, load_only
 
 from app.extensions import db
@@ -25,7 +24,7 @@ from app.security.permissions import MANAGE, ONBOARD, permissions_for_role
 from app.services import audit, onboarding_invites
 from app.services.access import NotFound
 from app.services.onboarding.plan import Action, resource_actions
-from app.services.resource_list import visible_to, with_account_and_workspace
+from app.services.resource_list import ListedResource, visible_to, with_account_and_workspace
 from app.services.stripe_credentials import KeySource, app_key_mode, choose_key_source
 
 
@@ -62,7 +61,7 @@ class ResourceOnboarding:
     invite_state: str | None = None
 
 
-def onboarding_panels(user: User, rows: list[Row[Any]]) -> dict[str, ResourceOnboarding]:
+def onboarding_panels(user: User, rows: list[ListedResource]) -> dict[str, ResourceOnboarding]:
     """Buttons, key source, rights and invite state for each row of `list_resource_rows`, in
     one query whatever the count.
 
@@ -123,7 +122,7 @@ def resource_onboarding(user: User, server: Server) -> ResourceOnboarding:
 
 
 def _onboarding(
-    payments: PaymentsAccount | Row[Any],
+    payments: PaymentsAccount | ListedResource,
     role: str,
     connections: list[StripeConnection],
     mode: str | None,
