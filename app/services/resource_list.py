@@ -8,7 +8,7 @@ more worker time per request than PostgreSQL took to answer it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -180,19 +180,27 @@ _SHAPES: dict[str, Callable[[], Select]] = {
 
 
 @cache
-def _statements(shape: str, by_workspace: bool, by_status: bool) -> tuple[Select, Select]:
+def _statements(
+    shape: str, by_workspace: bool, by_status: bool, among: bool
+) -> tuple[Select, Select]:
     """(page, count) of `shape` under these filters, with their values as bind parameters.
 
     The count rides along the page as an uncorrelated scalar subquery, which PostgreSQL runs
     once (an InitPlan) on the index-only path `_count` chooses: one round trip for a page.
+    `among`: the person's workspaces spelled out as well, which the membership join alone
+    hides from the planner: PostgreSQL then reads the servers of one workspace from
+    (workspace_id, kind, created_at, id) in order, instead of walking everybody's newest
+    servers until 20 of theirs turn up (10,000 of another tenant's: 2 ms; bench/RESULTS.md).
     """
     user_id = bindparam("user_id")
     workspace_id = bindparam("workspace_id") if by_workspace else None
     status = bindparam("status") if by_status else None
     count = _count(user_id, workspace_id, status)
+    listed = visible_to(_SHAPES[shape](), user_id, workspace_id, status)
+    if among:
+        listed = listed.where(Server.workspace_id.in_(bindparam("among", expanding=True)))
     page = (
-        visible_to(_SHAPES[shape](), user_id, workspace_id, status)
-        .add_columns(count.scalar_subquery().label("total"))
+        listed.add_columns(count.scalar_subquery().label("total"))
         .order_by(Server.created_at.desc(), Server.id.desc())
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
@@ -208,6 +216,7 @@ def _page_of(
     status: str | None,
     page: int,
     per_page: int,
+    among: Collection[str] | None = None,
 ) -> ResourcePage[T]:
     """Page `page` (clamped to the last one) of the user's resources in `shape`, newest first,
     each row made an `item` (the total is the row's last column).
@@ -216,8 +225,11 @@ def _page_of(
     """
     workspace_id = workspace_id or None
     status = status if status in STATUS_FILTERS else None
-    statement, count = _statements(shape, workspace_id is not None, status is not None)
-    values = {"user_id": user_id, "workspace_id": workspace_id, "status": status}
+    among = sorted(among) if among is not None and workspace_id is None else None
+    statement, count = _statements(
+        shape, workspace_id is not None, status is not None, among is not None
+    )
+    values = {"user_id": user_id, "workspace_id": workspace_id, "status": status, "among": among}
 
     # Plain columns need none of the ORM's result handling: they run on the session's
     # connection (its transaction), a fifth cheaper in worker time than `session.execute`.
@@ -265,10 +277,15 @@ def list_resource_rows(
     status: str | None = None,
     page: int = 1,
     per_page: int = 20,
+    among: Collection[str] | None = None,
 ) -> ResourcePage[ListedResource]:
     """The same page as `list_resources`, as plain tuples of only what the dashboard prints and
-    decides from, each with its resource's newest invite."""
-    return _page_of("rows", _listed, user_id, workspace_id, status, page, per_page)
+    decides from, each with its resource's newest invite.
+
+    `among`: the ids of the person's workspaces when the caller has them at hand (the signed-in
+    person's memberships): only a hint to the query planner, the memberships still decide.
+    """
+    return _page_of("rows", _listed, user_id, workspace_id, status, page, per_page, among)
 
 
 def _server(row: Row[Any]) -> Server:

@@ -35,6 +35,7 @@ def dashboard() -> str:
         status=status_filter,
         page=request.args.get("page", 1, type=int) or 1,
         per_page=current_app.config["DASHBOARD_PAGE_SIZE"],
+        among=[w.id for w in workspaces],
     )
     return render_template(
         "payments/dashboard.html",
