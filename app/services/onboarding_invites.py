@@ -279,23 +279,3 @@ def invites_for(server: Server) -> list[OnboardingInvite]:
             .order_by(OnboardingInvite.created_at.desc(), OnboardingInvite.id)
         )
     )
-
-
-def latest_states(server_ids: list[str]) -> dict[str, str]:
-    """The newest invite's state for each resource that has one: one query for a page."""
-    if not server_ids:
-        return {}
-    rows = db.session.scalars(
-        select(OnboardingInvite)
-        .where(OnboardingInvite.server_id.in_(server_ids))
-        .order_by(
-            OnboardingInvite.server_id,
-            OnboardingInvite.created_at.desc(),
-            OnboardingInvite.id,
-        )
-    )
-    now = utcnow()
-    states: dict[str, str] = {}
-    for invite in rows:
-        states.setdefault(invite.server_id, invite_state(invite, now=now) or LIVE)
-    return states

@@ -190,7 +190,8 @@ def _statements(
     `among`: the person's workspaces spelled out as well, which the membership join alone
     hides from the planner: PostgreSQL then reads the servers of one workspace from
     (workspace_id, kind, created_at, id) in order, instead of walking everybody's newest
-    servers until 20 of theirs turn up (10,000 of another tenant's: 2 ms; bench/RESULTS.md).
+    servers until 20 of theirs turn up (200 resources behind another tenant's 10,000 newer
+    ones: 1.9 ms of PostgreSQL's time per page before, 0.19 ms after).
     """
     user_id = bindparam("user_id")
     workspace_id = bindparam("workspace_id") if by_workspace else None
@@ -225,7 +226,7 @@ def _page_of(
     """
     workspace_id = workspace_id or None
     status = status if status in STATUS_FILTERS else None
-    among = sorted(among) if among is not None and workspace_id is None else None
+    among = list(among) if among is not None and workspace_id is None else None
     statement, count = _statements(
         shape, workspace_id is not None, status is not None, among is not None
     )
