@@ -41,6 +41,9 @@ class KeepAliveHandler(WSGIRequestHandler):
     """
 
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm the body would wait for the
+    # client's delayed ACK of the headers (up to 40 ms on Linux) on a connection kept open.
+    disable_nagle_algorithm = True
 
     def run_wsgi(self) -> None:
         """Answer one request and leave the connection ready for the next one."""
