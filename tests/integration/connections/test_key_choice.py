@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from app.extensions import db
 from app.models import PaymentsAccount, StripeConnection
 from app.services.connection_secrets import UNREADABLE_REASON
 from app.services.stripe_credentials import choose_credentials
+from tests.helpers import statements
 
 
 def test_choosing_a_key_that_does_not_decrypt_writes_nothing(app, factory, add_connection, tamper):
@@ -48,24 +45,6 @@ def test_connect_with_an_unreadable_key_flags_the_connection_and_calls_no_stripe
         )
 
 
-@contextmanager
-def connection_reads(app):
-    """The statements over stripe_connections the engine runs inside the block."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        if "stripe_connections" in statement:
-            seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def test_an_account_made_under_the_app_level_key_reads_no_connection(app, factory, add_connection):
     workspace = factory.workspace()
     add_connection(workspace)  # would be chosen by a resource without an account
@@ -73,11 +52,11 @@ def test_an_account_made_under_the_app_level_key_reads_no_connection(app, factor
     with app.app_context():
         payments = db.session.get(PaymentsAccount, resource.payments.id)
         payments.stripe_account_id = "acct_1MadeUnderTheAppKey"
-        with connection_reads(app) as reads:
+        with statements(app) as seen:
             choice = choose_credentials(payments, workspace.id)
         db.session.rollback()
     assert choice.credentials.connection_id is None
-    assert reads == []
+    assert [s for s in seen if "stripe_connections" in s] == []
 
 
 def test_an_account_reads_only_the_connection_it_was_made_under(app, factory, add_connection):
@@ -88,8 +67,9 @@ def test_an_account_reads_only_the_connection_it_was_made_under(app, factory, ad
         payments = db.session.get(PaymentsAccount, resource.payments.id)
         payments.stripe_account_id = "acct_1MadeUnderTheConnection"
         payments.connection_id = connection.id
-        with connection_reads(app) as reads:
+        with statements(app) as seen:
             choice = choose_credentials(payments, workspace.id)
         db.session.rollback()
     assert choice.credentials.connection_id == connection.id
+    reads = [s for s in seen if "stripe_connections" in s]
     assert len(reads) == 1 and "stripe_connections.id = " in reads[0]
