@@ -121,6 +121,12 @@ class _DeadlineClient(stripe.RequestsClient):
     before the deadline, and where each attempt's read timeout shrinks to the time left.
     Retried POSTs keep their idempotency key, so a retry never repeats a request that Stripe
     carried out (https://docs.stripe.com/api/idempotent_requests).
+
+    Connections to Stripe are reused across requests: `RequestsClient` keeps one
+    `requests.Session` per thread (stripe/stripe-python#531), whose urllib3 pool holds the
+    connection open for the thread's next call, and no session is shared between threads
+    (requests does not promise that a Session is thread-safe). So no `session=` is passed here:
+    one session would serve every gunicorn thread.
     """
 
     def __init__(self, timeout: float) -> None:

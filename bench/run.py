@@ -94,6 +94,15 @@ def spread(values: list[float]) -> str:
     return " / ".join(f"{v:.3g}" for v in (min(values), statistics.median(values), max(values)))
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes so far, as /proc/<pid>/stat counts it."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -272,11 +281,7 @@ class Gunicorn:
 
     def cpu_seconds(self) -> float:
         """User + system CPU of the worker processes so far."""
-        ticks = 0
-        for pid in self.workers():
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])
-        return ticks / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.workers())
 
     def connection_split(self) -> str:
         """Established client connections per worker now, e.g. `11/5` (ss shows the owner)."""
@@ -574,6 +579,10 @@ class Sandbox:
         with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
             return json.load(answer)
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the sandbox process so far."""
+        return cpu_seconds([self.process.pid])
+
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
@@ -635,28 +644,30 @@ def idle_in_transaction() -> Iterator[IdleSamples]:
 
 
 def click_connect(
-    served: Gunicorn, cookie: str, csrf: str, ids: list[str], origin: str, splits: list[str]
-) -> tuple[float, float]:
-    """(Connects per second, worker CPU ms per Connect), 16 clients each clicking Connect on
-    resources from `ids`; how wrk's connections were split over the workers goes to `splits`."""
+    served: Gunicorn, sandbox: Sandbox, cookie: str, csrf: str, ids: list[str], splits: list[str]
+) -> tuple[float, float, float]:
+    """(Connects per second, CPU ms per Connect of the workers, of the sandbox), 16 clients
+    each clicking Connect on resources from `ids`; how wrk's connections were split over the
+    workers goes to `splits`."""
     ids_file = ROOT / "bench" / ".connect-ids"
     ids_file.write_text("\n".join(ids) + "\n")
     try:
-        before = served.cpu_seconds()
+        before = served.cpu_seconds(), sandbox.cpu_seconds()
         split = threading.Timer(WRK_SECONDS / 2, lambda: splits.append(served.connection_split()))
         split.start()
         rate, done = wrk(
             f"{served.url}/",
             cookie,
             script=ROOT / "bench" / "connect.lua",
-            script_args=(str(ids_file), urllib.parse.quote(csrf, safe=""), origin, "2"),
+            script_args=(str(ids_file), urllib.parse.quote(csrf, safe=""), sandbox.url, "2"),
         )
         split.join()
     finally:
         ids_file.unlink()
     if done > len(ids):
         raise RuntimeError(f"{done} Connects but {len(ids)} resources: raise FRESH_PER_RUN")
-    return rate, (served.cpu_seconds() - before) / done * 1000
+    workers = (served.cpu_seconds() - before[0]) / done * 1000
+    return rate, workers, (sandbox.cpu_seconds() - before[1]) / done * 1000
 
 
 def connect_throughput(app, ids: list[str]) -> dict[str, list]:
@@ -678,17 +689,21 @@ def connect_throughput(app, ids: list[str]) -> dict[str, list]:
         with idle_in_transaction() as idle:
             for run in range(RUNS):
                 fresh = ids[run * FRESH_PER_RUN : (run + 1) * FRESH_PER_RUN]
-                first, first_cpu = click_connect(served, cookie, csrf, fresh, sandbox.url, splits)
-                later, later_cpu = click_connect(
-                    served, cookie, csrf, ids[:FRESH_PER_RUN], sandbox.url, splits
+                first, first_cpu, first_stripe = click_connect(
+                    served, sandbox, cookie, csrf, fresh, splits
+                )
+                later, later_cpu, later_stripe = click_connect(
+                    served, sandbox, cookie, csrf, ids[:FRESH_PER_RUN], splits
                 )
                 for name, value in (
                     ("first", first),
                     ("first_ratio", first / (ideal / 2)),
                     ("first_cpu_ms", first_cpu),
+                    ("first_sandbox_cpu_ms", first_stripe),
                     ("later", later),
                     ("later_ratio", later / ideal),
                     ("later_cpu_ms", later_cpu),
+                    ("later_sandbox_cpu_ms", later_stripe),
                 ):
                     figures.setdefault(name, []).append(value)
         figures["idle_max"] = [max(count for count, _ in idle)]
@@ -839,6 +854,9 @@ def connect_rows(connect: dict[str, list], connect_mark: str, idle_mark: str) ->
         f"| {spread(connect['first_ratio'])} ({spread(connect['first'])} Connects/s) | | |",
         f"| … worker CPU per Connect, later / first "
         f"| {spread(connect['later_cpu_ms'])} ms / {spread(connect['first_cpu_ms'])} ms | | |",
+        "| … the sandbox's CPU per Connect (Stripe's side of the same calls), later / first "
+        f"| {spread(connect['later_sandbox_cpu_ms'])} ms / "
+        f"{spread(connect['first_sandbox_cpu_ms'])} ms | | |",
         f"| … wrk's 16 connections over the 2 workers ({THREADS} threads each), mid-run, first and "
         f"later Connects of each run | {', '.join(connect['splits'])} | | |",
         "| … the sandbox alone at 300 ms, 16 clients retrieving an account / (16 ÷ 0.3 s) "

@@ -12,13 +12,14 @@ import itertools
 import re
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 from werkzeug.serving import make_server
 
 from app.cli.worker import run_worker
@@ -437,3 +438,23 @@ def bulk_resources(app, workspace_ids: list[str], count: int) -> list[str]:
         db.session.execute(insert(PaymentsAccount), accounts)
         db.session.commit()
     return [row["id"] for row in servers]
+
+
+@contextmanager
+def statements(app):
+    """The SQL statements the engine runs inside the block, for this thread's requests: the
+    session-wide app may also serve a live server or a webhook worker left in another thread."""
+    seen: list[str] = []
+    thread = threading.get_ident()
+
+    def record(conn, cursor, statement, *args):
+        if threading.get_ident() == thread:
+            seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -96,7 +96,8 @@ def choose_key_source(
 ) -> KeySource:
     """The rule (see the module docstring), pure: the dashboard, detail page and Connect ask it.
 
-    `connections` are the resource's workspace's connections; `app_key_mode` is the mode of
+    `connections` are the resource's workspace's connections (or as many of them as
+    `deciding_connections` says decide); `app_key_mode` is the mode of
     `STRIPE_SECRET_KEY` (None when it is not configured).
     """
     connections = list(connections)
@@ -155,6 +156,22 @@ def workspace_connections(workspace_id: str) -> list[StripeConnection]:
     )
 
 
+def deciding_connections(payments: PaymentsAccount, workspace_id: str) -> list[StripeConnection]:
+    """The connections `choose_key_source` needs for this resource, and no more.
+
+    The account's recorded connection decides alone when it is still in the workspace; an
+    account made under the app-level key needs none. Only a resource without an account (or
+    whose recorded connection is gone) chooses among all of its workspace's connections.
+    """
+    if payments.connection_id is not None:
+        recorded = db.session.get(StripeConnection, payments.connection_id)
+        if recorded is not None and recorded.workspace_id == workspace_id:
+            return [recorded]
+    if payments.stripe_account_id is not None:
+        return []
+    return workspace_connections(workspace_id)
+
+
 def choose_credentials(payments: PaymentsAccount, workspace_id: str) -> KeyChoice:
     """The key this resource onboards with now, decrypted. Reads only: never writes or commits.
 
@@ -162,7 +179,8 @@ def choose_credentials(payments: PaymentsAccount, workspace_id: str) -> KeyChoic
     caller that owns the transaction flags the connection
     (`connection_secrets.flag_unreadable_key`).
     """
-    source = choose_key_source(payments, workspace_connections(workspace_id), app_key_mode())
+    connections = deciding_connections(payments, workspace_id)
+    source = choose_key_source(payments, connections, app_key_mode())
     if not source.ok:
         return KeyChoice(None, source.reason, source.connection)
     if source.uses_app_key:

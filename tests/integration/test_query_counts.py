@@ -7,15 +7,11 @@ Every statement the engine sends during the request is counted, the user loader'
 from __future__ import annotations
 
 import re
-import threading
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
-from app.extensions import db
 from app.services import api_tokens
-from tests.helpers import bulk_resources
+from tests.helpers import bulk_resources, statements
 
 MAX_STATEMENTS_PER_PAGE = 5
 # The dashboard: the signed-in person with their memberships, the page of rows with its total
@@ -28,26 +24,6 @@ PAST_THE_END_STATEMENTS = DASHBOARD_STATEMENTS + 2
 DETAIL_STATEMENTS = 5
 # /v1/servers: the token with its person, the page with its total.
 API_STATEMENTS = 2
-
-
-@contextmanager
-def statements(app):
-    """The SQL statements the engine runs inside the block, for this thread's requests: the
-    session-wide app may also serve a live server or a webhook worker left in another thread."""
-    seen: list[str] = []
-    thread = threading.get_ident()
-
-    def record(conn, cursor, statement, *args):
-        if threading.get_ident() == thread:
-            seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def listed_count(html: str) -> int:
