@@ -27,9 +27,12 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
-    # Flask-Login's "strong" protection would sign users out when their IP changes on mobile;
-    # revocable server-side sessions give the protection we want without that.
-    login_manager.session_protection = "basic"
+    # Revocable server-side sessions are the protection we want. Flask-Login's "strong" mode
+    # would sign people out when their IP changes on mobile, and "basic" only marks the session
+    # not fresh, which nothing here reads (no `fresh_login_required`) -- yet it rewrites the
+    # session cookie on every request whose IP or browser differs from the sign-in's.
+    # https://flask-login.readthedocs.io/en/latest/#session-protection
+    login_manager.session_protection = None
     app.config.setdefault(
         "REMEMBER_COOKIE_DURATION", timedelta(days=app.config["REMEMBER_COOKIE_DURATION_DAYS"])
     )
