@@ -15,8 +15,8 @@ from datetime import timedelta
 
 from flask import Flask, current_app, g, session
 from flask_login import login_user, logout_user
-from sqlalchemy import delete
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.orm import defer, joinedload
 
 from app.extensions import db, login_manager
 from app.models import LoginSession, Membership, User, utcnow
@@ -27,34 +27,45 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
-    # Flask-Login's "strong" protection would sign users out when their IP changes on mobile;
-    # revocable server-side sessions give the protection we want without that.
-    login_manager.session_protection = "basic"
+    # Revocable server-side sessions are the protection we want. Flask-Login's "strong" mode
+    # would sign people out when their IP changes on mobile, and "basic" only marks the session
+    # not fresh, which nothing here reads (no `fresh_login_required`) -- yet it rewrites the
+    # session cookie on every request whose IP or browser differs from the sign-in's.
+    # https://flask-login.readthedocs.io/en/latest/#session-protection
+    login_manager.session_protection = None
     app.config.setdefault(
         "REMEMBER_COOKIE_DURATION", timedelta(days=app.config["REMEMBER_COOKIE_DURATION_DAYS"])
     )
 
 
+# What every signed-in request reads, in one statement: the user of a session with their
+# memberships and those workspaces (the person's permissions are read once per request, and the
+# navigation and pages reuse them), and the session's times. Built once: composing the statement
+# and its loader options costs more per request than SQLAlchemy's cached compilation of it. The
+# password hash stays behind: no page shows it, and the password change loads it when it reads it.
+USER_OF_SESSION = (
+    select(User, LoginSession.created_at, LoginSession.expires_at)
+    .join(LoginSession, LoginSession.user_id == User.id)
+    .where(LoginSession.id == bindparam("session_id"))
+    .options(
+        defer(User.password_hash),
+        joinedload(User.memberships).joinedload(Membership.workspace),
+    )
+)
+
+
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """Resolve a cookie's session id to its user; unknown, expired or inactive → signed out."""
-    # One statement brings the user, their memberships and those workspaces: the person's
-    # permissions are read once per request, and the navigation and pages reuse them.
-    found = db.session.get(
-        LoginSession,
-        session_id,
-        options=[
-            joinedload(LoginSession.user)
-            .joinedload(User.memberships)
-            .joinedload(Membership.workspace)
-        ],
-    )
-    if found is None or found.expires_at <= utcnow() or not found.user.active:
+    found = db.session.execute(USER_OF_SESSION, {"session_id": session_id}).unique().one_or_none()
+    if found is None:
         return None
-    if not found.user.accepts_credentials_issued_at(found.created_at):
+    user, created_at, expires_at = found
+    if expires_at <= utcnow() or not user.active:
         return None
-    user = found.user
-    user.login_session_id = found.id
+    if not user.accepts_credentials_issued_at(created_at):
+        return None
+    user.login_session_id = session_id
     return user
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
-from app.models import LoginSession
+from app.models import LoginSession, utcnow
 from app.services.users import set_active
 from tests.factories import Factory
 from tests.helpers import AuthActions
@@ -133,6 +135,25 @@ def test_deactivating_a_user_ends_their_open_sessions(app, client, auth, user):
         set_active("ada@example.com", False)
     assert client.get("/").status_code == 302
     assert AuthActions(app.test_client()).login("ada@example.com").status_code == 401
+
+
+def test_an_expired_session_signs_the_browser_out(app, client, auth, user):
+    auth.login("ada@example.com")
+    assert client.get("/").status_code == 200
+    with app.app_context():
+        db.session.execute(update(LoginSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    assert client.get("/").status_code == 302
+
+
+def test_a_session_met_from_another_address_and_browser_keeps_its_cookie(client, auth, user):
+    auth.login("ada@example.com")
+    client.get("/")  # the first page stores the form secret in the session
+    moved = client.get(
+        "/", environ_base={"REMOTE_ADDR": "203.0.113.9", "HTTP_USER_AGENT": "Phone/2.0"}
+    )
+    assert moved.status_code == 200
+    assert moved.headers.getlist("Set-Cookie") == []
 
 
 def test_sign_out_is_a_post_with_csrf(client, auth, user):
