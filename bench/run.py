@@ -32,6 +32,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -542,6 +543,8 @@ CONNECT_KEY = "sk_test_benchPlatformKey000000000000000000"
 CONNECT_EMAIL = "connect@example.com"
 # Fresh resources per run: more than 16 threads can click in WRK_SECONDS at Stripe's pace.
 FRESH_PER_RUN = 600
+# Resources connected once before measuring, clicked again by every later-Connect run.
+LATER_RESOURCES = 600
 
 
 class Sandbox:
@@ -588,15 +591,16 @@ class Sandbox:
         self.process.wait(timeout=30)
 
 
-def seed_connect(app) -> list[str]:
-    """A person with RUNS × FRESH_PER_RUN resources never connected, onboarded under the
-    app-level key (test mode, like every bulk resource)."""
+def seed_connect(app) -> tuple[list[str], list[str]]:
+    """A person's resources, onboarded under the app-level key (test mode, like every bulk
+    resource): RUNS × FRESH_PER_RUN never connected, for the first Connects, and LATER_RESOURCES
+    the bench connects once before measuring, for the later ones."""
     factory = Factory(app)
     person = factory.user(CONNECT_EMAIL)
     workspace = factory.workspace(person, "Connect")
-    ids = bulk_resources(app, [workspace.id], RUNS * FRESH_PER_RUN)
+    ids = bulk_resources(app, [workspace.id], RUNS * FRESH_PER_RUN + LATER_RESOURCES)
     vacuum(app)
-    return ids
+    return ids[: RUNS * FRESH_PER_RUN], ids[RUNS * FRESH_PER_RUN :]
 
 
 class IdleSamples(list):
@@ -665,12 +669,49 @@ def click_connect(
     finally:
         ids_file.unlink()
     if done > len(ids):
-        raise RuntimeError(f"{done} Connects but {len(ids)} resources: raise FRESH_PER_RUN")
+        raise RuntimeError(
+            f"{done} Connects but {len(ids)} resources: raise FRESH_PER_RUN or LATER_RESOURCES"
+        )
     workers = (served.cpu_seconds() - before[0]) / done * 1000
     return rate, workers, (sandbox.cpu_seconds() - before[1]) / done * 1000
 
 
-def connect_throughput(app, ids: list[str]) -> dict[str, list]:
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Keep Connect's 303 as the answer instead of following it to the Stripe link."""
+
+    def redirect_request(self, *args, **kwargs) -> None:
+        return None
+
+
+def connect_each_once(app, served: Gunicorn, cookie: str, csrf: str, ids: list[str]) -> None:
+    """Connect every resource in `ids` once (16 at a time), so that each has its account before
+    the later Connects are measured; stop the bench if one has none after."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    body = urllib.parse.urlencode({"csrf_token": csrf}).encode()
+
+    def connect(server_id: str) -> None:
+        request = urllib.request.Request(  # noqa: S310 - our own app on loopback
+            f"{served.url}/payments/{server_id}/connect", data=body, headers={"Cookie": cookie}
+        )
+        try:
+            opener.open(request, timeout=30).read()
+        except urllib.error.HTTPError as answer:
+            if answer.code != 303:
+                raise
+
+    with ThreadPoolExecutor(WRK_CONNECTIONS) as pool:
+        list(pool.map(connect, ids))
+    with app.app_context():
+        missing = db.session.scalar(
+            select(func.count())
+            .select_from(PaymentsAccount)
+            .where(PaymentsAccount.server_id.in_(ids), PaymentsAccount.stripe_account_id.is_(None))
+        )
+    if missing:
+        raise RuntimeError(f"{missing} of the later Connects' resources have no account")
+
+
+def connect_throughput(app, fresh_ids: list[str], later_ids: list[str]) -> dict[str, list]:
     """Three runs of first Connects (2 Stripe calls: create the account, mint its link) and
     later ones (1 call: the link), Stripe answering every call in 300 ms; the sandbox alone
     at the same latency; PostgreSQL sessions idle in transaction all along."""
@@ -682,18 +723,23 @@ def connect_throughput(app, ids: list[str]) -> dict[str, list]:
     try:
         opener, cookie = sign_in(served.url, CONNECT_EMAIL)
         csrf = csrf_token_from(opener.open(f"{served.url}/").read().decode())
+        # Before measuring, Stripe answering at once: the later Connects' resources get their
+        # accounts (a later Connect makes one Stripe call only if its account exists; without
+        # this, a run's later Connects past the first run's reach were first ones, two calls
+        # each), and every worker thread has met the database and the sandbox once.
+        connect_each_once(app, served, cookie, csrf, later_ids)
         sandbox.control("POST", "latency", {"seconds": STRIPE_LATENCY})
         ideal = WRK_CONNECTIONS / STRIPE_LATENCY  # one Stripe wait per thread at a time
         figures: dict[str, list] = {}
         splits: list[str] = []
         with idle_in_transaction() as idle:
             for run in range(RUNS):
-                fresh = ids[run * FRESH_PER_RUN : (run + 1) * FRESH_PER_RUN]
+                fresh = fresh_ids[run * FRESH_PER_RUN : (run + 1) * FRESH_PER_RUN]
                 first, first_cpu, first_stripe = click_connect(
                     served, sandbox, cookie, csrf, fresh, splits
                 )
                 later, later_cpu, later_stripe = click_connect(
-                    served, sandbox, cookie, csrf, ids[:FRESH_PER_RUN], splits
+                    served, sandbox, cookie, csrf, later_ids, splits
                 )
                 for name, value in (
                     ("first", first),
@@ -923,7 +969,7 @@ def main() -> None:
     print("wrk: hello-world, the floor and dashboard, 3 runs…", flush=True)
     figures = throughput_and_cpu(data)
     print("Connect with Stripe at 300 ms, 3 runs…", flush=True)
-    connect = connect_throughput(app, seed_connect(app))
+    connect = connect_throughput(app, *seed_connect(app))
     print("wrk: webhook ingest and verify+insert, 3 runs…", flush=True)
     seed_webhook_inbox(app)
     with tempfile.TemporaryDirectory() as folder:
