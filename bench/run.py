@@ -865,7 +865,7 @@ def write_results(
         "",
         *reading(figures, connect),
         "",
-        "Counts (execution time in PostgreSQL): "
+        "Each page with its count (execution time in PostgreSQL): "
         + "; ".join(
             f"{label} {count_times(plans_10k, label)} at 10,000, "
             f"{count_times(plans_100k, label)} at 100,000"
@@ -925,15 +925,19 @@ def reading(figures: dict[str, list[float]], connect: dict[str, list]) -> list[s
         "Dashboard: hello-world is a few hundred microseconds of worker CPU; the floor (a "
         "session read, one SQL statement, 20 rows) already reaches only "
         f"{statistics.median(figures['floor_ratio']):.3g} of it. The dashboard adds a "
-        "server-side session resolved by Flask-Login (1 statement), 4 more statements through "
-        "the ORM, CSRF, the layout and 20 rows with their buttons: "
+        "server-side session resolved by Flask-Login (1 statement: the user with memberships "
+        "and workspaces), the page (1 statement: 20 rows, their newest invites and the total), "
+        "the key availability of the page's workspaces (1 statement), CSRF, the layout and 20 "
+        "rows with their buttons: "
         f"{statistics.median(figures['cpu_small_ms']):.3g} ms of worker CPU per request "
-        "(split when this bench was written, in process with `time.process_time`: the five "
-        "statements in SQLAlchemy and psycopg ≈ 60 %, rendering ≈ 15 %, building the rows ≈ "
-        "10 %). 0.10 would need the whole dashboard within "
+        "(split when this bench was last changed, in process with `time.process_time`: "
+        "rendering ≈ 30 %, the three statements and the user loader's objects ≈ 40 %, Flask, "
+        "the session cookie and the request hooks ≈ 20 %, building the rows ≈ 10 %). 0.10 "
+        "would need the whole dashboard within "
         f"{statistics.median(figures['floor_ratio']) / 0.10:.2g}× the floor's cost.",
         "",
-        "Connect: with Stripe at 300 ms, 16 clients at the ideal pace make "
+        "Connect: the later Connects click resources connected once before measuring, so each "
+        "makes exactly one Stripe call. With Stripe at 300 ms, 16 clients at the ideal pace make "
         f"{ideal:.0f} Connects/s; at this run's median worker CPU per later Connect that is "
         f"{connect_cores:.2f} of the {cores} cores for the app's workers alone, before the "
         "sandbox, PostgreSQL and wrk on the same cores: the ratio falls with every other "
@@ -946,9 +950,10 @@ def reading(figures: dict[str, list[float]], connect: dict[str, list]) -> list[s
 
 
 def count_times(plans: list[tuple[str, str, str]], label: str) -> str:
-    """The execution time of the page's count statement, as EXPLAIN ANALYZE reported it."""
-    for plan_label, statement, plan in plans:
-        if plan_label == label and "count(" in statement:
+    """The execution time of the statement that counts the page's resources (the page's own,
+    its count folded in), as EXPLAIN ANALYZE reported it."""
+    for plan_label, _statement, plan in plans:
+        if plan_label == label and "Aggregate" in plan:
             return re.search(r"Execution Time: ([\d.]+ ms)", plan).group(1)
     return "—"
 
