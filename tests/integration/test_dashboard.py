@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from app.extensions import db
 from app.models import PaymentsAccount
+from tests.helpers import statements
 
 
 @pytest.fixture
@@ -123,33 +122,17 @@ def test_a_user_without_workspaces_is_told_to_ask_for_access(client, auth, ada):
     assert "not a member of any workspace" in client.get("/").get_data(as_text=True)
 
 
-@contextmanager
-def count_queries(app):
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def test_dashboard_query_count_is_the_same_for_1_and_200_resources(app, client, auth, factory, ada):
     app.config["DASHBOARD_PAGE_SIZE"] = 500
     workspace = factory.workspace(ada)
     factory.resource(workspace)
     auth.login("ada@example.com")
     client.get("/")  # warm caches
-    with count_queries(app) as one:
+    with statements(app) as one:
         assert client.get("/").status_code == 200
     for _ in range(199):
         factory.resource(workspace)
-    with count_queries(app) as many:
+    with statements(app) as many:
         html = client.get("/").get_data(as_text=True)
     app.config["DASHBOARD_PAGE_SIZE"] = 20
     assert len(listed_names(html)) == 200

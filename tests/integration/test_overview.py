@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from app.extensions import db
 from app.models import AuditEvent, PaymentsAccount
+from tests.helpers import statements
 
 SOON = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 LATER = datetime(2026, 12, 20, 9, 0, tzinfo=UTC)
@@ -51,23 +51,6 @@ def completed_after(app, server, hours: int):
                 )
             )
         db.session.commit()
-
-
-@contextmanager
-def counted_queries(app):
-    """Count the SQL statements run inside the block."""
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_the_overview_shows_the_funnel_the_times_and_who_to_chase_first(
@@ -115,9 +98,9 @@ def test_the_overview_runs_the_same_number_of_queries_for_3_or_12_resources(
             server = factory.resource(workspace)
             set_status(app, server, *[("pending", "needs_info"), ("complete", "none")][index % 2])
             completed_after(app, server, hours=index + 1)
-        with counted_queries(app) as statements:
+        with statements(app) as seen:
             assert client.get(f"/workspaces/{workspace.id}/overview").status_code == 200
-        return len(statements)
+        return len(seen)
 
     auth.login("ada@example.com")
     assert queries_for(3) == queries_for(12)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from app.extensions import db
 from app.services import audit
+from tests.helpers import statements
 
 
 def record(app, workspace_id: str, count: int, *, subject_type="server", actor=None, **details):
@@ -27,23 +26,6 @@ def record(app, workspace_id: str, count: int, *, subject_type="server", actor=N
                 details=details,
             )
         db.session.commit()
-
-
-@contextmanager
-def counting_statements(app):
-    """Count the SQL statements run inside the block."""
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def test_only_managers_see_the_activity(client, auth, factory, team, second_client):
@@ -140,12 +122,12 @@ def test_the_query_count_does_not_grow_with_the_events(app, client, owner_auth, 
     page = f"/workspaces/{team.workspace.id}/activity"
 
     def queries() -> tuple[int, int]:
-        with counting_statements(app) as statements:
+        with statements(app) as seen:
             assert client.get(page).status_code == 200
-            html_count = len(statements)
-        with counting_statements(app) as statements:
+            html_count = len(seen)
+        with statements(app) as seen:
             assert client.get(page + ".csv").status_code == 200
-            return html_count, len(statements)
+            return html_count, len(seen)
 
     record(app, team.workspace.id, 2, actor=people[0].id)
     few = queries()
