@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
-from sqlalchemy import event, func, select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.config import DEFAULT_GUNICORN_THREADS  # noqa: E402
@@ -54,6 +54,7 @@ from tests.helpers import (  # noqa: E402
     AuthActions,
     bulk_resources,
     csrf_token_from,
+    statements,
     stripe_event,
     stripe_signature,
 )
@@ -159,23 +160,6 @@ def vacuum(app) -> None:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
 
 
-@contextmanager
-def captured(app) -> Iterator[list[tuple[str, object]]]:
-    """The (statement, parameters) the engine runs inside the block."""
-    seen: list[tuple[str, object]] = []
-
-    def record(conn, cursor, statement, parameters, *args):
-        seen.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 def signed_in_client(app, email: str):
     client = app.test_client()
     AuthActions(client).login(email)
@@ -198,13 +182,13 @@ def statements_per_page(app) -> dict[str, int]:
     ]:
         client = signed_in_client(app, email)
         client.get("/")
-        with captured(app) as seen:
+        with statements(app) as seen:
             answered(client.get("/"))
         counts[label] = len(seen)
     client = signed_in_client(app, "large@example.com")
     detail = re.search(r'class="resource-name" href="([^"]+)"', client.get("/").text).group(1)
     client.get(detail)
-    with captured(app) as seen:
+    with statements(app) as seen:
         answered(client.get(detail))
     counts["a resource's detail page"] = len(seen)
     return counts
@@ -225,7 +209,7 @@ def explain(app, data: dict[str, object]) -> list[tuple[str, str, str]]:
     plans = []
     for label, path in pages.items():
         client.get(path, headers=bearer)
-        with captured(app) as seen:
+        with statements(app, with_parameters=True) as seen:
             answered(client.get(path, headers=bearer))
         with app.app_context(), db.engine.connect() as conn:
             for statement, parameters in seen:

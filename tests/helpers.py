@@ -441,15 +441,16 @@ def bulk_resources(app, workspace_ids: list[str], count: int) -> list[str]:
 
 
 @contextmanager
-def statements(app):
+def statements(app, *, with_parameters: bool = False):
     """The SQL statements the engine runs inside the block, for this thread's requests: the
-    session-wide app may also serve a live server or a webhook worker left in another thread."""
-    seen: list[str] = []
+    session-wide app may also serve a live server or a webhook worker left in another thread.
+    `with_parameters`: each as (statement, parameters), to run it again (EXPLAIN)."""
+    seen: list = []
     thread = threading.get_ident()
 
-    def record(conn, cursor, statement, *args):
+    def record(conn, cursor, statement, parameters, *args):
         if threading.get_ident() == thread:
-            seen.append(statement)
+            seen.append((statement, parameters) if with_parameters else statement)
 
     with app.app_context():
         engine = db.engine
