@@ -2,27 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event
-
-from app.extensions import db
+from tests.helpers import statements
 from tests.integration.invites.helpers import invite, invite_row
-
-
-def statements_during(app, action) -> list[str]:
-    """The SQL statements `action()` runs."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        action()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return seen
 
 
 def test_the_dashboard_shows_invite_states_in_a_constant_number_of_queries(
@@ -30,19 +11,14 @@ def test_the_dashboard_shows_invite_states_in_a_constant_number_of_queries(
 ):
     invite(auth, signed_in.server.id, "owner@business.example")
     client.get("/")
-    one = statements_during(app, lambda: client.get("/"))
+    with statements(app) as one:
+        client.get("/")
     for n in range(5):
         server = factory.resource(signed_in.workspace, f"Shop {n}")
         invite(auth, server.id, f"owner{n}@business.example")
 
-    many: list[str] = []
-    html = ""
-
-    def load():
-        nonlocal html
+    with statements(app) as many:
         html = client.get("/").get_data(as_text=True)
-
-    many = statements_during(app, load)
 
     assert html.count('data-invite-state="sent"') == 6
     assert len(many) == len(one)
